@@ -1,0 +1,14 @@
+# The voice bridge: one long-lived Deno process per container. It needs UDP to
+# reach Meta's relays; run it with a public IP (or 1:1 NAT and PUBLIC_IP set)
+# and open RTP_PORT_MIN..RTP_PORT_MAX/udp.
+FROM denoland/deno:debian-2.9.6
+WORKDIR /app
+COPY deno.json deno.lock ./
+COPY lib ./lib
+COPY bridge ./bridge
+COPY supabase ./supabase
+RUN deno cache bridge/main.ts
+ENV BRIDGE_PORT=8080 RTP_PORT_MIN=40000 RTP_PORT_MAX=40999
+EXPOSE 8080/tcp 40000-40999/udp
+USER deno
+CMD ["deno", "task", "bridge"]

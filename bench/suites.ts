@@ -1,0 +1,15 @@
+/**
+ * Every benchmark suite, in the order `deno task bench` prints them. Each lives
+ * beside the module it measures as `*_bench.ts` and exports `suite`.
+ *
+ * @module
+ */
+import type { BenchSuite } from "./figure.ts";
+import { suite as g711 } from "../lib/audio/g711_bench.ts";
+import { suite as resample } from "../lib/audio/resample_bench.ts";
+import { suite as opus } from "../lib/audio/opus_bench.ts";
+import { suite as rtp } from "../lib/rtp/packet_bench.ts";
+import { suite as jitter } from "../lib/rtp/jitter_buffer_bench.ts";
+
+/** Suites in print order. */
+export const suites: BenchSuite[] = [g711, resample, opus, rtp, jitter];

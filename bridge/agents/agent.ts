@@ -1,0 +1,73 @@
+/**
+ * The contract between a call session and whatever speaks to the caller.
+ *
+ * Audio crosses this boundary as 24 kHz mono int16 PCM: Opus decodes to and
+ * encodes from 24 kHz and OpenAI Realtime's `audio/pcm` is 24 kHz, so no stage
+ * in between resamples.
+ *
+ * @module
+ */
+
+/** One side of the conversation, as stored in `voice_call_transcripts`. */
+export type Speaker = "caller" | "agent";
+
+/** A finished utterance of either side. */
+export interface TranscriptEntry {
+  speaker: Speaker;
+  text: string;
+  /** When the utterance started, epoch ms. */
+  startedAt: number;
+  /** When the utterance ended (or was cut off), epoch ms. */
+  endedAt: number;
+  /** True when the agent was interrupted and `text` was truncated to what was heard. */
+  interrupted?: boolean;
+}
+
+/**
+ * Where an agent's voice goes: the session's outbound player, which paces it
+ * onto RTP 20 ms at a time. Tags let the agent ask how much of one utterance
+ * the caller actually heard (for barge-in truncation).
+ */
+export interface AudioOut {
+  /** Queue agent audio (any length) under a tag, usually the Realtime item id. */
+  enqueue(pcm: Int16Array, tag: string): void;
+  /** Drop everything queued; returns how many ms of each tag were played. */
+  flush(): Map<string, number>;
+  /** Milliseconds of `tag` already sent to the caller. */
+  playedMs(tag: string): number;
+  /** Milliseconds of audio still queued (all tags). */
+  queuedMs(): number;
+}
+
+/** What a session hands an agent when it starts it. */
+export interface AgentContext {
+  callId: string;
+  /** The outbound player. */
+  audio: AudioOut;
+  /** Transcripts of both sides, as they complete. */
+  onTranscript(entry: TranscriptEntry): void;
+  /** Named call event for the database and logs (e.g. `barge_in`, `tool_call`). */
+  onEvent(name: string, data?: Record<string, unknown>): void;
+  /** The agent wants the call over (e.g. `end_call` tool); the session hangs up after queued audio plays. */
+  requestHangup(reason: string): void;
+  /** The agent failed beyond recovery; the session terminates the call and records why. */
+  onFatal(error: Error): void;
+  /** Transcript so far, for an agent that must rebuild its context after a reconnect. */
+  history(): readonly TranscriptEntry[];
+}
+
+/** A conversational agent behind one call. */
+export interface Agent {
+  /** Connect and be ready; called once when the session is created (before Meta accepts). */
+  start(ctx: AgentContext): Promise<void>;
+  /** Meta accepted the call and media flows: greet now. */
+  callAccepted(): void;
+  /** One 20 ms frame (480 samples) of the caller's voice, in order, lost frames already concealed. */
+  pushAudio(frame: Int16Array): void;
+  /** A DTMF digit the caller pressed (RFC 4733), once per press. */
+  pushDtmf(digit: string): void;
+  /** Say goodbye (max call length reached); the session hangs up when the audio has played. */
+  sayGoodbye(reason: string): void;
+  /** Release sockets and timers. Idempotent. */
+  close(reason: string): Promise<void>;
+}

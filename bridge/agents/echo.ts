@@ -1,0 +1,160 @@
+/**
+ * The keyless local agent: it chimes when the call is accepted, then plays each
+ * caller utterance back once the caller stops speaking. It exercises the whole
+ * media path (VAD, queueing, barge-in, transcripts, events) without any key,
+ * which is why it is the embedded default.
+ *
+ * @module
+ */
+import type { Agent, AgentContext } from "./agent.ts";
+
+/** Tuning for {@linkcode EchoAgent}'s energy VAD. */
+export interface EchoAgentOptions {
+  /** RMS (int16 units) above which a frame counts as speech. @default 500 (≈ -36 dBFS) */
+  speechRms?: number;
+  /** Consecutive speech frames that start an utterance. @default 2 */
+  startFrames?: number;
+  /** Silence (ms) that ends an utterance. @default 500 */
+  silenceMs?: number;
+  /** Longest utterance kept, ms; longer speech is played back in pieces. @default 10000 */
+  maxUtteranceMs?: number;
+  /** Clock for transcript times. @default Date.now */
+  now?: () => number;
+}
+
+const FRAME_MS = 20;
+
+/** Frequencies of the greeting chime, Hz (E5 then A5), 150 ms each at 24 kHz. */
+export const CHIME_TONES_HZ = [659.25, 880] as const;
+
+/** Builds the greeting chime: two short tones with raised-cosine edges (no clicks). */
+export function chime(rate = 24000): Int16Array {
+  const toneSamples = Math.round(rate * 0.15);
+  const out = new Int16Array(toneSamples * CHIME_TONES_HZ.length);
+  const ramp = Math.round(rate * 0.01);
+  CHIME_TONES_HZ.forEach((hz, k) => {
+    for (let i = 0; i < toneSamples; i++) {
+      const edge = Math.min(1, i / ramp, (toneSamples - 1 - i) / ramp);
+      const env = 0.5 - 0.5 * Math.cos(Math.PI * Math.max(0, edge));
+      out[k * toneSamples + i] = Math.round(8000 * env * Math.sin((2 * Math.PI * hz * i) / rate));
+    }
+  });
+  return out;
+}
+
+function rms(frame: Int16Array): number {
+  let sum = 0;
+  for (let i = 0; i < frame.length; i++) sum += frame[i]! * frame[i]!;
+  return Math.sqrt(sum / frame.length);
+}
+
+/** Plays the caller's words back to them. */
+export class EchoAgent implements Agent {
+  #ctx: AgentContext | undefined;
+  #opts: Required<EchoAgentOptions>;
+  #speechRun = 0;
+  #silentMs = 0;
+  #utterance: Int16Array[] = [];
+  #speaking = false;
+  #startedAt = 0;
+  #count = 0;
+  #closed = false;
+
+  /** Creates an echo agent; see {@linkcode EchoAgentOptions} for the VAD. */
+  constructor(options: EchoAgentOptions = {}) {
+    this.#opts = {
+      speechRms: options.speechRms ?? 500,
+      startFrames: options.startFrames ?? 2,
+      silenceMs: options.silenceMs ?? 500,
+      maxUtteranceMs: options.maxUtteranceMs ?? 10_000,
+      now: options.now ?? Date.now,
+    };
+  }
+
+  /** Nothing to connect to. */
+  start(ctx: AgentContext): Promise<void> {
+    this.#ctx = ctx;
+    return Promise.resolve();
+  }
+
+  /** Greets with the chime. */
+  callAccepted(): void {
+    this.#ctx?.audio.enqueue(chime(), "chime");
+    this.#ctx?.onEvent("agent_greeting", { kind: "chime" });
+  }
+
+  /** Energy VAD over each caller frame. */
+  pushAudio(frame: Int16Array): void {
+    const ctx = this.#ctx;
+    if (!ctx || this.#closed) return;
+    const voiced = rms(frame) >= this.#opts.speechRms;
+    if (!this.#speaking) {
+      this.#speechRun = voiced ? this.#speechRun + 1 : 0;
+      // Keep the frames that confirmed speech so the playback starts at the onset.
+      if (voiced) this.#utterance.push(frame.slice());
+      else this.#utterance = [];
+      if (this.#speechRun >= this.#opts.startFrames) this.#startSpeech(ctx);
+      return;
+    }
+    this.#utterance.push(frame.slice());
+    this.#silentMs = voiced ? 0 : this.#silentMs + FRAME_MS;
+    const lengthMs = this.#utterance.length * FRAME_MS;
+    if (this.#silentMs >= this.#opts.silenceMs || lengthMs >= this.#opts.maxUtteranceMs) {
+      this.#endSpeech(ctx);
+    }
+  }
+
+  /** Records the digit; the echo agent has no menu. */
+  pushDtmf(digit: string): void {
+    this.#ctx?.onEvent("dtmf", { digit });
+  }
+
+  /** No words to say: hang up once queued audio has played. */
+  sayGoodbye(reason: string): void {
+    this.#ctx?.requestHangup(reason);
+  }
+
+  /** Idempotent. */
+  close(_reason: string): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
+
+  #startSpeech(ctx: AgentContext): void {
+    this.#speaking = true;
+    this.#silentMs = 0;
+    this.#startedAt = this.#opts.now() - this.#utterance.length * FRAME_MS;
+    // Barge-in: the caller talks over the playback, so stop it at once.
+    const flushed = ctx.audio.flush();
+    if (flushed.size > 0) ctx.onEvent("barge_in", { playedMs: Object.fromEntries(flushed) });
+    ctx.onEvent("speech_started");
+  }
+
+  #endSpeech(ctx: AgentContext): void {
+    // Trailing silence is not worth playing back.
+    const voicedFrames = this.#utterance.length - this.#silentMs / FRAME_MS;
+    const speech = this.#utterance.slice(0, voicedFrames);
+    this.#utterance = [];
+    this.#speaking = false;
+    this.#speechRun = 0;
+    const pcm = new Int16Array(speech.length * 480);
+    speech.forEach((f, i) => pcm.set(f, i * 480));
+    const endedAt = this.#opts.now();
+    const seconds = (pcm.length / 24000).toFixed(1);
+    ctx.onEvent("speech_stopped", { ms: speech.length * FRAME_MS });
+    ctx.onTranscript({
+      speaker: "caller",
+      text: `[${seconds} s of speech]`,
+      startedAt: this.#startedAt,
+      endedAt,
+    });
+    const tag = `echo_${++this.#count}`;
+    ctx.audio.enqueue(pcm, tag);
+    ctx.onTranscript({
+      speaker: "agent",
+      text: `[echo of ${seconds} s]`,
+      startedAt: endedAt,
+      endedAt: endedAt + speech.length * FRAME_MS,
+    });
+  }
+}

@@ -1,0 +1,522 @@
+import assert from "node:assert/strict";
+import type { AgentContext, AudioOut, TranscriptEntry } from "./agent.ts";
+import { OpenAIRealtimeAgent, type OpenAIRealtimeConfig, truncateText } from "./openai.ts";
+import {
+  type FakeRealtimeOptions,
+  FakeRealtimeServer,
+  tone,
+} from "../../tests/fakes/openai_realtime.ts";
+import { base64ToInt16 } from "../../lib/audio/pcm.ts";
+
+type Json = Record<string, unknown>;
+
+/** A player that "plays" 20 ms per tick, so tests decide how much the caller heard. */
+class FakeAudioOut implements AudioOut {
+  queue: { tag: string; pcm: Int16Array }[] = [];
+  played = new Map<string, number>();
+  enqueued = new Map<string, number>();
+  flushes = 0;
+  enqueue(pcm: Int16Array, tag: string): void {
+    this.queue.push({ tag, pcm });
+    this.enqueued.set(tag, (this.enqueued.get(tag) ?? 0) + pcm.length / 24);
+  }
+  tick(frames = 1): void {
+    for (let left = frames * 480; left > 0 && this.queue.length > 0;) {
+      const head = this.queue[0]!;
+      const n = Math.min(left, head.pcm.length);
+      head.pcm = head.pcm.subarray(n);
+      left -= n;
+      this.played.set(head.tag, this.playedMs(head.tag) + n / 24);
+      if (head.pcm.length === 0) this.queue.shift();
+    }
+  }
+  flush(): Map<string, number> {
+    this.flushes++;
+    const out = new Map<string, number>();
+    for (const q of this.queue) out.set(q.tag, this.playedMs(q.tag));
+    this.queue = [];
+    return out;
+  }
+  playedMs(tag: string): number {
+    return this.played.get(tag) ?? 0;
+  }
+  queuedMs(): number {
+    return this.queue.reduce((n, q) => n + q.pcm.length / 24, 0);
+  }
+}
+
+interface Harness {
+  fake: FakeRealtimeServer;
+  agent: OpenAIRealtimeAgent;
+  audio: FakeAudioOut;
+  ctx: AgentContext;
+  transcripts: TranscriptEntry[];
+  events: { name: string; data?: Json }[];
+  hangups: string[];
+  fatals: Error[];
+  /** Client frames as the agent sent them, in order, across sockets. */
+  frames: Json[];
+  done(): Promise<void>;
+}
+
+function harness(
+  fakeOptions: FakeRealtimeOptions = {},
+  config: Partial<OpenAIRealtimeConfig> = {},
+  audio = new FakeAudioOut(),
+): Harness {
+  const fake = FakeRealtimeServer.start(fakeOptions);
+  const frames: Json[] = [];
+  const transcripts: TranscriptEntry[] = [];
+  const events: { name: string; data?: Json }[] = [];
+  const hangups: string[] = [];
+  const fatals: Error[] = [];
+  const agent = new OpenAIRealtimeAgent({
+    apiKey: fake.apiKey,
+    url: fake.url,
+    instructions: "You are a test agent.",
+    reconnectWithinMs: 100,
+    webSocketFactory: (url, key) => {
+      const init = { headers: { Authorization: "Bearer " + key } };
+      const ws = new WebSocket(url, init as unknown as string[]);
+      const send = ws.send.bind(ws);
+      ws.send = (data) => {
+        frames.push(JSON.parse(String(data)));
+        send(data);
+      };
+      return ws;
+    },
+    ...config,
+  });
+  const ctx: AgentContext = {
+    callId: "call-1",
+    audio,
+    onTranscript: (e) => transcripts.push(e),
+    onEvent: (name, data) => events.push(data ? { name, data } : { name }),
+    requestHangup: (r) => hangups.push(r),
+    onFatal: (e) => fatals.push(e),
+    history: () => transcripts,
+  };
+  return {
+    fake,
+    agent,
+    audio,
+    ctx,
+    transcripts,
+    events,
+    hangups,
+    fatals,
+    frames,
+    async done() {
+      await agent.close("test over");
+      await fake.close();
+    },
+  };
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function pushPcm(agent: OpenAIRealtimeAgent, pcm: Int16Array): void {
+  for (let i = 0; i + 480 <= pcm.length; i += 480) agent.pushAudio(pcm.subarray(i, i + 480));
+}
+
+const silence = (ms: number) => new Int16Array(ms * 24);
+const LONG = {
+  kind: "audio",
+  transcript: "one two three four five six seven eight nine ten",
+  durationMs: 3000,
+} as const;
+
+Deno.test("truncateText keeps the heard share of whole words", () => {
+  assert.equal(truncateText("one two three four", 0.5), "one two");
+  assert.equal(truncateText("one two three four", 0.3), "one"); // mid-word cut drops the word
+  assert.equal(truncateText("one two", 1), "one two");
+  assert.equal(truncateText("one two", 0), "");
+});
+
+Deno.test("openai agent: start sends a GA session.update and resolves on session.updated", async () => {
+  const h = harness({}, {
+    tools: [{ name: "lookup", description: "d", parameters: { type: "object" }, url: "http://x" }],
+  });
+  await h.agent.start(h.ctx);
+  assert.match(h.fake.urls[0]!, /\/v1\/realtime\?model=gpt-realtime$/);
+  const [update] = h.fake.receivedOf("session.update");
+  const session = update!.session as Json;
+  assert.equal(session.type, "realtime");
+  assert.deepEqual(session.output_modalities, ["audio"]);
+  assert.deepEqual(session.audio, {
+    input: {
+      format: { type: "audio/pcm", rate: 24000 },
+      noise_reduction: { type: "near_field" },
+      transcription: { model: "gpt-4o-mini-transcribe" },
+      turn_detection: {
+        type: "server_vad",
+        threshold: 0.5,
+        prefix_padding_ms: 300,
+        silence_duration_ms: 500,
+        create_response: true,
+        interrupt_response: true,
+      },
+    },
+    output: { format: { type: "audio/pcm", rate: 24000 }, voice: "marin" },
+  });
+  assert.deepEqual((session.tools as Json[]).map((t) => t.name), ["lookup", "end_call"]);
+  assert.equal(h.fake.sent.filter((e) => e.type === "error").length, 0);
+  await h.done();
+});
+
+Deno.test("openai agent: semantic_vad is configured with create and interrupt on", () => {
+  const agent = new OpenAIRealtimeAgent({
+    apiKey: "k",
+    instructions: "x",
+    turnDetection: "semantic_vad",
+  });
+  assert.deepEqual(agent.sessionConfig().audio?.input?.turn_detection, {
+    type: "semantic_vad",
+    eagerness: "auto",
+    create_response: true,
+    interrupt_response: true,
+  });
+});
+
+Deno.test("openai agent: callAccepted greets, audio is enqueued under the item id, transcript stored", async () => {
+  const h = harness({
+    responses: [{ kind: "audio", transcript: "Hello there.", durationMs: 400 }],
+  });
+  await h.agent.start(h.ctx);
+  h.agent.callAccepted();
+  const create = await h.fake.waitForEvent("response.create");
+  const response = create.response as { instructions: string; metadata: Json };
+  assert.match(response.instructions, /^You are a test agent\.\n\nThe call has just connected/);
+  assert.deepEqual(response.metadata, { purpose: "greeting" });
+  const delta = await h.fake.waitForSent("response.output_audio.delta");
+  await until(() => h.transcripts.length === 1, "agent transcript");
+  assert.equal(h.audio.enqueued.get(String(delta.item_id)), 400);
+  assert.equal(h.transcripts[0]!.speaker, "agent");
+  assert.equal(h.transcripts[0]!.text, "Hello there.");
+  assert.equal(h.transcripts[0]!.endedAt - h.transcripts[0]!.startedAt, 400);
+  await h.done();
+});
+
+Deno.test("openai agent: caller speech → VAD → caller transcript → response audio", async () => {
+  const h = harness({
+    transcripts: ["I need help"],
+    responses: [{ kind: "audio", transcript: "Sure.", durationMs: 200 }],
+  });
+  await h.agent.start(h.ctx);
+  pushPcm(h.agent, new Int16Array([...silence(200), ...tone(300, 600), ...silence(720)]));
+  await until(() => h.transcripts.length === 2, "caller and agent transcripts");
+  assert.deepEqual(h.transcripts.map((t) => [t.speaker, t.text]), [
+    ["caller", "I need help"],
+    ["agent", "Sure."],
+  ]);
+  assert.ok(h.transcripts[0]!.endedAt >= h.transcripts[0]!.startedAt);
+  const appends = h.fake.receivedOf("input_audio_buffer.append");
+  assert.equal(appends.length, 1520 / 40);
+  for (const a of appends) assert.equal((base64ToInt16(String(a.audio)) as Int16Array).length, 960);
+  assert.equal([...h.audio.enqueued.values()].reduce((a, b) => a + b, 0), 200);
+  await h.done();
+});
+
+Deno.test("openai agent: barge-in flushes synchronously, cancels the in-flight response, truncates at played ms, drops late deltas", async () => {
+  const h = harness({ responses: [LONG], speed: 4, chunkMs: 40, lateDeltas: 3 });
+  let framesAtFlush = -1;
+  await h.agent.start(h.ctx);
+  h.agent.callAccepted();
+  const delta = await h.fake.waitForSent("response.output_audio.delta");
+  const itemId = String(delta.item_id);
+  await until(() => (h.audio.enqueued.get(itemId) ?? 0) >= 1000, "1 s of agent audio");
+  h.audio.tick(10); // the caller heard 200 ms
+  const framesBefore = h.frames.length;
+  const flushSpy = h.audio.flush.bind(h.audio);
+  h.audio.flush = () => {
+    framesAtFlush = h.frames.length;
+    return flushSpy();
+  };
+  pushPcm(h.agent, tone(300, 200));
+  const done = await h.fake.waitForSent("response.done");
+  await h.fake.waitForSent("conversation.item.truncated");
+  const receivedAtCut = h.audio.enqueued.get(itemId)!;
+  // One flush, immediately followed (same handler, nothing sent between) by the cancel.
+  assert.equal(h.audio.flushes, 1);
+  assert.equal(framesAtFlush, h.frames.findIndex((f) => f.type === "response.cancel"));
+  const answer = h.frames.slice(framesBefore).filter((f) => f.type !== "input_audio_buffer.append");
+  assert.deepEqual(answer.map((f) => f.type), ["response.cancel", "conversation.item.truncate"]);
+  assert.equal(answer[0]!.response_id, (done.response as Json).id);
+  assert.equal(answer[1]!.item_id, itemId);
+  assert.equal(answer[1]!.content_index, 0);
+  assert.equal(answer[1]!.audio_end_ms, 200);
+  // The fake sent late deltas after the cancel; none reached the player.
+  const sentMs = h.fake.sent
+    .filter((e) => e.type === "response.output_audio.delta" && e.event.item_id === itemId)
+    .length * 40;
+  assert.ok(sentMs > receivedAtCut, `fake sent ${sentMs} ms, agent kept ${receivedAtCut} ms`);
+  await h.fake.waitForSent("error", (e) => (e.error as Json).code === "response_cancel_not_active");
+  assert.equal(h.fake.sent.filter((e) => e.type === "error").length, 1); // only the tolerated one
+  const barge = h.events.find((e) => e.name === "barge_in");
+  assert.deepEqual((barge?.data?.items as Json[])[0], {
+    itemId,
+    playedMs: 200,
+    receivedMs: receivedAtCut,
+    action: "truncate",
+  });
+  const agentLine = h.transcripts.find((t) => t.speaker === "agent");
+  assert.equal(agentLine?.interrupted, true);
+  assert.ok(agentLine!.text.length < LONG.transcript.length);
+  assert.equal(h.transcripts.filter((t) => t.speaker === "agent").length, 1);
+  await h.done();
+});
+
+Deno.test("openai agent: barge-in before any audio played deletes the item instead of truncating", async () => {
+  const h = harness({ responses: [LONG], speed: 4 });
+  await h.agent.start(h.ctx);
+  h.agent.callAccepted();
+  const delta = await h.fake.waitForSent("response.output_audio.delta");
+  pushPcm(h.agent, tone(300, 200));
+  const del = await h.fake.waitForEvent("conversation.item.delete");
+  assert.equal(del.item_id, delta.item_id);
+  await h.fake.waitForSent("conversation.item.deleted");
+  assert.equal(h.fake.receivedOf("conversation.item.truncate").length, 0);
+  await h.done();
+});
+
+Deno.test("openai agent: truncate is clamped to received audio even if the player reports more", async () => {
+  class Overreporting extends FakeAudioOut {
+    override flush(): Map<string, number> {
+      const out = super.flush();
+      for (const k of out.keys()) out.set(k, 1e6);
+      return out;
+    }
+  }
+  const audio = new Overreporting();
+  const h = harness({ responses: [LONG], speed: 4 }, {}, audio);
+  await h.agent.start(h.ctx);
+  h.agent.callAccepted();
+  const delta = await h.fake.waitForSent("response.output_audio.delta");
+  audio.tick(1);
+  pushPcm(h.agent, tone(300, 200));
+  const truncate = await h.fake.waitForEvent("conversation.item.truncate");
+  assert.equal(truncate.audio_end_ms, Math.floor(audio.enqueued.get(String(delta.item_id))!));
+  await h.fake.waitForSent("conversation.item.truncated");
+  await h.done();
+});
+
+Deno.test("openai agent: speech after the agent finished and was heard sends nothing", async () => {
+  const h = harness({ responses: [{ kind: "audio", transcript: "Hi.", durationMs: 200 }] });
+  await h.agent.start(h.ctx);
+  h.agent.callAccepted();
+  await h.fake.waitForSent("response.done");
+  h.audio.tick(10);
+  assert.equal(h.audio.queuedMs(), 0);
+  pushPcm(h.agent, tone(300, 200));
+  await h.fake.waitForSent("input_audio_buffer.speech_started");
+  await new Promise((r) => setTimeout(r, 50));
+  const types = h.frames.map((f) => f.type);
+  console.log(
+    h.frames.filter((f) => f.type !== "input_audio_buffer.append"),
+    h.fake.sent.map((e) => e.type),
+  );
+  assert.ok(!types.includes("conversation.item.truncate"));
+  assert.ok(!types.includes("conversation.item.delete"));
+  assert.ok(!types.includes("response.cancel"));
+  assert.equal(h.events.filter((e) => e.name === "barge_in").length, 0);
+  await h.done();
+});
+
+Deno.test("openai agent: end_call sends the output and requests a hang-up", async () => {
+  const h = harness({
+    responses: [{
+      kind: "function_call",
+      name: "end_call",
+      arguments: '{"reason":"caller said bye"}',
+    }],
+  });
+  await h.agent.start(h.ctx);
+  h.agent.callAccepted();
+  const out = await h.fake.waitForEvent("conversation.item.create");
+  assert.equal((out.item as Json).type, "function_call_output");
+  assert.equal((out.item as Json).output, '{"ok":true}');
+  await until(() => h.hangups.length === 1, "hang-up");
+  assert.deepEqual(h.hangups, ["caller said bye"]);
+  assert.equal(h.fake.receivedOf("response.create").length, 1); // no reply after end_call
+  await h.done();
+});
+
+Deno.test("openai agent: an HTTP tool round trip feeds the output back, then one response.create", async () => {
+  const bodies: Json[] = [];
+  const tools = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    bodies.push(await req.json());
+    return Response.json({ status: "shipped" });
+  });
+  const h = harness(
+    {
+      responses: [
+        { kind: "function_call", name: "lookup_order", arguments: '{"order_id":"42"}' },
+        { kind: "audio", transcript: "Your order shipped.", durationMs: 200 },
+      ],
+    },
+    {
+      tools: [{
+        name: "lookup_order",
+        description: "Look up an order",
+        parameters: { type: "object", properties: { order_id: { type: "string" } } },
+        url: `http://127.0.0.1:${tools.addr.port}/tool`,
+      }],
+    },
+  );
+  await h.agent.start(h.ctx);
+  h.agent.callAccepted();
+  await until(() => h.transcripts.some((t) => t.text === "Your order shipped."), "answer");
+  const call = h.fake.sent.find((e) => e.type === "response.function_call_arguments.done")!.event;
+  assert.deepEqual(bodies, [{
+    name: "lookup_order",
+    arguments: { order_id: "42" },
+    call_id: call.call_id,
+    callId: call.call_id,
+  }]);
+  const order = h.frames.filter((f) => f.type !== "session.update").map((f) =>
+    f.type === "conversation.item.create" ? `output:${(f.item as Json).output}` : f.type
+  );
+  assert.deepEqual(order, ["response.create", 'output:{"status":"shipped"}', "response.create"]);
+  assert.equal(h.fake.sent.filter((e) => e.type === "error").length, 0);
+  assert.ok(h.events.some((e) => e.name === "tool_call" && e.data?.ok === true));
+  await h.done();
+  await tools.shutdown();
+});
+
+Deno.test("openai agent: sayGoodbye waits for the active response, then hangs up after its goodbye", async () => {
+  const h = harness({
+    responses: [{ ...LONG, durationMs: 400 }, {
+      kind: "audio",
+      transcript: "Bye!",
+      durationMs: 200,
+    }],
+  });
+  await h.agent.start(h.ctx);
+  h.agent.callAccepted();
+  await h.fake.waitForSent("response.output_audio.delta");
+  h.agent.sayGoodbye("max_duration");
+  assert.equal(h.fake.receivedOf("response.create").length, 1);
+  await until(() => h.hangups.length === 1, "hang-up");
+  assert.deepEqual(h.hangups, ["max_duration"]);
+  const creates = h.fake.receivedOf("response.create");
+  assert.deepEqual(creates.map((c) => (c.response as Json).metadata), [
+    { purpose: "greeting" },
+    { purpose: "goodbye" },
+  ]);
+  assert.ok(h.transcripts.some((t) => t.text === "Bye!"));
+  assert.equal(h.fake.sent.filter((e) => e.type === "error").length, 0);
+  await h.done();
+});
+
+Deno.test("openai agent: DTMF becomes a user message and a reply", async () => {
+  const h = harness();
+  await h.agent.start(h.ctx);
+  h.agent.pushDtmf("5");
+  h.agent.pushDtmf("not a digit");
+  const item = await h.fake.waitForEvent("conversation.item.create");
+  assert.deepEqual((item.item as Json).content, [{
+    type: "input_text",
+    text: "[The caller pressed 5 on the keypad]",
+  }]);
+  await h.fake.waitForEvent("response.create");
+  assert.equal(h.fake.receivedOf("conversation.item.create").length, 1);
+  await h.done();
+});
+
+Deno.test("openai agent: reconnects within 2 s after a drop and re-injects the transcript", async () => {
+  const h = harness({
+    responses: [{ kind: "audio", transcript: "Hello there.", durationMs: 200 }],
+  });
+  await h.agent.start(h.ctx);
+  h.agent.callAccepted();
+  await until(() => h.transcripts.length === 1, "greeting transcript");
+  h.transcripts.push({ speaker: "caller", text: "My order is late", startedAt: 1, endedAt: 2 });
+  const dropped = performance.now();
+  h.fake.dropAll();
+  await until(() => h.events.some((e) => e.name === "openai_reconnected"), "reconnect", 2000);
+  assert.ok(performance.now() - dropped < 2000);
+  assert.equal(h.fake.urls.length, 2);
+  const second = h.fake.received.filter((r) => r.connection === 2).map((r) => r.event);
+  assert.equal(second[0]!.type, "session.update");
+  assert.deepEqual(second.slice(1).map((e) => e.item), [
+    {
+      type: "message",
+      role: "assistant",
+      content: [{ type: "output_text", text: "Hello there." }],
+    },
+    { type: "message", role: "user", content: [{ type: "input_text", text: "My order is late" }] },
+  ]);
+  assert.equal(h.fake.receivedOf("response.create", 2).length, 0);
+  assert.equal(h.fake.sent.filter((e) => e.type === "error").length, 0);
+  pushPcm(h.agent, silence(80));
+  await h.fake.waitForEvent("input_audio_buffer.append", (_e, conn) => conn === 2);
+  assert.equal(h.fatals.length, 0);
+  await h.done();
+});
+
+Deno.test("openai agent: repeated reconnect failures are fatal", async () => {
+  const h = harness();
+  await h.agent.start(h.ctx);
+  h.fake.dropNext(10);
+  h.fake.dropAll();
+  await until(() => h.fatals.length === 1, "fatal");
+  assert.match(h.fatals[0]!.message, /after 3 attempts/);
+  await h.done();
+});
+
+Deno.test("openai agent: a 401 on reconnect is fatal at once", async () => {
+  const h = harness({}, { reconnectWithinMs: 10_000 });
+  await h.agent.start(h.ctx);
+  h.fake.apiKey = "sk-rotated";
+  h.fake.dropAll();
+  await until(() => h.fatals.length === 1, "fatal", 1000); // no 2.5 s backoff wait
+  assert.match(h.fatals[0]!.message, /401/);
+  await h.done();
+});
+
+Deno.test("openai agent: close code 4000 is fatal, not retried", async () => {
+  const h = harness();
+  await h.agent.start(h.ctx);
+  h.fake.dropAll(4000, "beta_api_shape_disabled");
+  await until(() => h.fatals.length === 1, "fatal");
+  assert.match(h.fatals[0]!.message, /4000: beta_api_shape_disabled/);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(h.fake.urls.length, 1);
+  await h.done();
+});
+
+Deno.test("openai agent: start rejects when the service refuses the beta shape", async () => {
+  const h = harness({}, {
+    webSocketFactory: (url, key) =>
+      new WebSocket(url, {
+        headers: { Authorization: "Bearer " + key, "OpenAI-Beta": "realtime=v1" },
+      } as unknown as string[]),
+  });
+  await assert.rejects(h.agent.start(h.ctx), /4000/);
+  assert.equal(h.fatals.length, 0);
+  await h.done();
+});
+
+Deno.test("openai agent: start times out without session.updated", async () => {
+  const silent = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const { response } = Deno.upgradeWebSocket(req);
+    return response;
+  });
+  const agent = new OpenAIRealtimeAgent({
+    apiKey: "k",
+    instructions: "x",
+    url: `ws://127.0.0.1:${silent.addr.port}/v1/realtime`,
+    connectTimeoutMs: 100,
+  });
+  const h = harness();
+  await assert.rejects(agent.start(h.ctx), /no session.updated within 100 ms/);
+  await agent.close("done");
+  await h.done();
+  await silent.shutdown();
+});

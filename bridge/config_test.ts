@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { loadConfig } from "./config.ts";
+
+const secret = "0123456789abcdef0123";
+
+Deno.test("loadConfig applies defaults and picks echo without a key", () => {
+  const c = loadConfig({ VOICE_BRIDGE_SECRET: secret });
+  assert.equal(c.agent, "echo");
+  assert.equal(c.env.BRIDGE_PORT, 8080);
+  assert.equal(c.env.MAX_SESSIONS, 100);
+  assert.equal(c.env.MAX_CALL_MINUTES, 55);
+  assert.equal(c.env.OPENAI_REALTIME_MODEL, "gpt-realtime");
+  assert.equal(c.portRange, undefined);
+});
+
+Deno.test("loadConfig picks openai when a key is set and reads instructions from a file", () => {
+  const c = loadConfig(
+    { VOICE_BRIDGE_SECRET: secret, OPENAI_API_KEY: "sk-x", AGENT_INSTRUCTIONS: "/p.txt" },
+    (p) => (p === "/p.txt" ? "Be brief." : undefined),
+  );
+  assert.equal(c.agent, "openai");
+  assert.equal(c.instructions, "Be brief.");
+});
+
+Deno.test("loadConfig names every bad variable", () => {
+  assert.throws(
+    () => loadConfig({ VOICE_BRIDGE_SECRET: "short", BRIDGE_PORT: "x", PUBLIC_IP: "nope" }),
+    (e: Error) =>
+      e.message.includes("VOICE_BRIDGE_SECRET") && e.message.includes("BRIDGE_PORT") &&
+      e.message.includes("PUBLIC_IP"),
+  );
+  assert.throws(
+    () => loadConfig({ VOICE_BRIDGE_SECRET: secret, AGENT: "openai" }),
+    /OPENAI_API_KEY/,
+  );
+  assert.throws(
+    () => loadConfig({ VOICE_BRIDGE_SECRET: secret, RTP_PORT_MIN: "5000", RTP_PORT_MAX: "4000" }),
+    /RTP_PORT_MAX/,
+  );
+  assert.throws(
+    () => loadConfig({ VOICE_BRIDGE_SECRET: secret, AGENT_TOOLS: '[{"name":"x"}]' }),
+    /AGENT_TOOLS/,
+  );
+});
+
+Deno.test("loadConfig parses tools, ICE servers and the RTP port range", () => {
+  const c = loadConfig({
+    VOICE_BRIDGE_SECRET: secret,
+    AGENT_TOOLS: JSON.stringify([{ name: "lookup_order", url: "http://127.0.0.1:9/x" }]),
+    ICE_SERVERS: JSON.stringify([{ urls: "turn:turn.example.com:3478", username: "u" }]),
+    RTP_PORT_MIN: "40000",
+    RTP_PORT_MAX: "40999",
+  });
+  assert.equal(c.tools[0]!.name, "lookup_order");
+  assert.deepEqual(c.tools[0]!.parameters, { type: "object", properties: {} });
+  assert.equal(c.iceServers[0]!.urls, "turn:turn.example.com:3478");
+  assert.deepEqual(c.portRange, [40000, 40999]);
+});

@@ -1,0 +1,228 @@
+/**
+ * One call's media path, driven by one drift-free 20 ms clock:
+ *
+ *   caller → RTP → jitter buffer → Opus decode (FEC/PLC on loss) → agent
+ *   agent  → OutboundPlayer → Opus encode → RTP (one SSRC, 48 kHz clock) → caller
+ *
+ * Each tick moves exactly one frame each way, so the caller always hears a
+ * packet every 20 ms (silence when the agent is quiet) and the agent always
+ * gets audio in order, with losses already concealed. DTMF (RFC 4733) skips
+ * the jitter buffer: a digit is delivered as soon as it is seen.
+ *
+ * @module
+ */
+import { OpusDecoder, OpusEncoder, RTP_TICKS_PER_FRAME } from "../../lib/audio/opus.ts";
+import { JitterBuffer } from "../../lib/rtp/jitter_buffer.ts";
+import { DtmfDetector } from "../../lib/rtp/dtmf.ts";
+import { FrameClock, realScheduler, type Scheduler, type Tick } from "./frame_clock.ts";
+import { LatencyHistogram } from "./latency_histogram.ts";
+import type { OutboundPlayer } from "./outbound_player.ts";
+
+/** The RTP side of a call: werift in production, a plain object in tests. */
+export interface MediaPort {
+  sendOpus(payload: Uint8Array, sequenceNumber: number, timestamp: number, marker: boolean): void;
+  onRtp(
+    listener: (p: {
+      payloadType: number;
+      sequenceNumber: number;
+      timestamp: number;
+      marker: boolean;
+      payload: Uint8Array;
+    }) => void,
+  ): void;
+}
+
+/** Where the caller's audio goes (the agent). */
+export interface CallerSink {
+  pushAudio(frame: Int16Array): void;
+  pushDtmf(digit: string): void;
+}
+
+/** Options for {@linkcode CallMedia}. */
+export interface CallMediaOptions {
+  port: MediaPort;
+  sink: CallerSink;
+  player: OutboundPlayer;
+  opusPayloadType: number;
+  telephoneEventPayloadType: number;
+  scheduler?: Scheduler;
+  /** Called once, right after the first packet went out. */
+  onFirstPacketSent?: () => void;
+  /** Called once, when the first decoded caller frame reached the agent. */
+  onFirstCallerAudio?: () => void;
+  /** RMS above which a caller frame counts as voice (for the silence timeout). @default 300 */
+  voiceRms?: number;
+}
+
+/** Counters and timing of one call's media. */
+export interface MediaStats {
+  packetsSent: number;
+  packetsReceived: number;
+  framesToAgent: number;
+  framesConcealed: number;
+  lost: number;
+  late: number;
+  duplicates: number;
+  dtmfDigits: number;
+  badPackets: number;
+  jitterMs: number;
+  jitterTargetMs: number;
+  /** Ticks the clock skipped after an event-loop stall. */
+  skippedTicks: number;
+}
+
+/** The media path of one call; see the module doc. */
+export class CallMedia {
+  /** Processing time per frame, caller → agent (jitter pop + decode + agent push). */
+  readonly inboundMs = new LatencyHistogram(50, 0.01);
+  /** Processing time per frame, agent → caller (frame + encode + send). */
+  readonly outboundMs = new LatencyHistogram(50, 0.01);
+  /** How late each tick ran against its drift-free schedule. */
+  readonly pacingLateMs = new LatencyHistogram(200, 0.05);
+  /** Scheduler time of the last caller frame with voice energy. */
+  lastVoiceAt: number;
+
+  #opts: CallMediaOptions;
+  #scheduler: Scheduler;
+  #clock: FrameClock;
+  #jitter = new JitterBuffer({ clockRate: 48000, frameTicks: RTP_TICKS_PER_FRAME });
+  #dtmf = new DtmfDetector();
+  #encoder = new OpusEncoder();
+  #decoder = new OpusDecoder();
+  #seq = randomUint(16);
+  #timestamp = randomUint(32);
+  #sentFirst = false;
+  #heardFirst = false;
+  #stats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    framesToAgent: 0,
+    framesConcealed: 0,
+    dtmfDigits: 0,
+    badPackets: 0,
+    skippedTicks: 0,
+  };
+  #voiceRmsSquared: number;
+
+  /** Wires the port's RTP into the path; nothing is sent until `start()`. */
+  constructor(options: CallMediaOptions) {
+    this.#opts = options;
+    this.#scheduler = options.scheduler ?? realScheduler;
+    this.#clock = new FrameClock((t) => this.#tick(t), { scheduler: this.#scheduler });
+    this.#voiceRmsSquared = (options.voiceRms ?? 300) ** 2;
+    this.lastVoiceAt = this.#scheduler.now();
+    options.port.onRtp((p) => this.#onRtp(p));
+  }
+
+  /** Starts both directions; the first packet goes out synchronously, now. */
+  start(): void {
+    this.lastVoiceAt = this.#scheduler.now();
+    this.#clock.start();
+  }
+
+  /** Stops the clock; nothing more is sent or delivered. */
+  stop(): void {
+    this.#clock.stop();
+  }
+
+  /** True while the clock runs. */
+  get running(): boolean {
+    return this.#clock.running;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): MediaStats {
+    const j = this.#jitter.stats;
+    return {
+      ...this.#stats,
+      lost: j.lost,
+      late: j.late,
+      duplicates: j.duplicates,
+      jitterMs: j.jitterMs,
+      jitterTargetMs: j.targetDelayMs,
+    };
+  }
+
+  #onRtp(p: Parameters<Parameters<MediaPort["onRtp"]>[0]>[0]): void {
+    this.#stats.packetsReceived++;
+    if (!this.#clock.running) return;
+    if (p.payloadType === this.#opts.opusPayloadType) {
+      this.#jitter.push(p, this.#scheduler.now());
+    } else if (p.payloadType === this.#opts.telephoneEventPayloadType) {
+      const press = this.#dtmf.push(p);
+      if (press !== null) {
+        this.#stats.dtmfDigits++;
+        this.#opts.sink.pushDtmf(press.digit);
+      }
+    } else {
+      this.#stats.badPackets++;
+    }
+  }
+
+  #tick(tick: Tick): void {
+    this.pacingLateMs.record(tick.lateMs);
+    if (tick.skipped > 0) {
+      // Keep the RTP clock in step with wall time so the far end's playout stays aligned.
+      this.#stats.skippedTicks += tick.skipped;
+      this.#timestamp = (this.#timestamp + tick.skipped * RTP_TICKS_PER_FRAME) >>> 0;
+    }
+    this.#sendFrame();
+    this.#receiveFrame();
+  }
+
+  #sendFrame(): void {
+    const t0 = performance.now();
+    const payload = this.#encoder.encode(this.#opts.player.nextFrame());
+    const marker = !this.#sentFirst;
+    this.#opts.port.sendOpus(payload, this.#seq, this.#timestamp, marker);
+    this.#seq = (this.#seq + 1) & 0xffff;
+    this.#timestamp = (this.#timestamp + RTP_TICKS_PER_FRAME) >>> 0;
+    this.#stats.packetsSent++;
+    this.outboundMs.record(performance.now() - t0);
+    if (marker) {
+      this.#sentFirst = true;
+      this.#opts.onFirstPacketSent?.();
+    }
+  }
+
+  #receiveFrame(): void {
+    const t0 = performance.now();
+    const out = this.#jitter.pop(this.#scheduler.now());
+    let pcm: Int16Array;
+    if (out.kind === "frame") {
+      const decoded = this.#decoder.decode(out.payload);
+      if (decoded instanceof Int16Array) {
+        pcm = decoded;
+      } else {
+        // A corrupt payload is concealed like a lost one; the call goes on.
+        this.#stats.badPackets++;
+        this.#stats.framesConcealed++;
+        pcm = this.#decoder.decodeLost();
+      }
+    } else if (out.kind === "lost") {
+      pcm = this.#decoder.decodeLost(out.next ?? undefined);
+      this.#stats.framesConcealed++;
+    } else {
+      return;
+    }
+    if (frameEnergy(pcm) >= this.#voiceRmsSquared) this.lastVoiceAt = this.#scheduler.now();
+    this.#opts.sink.pushAudio(pcm);
+    this.#stats.framesToAgent++;
+    this.inboundMs.record(performance.now() - t0);
+    if (!this.#heardFirst) {
+      this.#heardFirst = true;
+      this.#opts.onFirstCallerAudio?.();
+    }
+  }
+}
+
+function frameEnergy(pcm: Int16Array): number {
+  let sum = 0;
+  for (let i = 0; i < pcm.length; i++) sum += pcm[i]! * pcm[i]!;
+  return sum / pcm.length;
+}
+
+function randomUint(bits: 16 | 32): number {
+  const v = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  return bits === 16 ? v & 0xffff : v >>> 0;
+}

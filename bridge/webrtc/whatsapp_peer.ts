@@ -1,0 +1,244 @@
+/**
+ * Our end of Meta's media path: a werift peer that answers WhatsApp's offer as
+ * Meta requires (full ICE and controlling against Meta's ICE-lite, DTLS client
+ * with werift's ECDSA P-256 certificate, Opus + telephone-event on one SSRC),
+ * and exposes plain RTP in and out. Everything about the SDP text itself is
+ * `lib/sdp`'s job; this module only drives werift.
+ *
+ * @module
+ */
+import {
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+  RtpHeader,
+  RtpPacket,
+} from "werift";
+import { Buffer } from "node:buffer";
+import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
+
+/** Network options for the peer, from the bridge config. */
+export interface PeerNetworkOptions {
+  /** Public IPv4 announced in place of private host addresses (1:1 NAT hosts). */
+  publicIp?: string | undefined;
+  /** UDP port range for ICE, e.g. `[40000, 40999]`. */
+  portRange?: [number, number] | undefined;
+  /** Optional STUN/TURN servers. */
+  iceServers?:
+    | Array<{ urls: string; username?: string | undefined; credential?: string | undefined }>
+    | undefined;
+  /** Also gather on loopback (tests and local `deno task dev`). */
+  includeLoopback?: boolean | undefined;
+  /** Gather IPv6 host candidates too. @default false */
+  ipv6?: boolean | undefined;
+}
+
+/** An RTP packet as the media path needs it. */
+export interface RtpIn {
+  payloadType: number;
+  sequenceNumber: number;
+  timestamp: number;
+  marker: boolean;
+  ssrc: number;
+  payload: Uint8Array;
+}
+
+/** Media-level connection state, simplified from werift's. */
+export type PeerState = "new" | "connecting" | "connected" | "failed" | "closed";
+
+/** A WhatsApp-facing peer created from Meta's offer. */
+export class WhatsAppPeer {
+  /** The answer for Graph `pre_accept`/`accept`, shaped to Meta's checklist. */
+  readonly answerSdp: string;
+  /** Our single outbound SSRC, as announced in the answer. */
+  readonly ssrc: number;
+  readonly opusPayloadType: number;
+  readonly telephoneEventPayloadType: number;
+  #pc: RTCPeerConnection;
+  #transceiver: RTCRtpTransceiver;
+  #state: PeerState = "connecting";
+  #stateListeners: Array<(s: PeerState) => void> = [];
+  packetsSent = 0;
+  packetsReceived = 0;
+
+  private constructor(
+    pc: RTCPeerConnection,
+    transceiver: RTCRtpTransceiver,
+    answerSdp: string,
+    offer: WhatsAppOffer,
+  ) {
+    this.#pc = pc;
+    this.#transceiver = transceiver;
+    this.answerSdp = answerSdp;
+    this.ssrc = transceiver.sender.ssrc;
+    this.opusPayloadType = offer.opusPt;
+    this.telephoneEventPayloadType = offer.telephoneEventPt;
+    pc.connectionStateChange.subscribe((s) => {
+      if (s === "connected") this.#setState("connected");
+      else if (s === "failed") this.#setState("failed");
+      else if (s === "closed") this.#setState("closed");
+    });
+  }
+
+  /**
+   * Applies Meta's offer, gathers every candidate (no trickle with Meta) and
+   * returns the peer with its shaped answer. ICE checks start right away, so
+   * they converge as soon as Meta has processed the answer.
+   */
+  static async answer(
+    offerSdp: string,
+    offer: WhatsAppOffer,
+    net: PeerNetworkOptions = {},
+  ): Promise<WhatsAppPeer> {
+    const codecs = [
+      new RTCRtpCodecParameters({
+        mimeType: "audio/opus",
+        clockRate: 48000,
+        channels: 2,
+        payloadType: offer.opusPt,
+        ...(offer.opusFmtp ? { parameters: offer.opusFmtp } : {}),
+      }),
+      new RTCRtpCodecParameters({
+        mimeType: "audio/telephone-event",
+        clockRate: 8000,
+        channels: 1,
+        payloadType: offer.telephoneEventPt,
+      }),
+    ];
+    const pc = new RTCPeerConnection({
+      codecs: { audio: codecs },
+      headerExtensions: { audio: [] },
+      iceUseIpv6: net.ipv6 ?? false,
+      ...(net.portRange ? { icePortRange: net.portRange } : {}),
+      ...(net.iceServers ? { iceServers: net.iceServers.map(iceServer) } : {}),
+      ...(net.includeLoopback ? { iceAdditionalHostAddresses: ["127.0.0.1"] } : {}),
+    });
+    try {
+      await pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+      const transceiver = pc.getTransceivers()[0];
+      if (!transceiver) throw new Error("werift created no transceiver for the offer");
+      transceiver.setDirection("sendrecv");
+      await transceiver.sender.replaceTrack(new MediaStreamTrack({ kind: "audio" }));
+      await pc.setLocalDescription(await pc.createAnswer());
+      await gatheringComplete(pc);
+      const local = pc.localDescription?.sdp;
+      if (!local) throw new Error("werift produced no local answer");
+      const shaped = shapeWhatsAppAnswer(local, offer, {
+        ...(net.publicIp ? { publicIp: net.publicIp } : {}),
+        ssrc: transceiver.sender.ssrc,
+      });
+      if (!shaped.ok) {
+        throw new Error(`answer failed Meta's checklist: ${shaped.errors.join("; ")}`);
+      }
+      return new WhatsAppPeer(pc, transceiver, shaped.sdp, offer);
+    } catch (error) {
+      await pc.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Current media state. */
+  get state(): PeerState {
+    return this.#state;
+  }
+
+  /** Calls `listener` on every state change. */
+  onState(listener: (s: PeerState) => void): void {
+    this.#stateListeners.push(listener);
+  }
+
+  /** Resolves when ICE and DTLS are up; rejects on failure, close or timeout. */
+  connected(timeoutMs: number): Promise<void> {
+    if (this.#state === "connected") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`ICE/DTLS not connected within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.onState((s) => {
+        if (s === "connected") {
+          clearTimeout(timer);
+          resolve();
+        } else if (s === "failed" || s === "closed") {
+          clearTimeout(timer);
+          reject(new Error(`media connection ${s}`));
+        }
+      });
+    });
+  }
+
+  /** Subscribes to every decrypted RTP packet from the caller (audio and DTMF). */
+  onRtp(listener: (packet: RtpIn) => void): void {
+    const subscribe = (track: MediaStreamTrack) =>
+      track.onReceiveRtp.subscribe((rtp) => {
+        this.packetsReceived++;
+        listener({
+          payloadType: rtp.header.payloadType,
+          sequenceNumber: rtp.header.sequenceNumber,
+          timestamp: rtp.header.timestamp,
+          marker: rtp.header.marker,
+          ssrc: rtp.header.ssrc,
+          payload: rtp.payload,
+        });
+      });
+    // Meta announces its SSRC in the offer, so werift may have made the track already.
+    const receiver = this.#transceiver.receiver;
+    const existing = receiver.tracks;
+    existing.forEach(subscribe);
+    this.#transceiver.onTrack.subscribe((track) => {
+      if (!existing.includes(track)) subscribe(track);
+    });
+  }
+
+  /** Sends one Opus frame on our SSRC; the caller owns sequence and timestamp. */
+  sendOpus(payload: Uint8Array, sequenceNumber: number, timestamp: number, marker: boolean): void {
+    if (this.#state !== "connected") return;
+    const header = new RtpHeader({
+      payloadType: this.opusPayloadType,
+      sequenceNumber,
+      timestamp,
+      marker,
+      ssrc: this.ssrc,
+    });
+    this.packetsSent++;
+    void this.#transceiver.sender.sendRtp(
+      new RtpPacket(header, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)),
+    );
+  }
+
+  /** Closes ICE and DTLS. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    this.#setState("closed");
+    await this.#pc.close().catch(() => {});
+  }
+
+  #setState(s: PeerState): void {
+    if (this.#state === s || this.#state === "closed") return;
+    this.#state = s;
+    for (const l of this.#stateListeners) l(s);
+  }
+}
+
+function iceServer(
+  s: { urls: string; username?: string | undefined; credential?: string | undefined },
+): { urls: string; username?: string; credential?: string } {
+  return {
+    urls: s.urls,
+    ...(s.username !== undefined ? { username: s.username } : {}),
+    ...(s.credential !== undefined ? { credential: s.credential } : {}),
+  };
+}
+
+function gatheringComplete(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const { unSubscribe } = pc.iceGatheringStateChange.subscribe((s) => {
+      if (s === "complete") {
+        unSubscribe();
+        resolve();
+      }
+    });
+  });
+}

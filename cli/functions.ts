@@ -1,0 +1,97 @@
+/**
+ * Serves both WhatsApp Edge Functions locally at
+ * `http://localhost:<port>/functions/v1/<name>`, the layout `supabase functions
+ * serve` uses, so `supabase.functions.invoke` works unchanged against it.
+ * Without `SUPABASE_URL` the core invokes voice-calls on this same server.
+ *
+ * ```sh
+ * deno run -A cli/functions.ts   # FUNCTIONS_PORT, default 54321
+ * ```
+ *
+ * @module
+ */
+
+import { createCoreHandler } from "../supabase/functions/wa-webhook-core/index.ts";
+import { createVoiceCallsHandler } from "../supabase/functions/wa-webhook-voice-calls/index.ts";
+import { parseFunctionsEnv, type RawEnv, storeFromEnv } from "../supabase/functions/_shared/env.ts";
+import type { Store } from "../supabase/functions/_shared/store.ts";
+
+/** Options of {@link startFunctions}. */
+export interface StartFunctionsOptions {
+  /** Default `FUNCTIONS_PORT` from `env`, else 54321; 0 picks a free port. */
+  port?: number;
+  /** Variables the functions read (see `supabase/functions/_shared/env.ts`). */
+  env: RawEnv;
+  /** Shared store (e.g. the dev runner's PGlite); default the one `env` names, closed on `close()`. */
+  store?: Store;
+  /** Interface to bind. Default `127.0.0.1`. */
+  hostname?: string;
+}
+
+/** A running functions server. */
+export interface FunctionsServer {
+  /** e.g. `http://127.0.0.1:54321`; functions live under `/functions/v1/`. */
+  url: string;
+  /** Stops accepting requests, waits for background routing, closes a store it opened. */
+  close(): Promise<void>;
+}
+
+const PREFIX = "/functions/v1/";
+
+/** Starts the local functions server. */
+export async function startFunctions(opts: StartFunctionsOptions): Promise<FunctionsServer> {
+  const hostname = opts.hostname ?? "127.0.0.1";
+  const parsed = parseFunctionsEnv(opts.env);
+  const port = opts.port ?? (parsed.ok ? parsed.env.FUNCTIONS_PORT : 54321);
+  const shared = opts.store;
+  const fromEnv = storeFromEnv(opts.env);
+  let opened: Promise<Store> | undefined;
+  const openStore = shared === undefined ? () => (opened = fromEnv()) : () => Promise.resolve(shared);
+
+  // Assigned below, before the first request can be dispatched: the handlers need the bound port.
+  let route!: (req: Request) => Promise<Response>;
+  const server = Deno.serve({ hostname, port, onListen: () => {} }, (req) => route(req));
+  const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.addr.port}`;
+
+  const env: RawEnv = { SUPABASE_URL: url, ...definedOnly(opts.env) };
+  const core = createCoreHandler({ env, store: openStore });
+  const functions: Record<string, (req: Request) => Promise<Response>> = {
+    "wa-webhook-core": core,
+    "wa-webhook-voice-calls": createVoiceCallsHandler({ env, store: openStore }),
+  };
+  route = (req) => {
+    const path = new URL(req.url).pathname;
+    const name = path.startsWith(PREFIX) ? path.slice(PREFIX.length).split("/")[0]! : "";
+    const fn = functions[name];
+    return fn ? fn(req) : Promise.resolve(Response.json({ error: "no such function" }, { status: 404 }));
+  };
+
+  return {
+    url,
+    async close() {
+      await server.shutdown();
+      await core.settled();
+      if (opened !== undefined) await (await opened).close();
+    },
+  };
+}
+
+/** Drops unset and empty variables so they do not shadow defaults. */
+function definedOnly(env: RawEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""),
+  );
+}
+
+if (import.meta.main) {
+  const { configureLogging } = await import("../bridge/log.ts");
+  await configureLogging("info", Deno.stdout.isTerminal() ? "pretty" : "json");
+  const server = await startFunctions({ env: Deno.env.toObject() });
+  console.log(`functions at ${server.url}${PREFIX}{wa-webhook-core,wa-webhook-voice-calls}`);
+  const stop = async () => {
+    await server.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}

@@ -1,0 +1,197 @@
+/**
+ * Client of the voice bridge's HTTP API (`bridge/http/app.ts`): open a media
+ * session for Meta's offer and get our SDP answer, start media once Meta
+ * accepted, end the session.
+ *
+ * A ringing caller waits on `createSession`, so every request has one total
+ * deadline (default 1.5 s) well inside the 2 s in which a failed call must be
+ * rejected. Failures are typed by cause so the caller can record why.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+
+/** Default total deadline of one bridge request. */
+export const DEFAULT_BRIDGE_TIMEOUT_MS = 1500;
+
+/** Why a bridge request failed. */
+export type BridgeFailure =
+  /** Connection refused, DNS, reset: no bridge listening. */
+  | "unreachable"
+  /** No complete answer within the deadline. */
+  | "timeout"
+  /** 503: no room for another call. */
+  | "capacity"
+  /** 400: the bridge cannot use Meta's offer. */
+  | "offer_rejected"
+  /** 409: a session already exists for the call (or it has ended). */
+  | "conflict"
+  /** 404: no such session. */
+  | "not_found"
+  /** Any other status, or a body that is not what the API documents. */
+  | "bad_response";
+
+/** A failed bridge request; the secret never appears in it. */
+export class BridgeError extends Error {
+  /** Cause, for records and logs. */
+  readonly failure: BridgeFailure;
+  /** HTTP status, when the bridge answered. */
+  readonly httpStatus: number | undefined;
+
+  constructor(failure: BridgeFailure, message: string, httpStatus?: number) {
+    super(message);
+    this.name = "BridgeError";
+    this.failure = failure;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** Metadata and offer of a user-initiated call, as `POST /sessions` takes them. */
+export interface NewBridgeSession {
+  callId: string;
+  phoneNumberId: string;
+  /** The WhatsApp user. */
+  from: string;
+  /** The business number. */
+  to: string;
+  /** Meta's SDP offer. */
+  sdp: string;
+}
+
+/** A session the bridge opened: its id and our SDP answer for Meta. */
+export interface BridgeSession {
+  sessionId: string;
+  sdp: string;
+}
+
+const SessionCreatedSchema = z.object({
+  sessionId: z.string().min(1).max(256),
+  sdp: z.string().startsWith("v=0"),
+});
+
+/** Options of {@link BridgeClient}. */
+export interface BridgeClientOptions {
+  /** Bridge root, e.g. `http://127.0.0.1:8787`. */
+  baseUrl: string;
+  /** `VOICE_BRIDGE_SECRET`, sent as a bearer token. */
+  secret: string;
+  /** Total deadline per request, body included. Default {@link DEFAULT_BRIDGE_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+const FAILURE_BY_STATUS: Readonly<Record<number, BridgeFailure>> = {
+  400: "offer_rejected",
+  404: "not_found",
+  409: "conflict",
+  503: "capacity",
+};
+
+/** The voice bridge's session API. */
+export class BridgeClient {
+  readonly #baseUrl: string;
+  readonly #secret: string;
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+
+  /** Creates a client; nothing is sent until a method is called. */
+  constructor(options: BridgeClientOptions) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.#secret = options.secret;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_BRIDGE_TIMEOUT_MS;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** Opens a session for Meta's offer; resolves with our answer or throws {@link BridgeError}. */
+  async createSession(session: NewBridgeSession): Promise<BridgeSession> {
+    const { status, json } = await this.#request("POST", "/sessions", session);
+    if (status !== 201) throw this.#statusError("create session", status, json);
+    const parsed = SessionCreatedSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new BridgeError("bad_response", "bridge answered 201 without a usable SDP answer", 201);
+    }
+    return parsed.data;
+  }
+
+  /** Tells the bridge Meta accepted the call, so media starts. */
+  async acceptSession(sessionId: string): Promise<void> {
+    const { status, json } = await this.#request(
+      "POST",
+      `/sessions/${encodeURIComponent(sessionId)}/accept`,
+    );
+    if (status !== 200) throw this.#statusError("accept session", status, json);
+  }
+
+  /** Ends a session; `reason` is kept in the bridge's records. */
+  async endSession(sessionId: string, reason: string): Promise<void> {
+    const { status, json } = await this.#request(
+      "DELETE",
+      `/sessions/${encodeURIComponent(sessionId)}`,
+      { reason: reason.slice(0, 200) },
+    );
+    if (status !== 200) throw this.#statusError("end session", status, json);
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    try {
+      const res = await this.#fetch(`${this.#baseUrl}${path}`, {
+        method,
+        headers: {
+          "authorization": `Bearer ${this.#secret}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal,
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json };
+    } catch (e) {
+      if (signal.aborted) {
+        throw new BridgeError("timeout", `bridge ${method} ${path} timed out after ${this.#timeoutMs} ms`);
+      }
+      const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      throw new BridgeError("unreachable", `bridge ${method} ${path} failed: ${this.#redact(reason)}`);
+    }
+  }
+
+  #statusError(what: string, status: number, json: unknown): BridgeError {
+    const failure = FAILURE_BY_STATUS[status] ?? "bad_response";
+    const detail = describeBody(json);
+    return new BridgeError(
+      failure,
+      `bridge ${what}: HTTP ${status}${detail ? `: ${this.#redact(detail)}` : ""}`,
+      status,
+    );
+  }
+
+  #redact(text: string): string {
+    return this.#secret === "" ? text : text.split(this.#secret).join("[redacted]");
+  }
+}
+
+const ErrorBodySchema = z.looseObject({
+  error: z.string(),
+  reasons: z.array(z.string()).optional(),
+  issues: z.array(z.string()).optional(),
+  reason: z.string().optional(),
+});
+
+/** The bridge's `{error, reasons|issues|reason}` as one short line. */
+function describeBody(json: unknown): string {
+  const r = ErrorBodySchema.safeParse(json);
+  if (!r.success) return "";
+  const more = r.data.reasons ?? r.data.issues ?? (r.data.reason ? [r.data.reason] : []);
+  return [r.data.error, ...more].join("; ").slice(0, 300);
+}

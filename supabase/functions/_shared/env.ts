@@ -1,0 +1,118 @@
+/**
+ * Environment of the WhatsApp Edge Functions, validated with zod. Parsing
+ * never throws: a function reads its variables at request time and answers
+ * 500 naming what is missing or malformed, never echoing a value (most of
+ * them are secrets).
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { DEFAULT_GRAPH_URL } from "../../../lib/whatsapp/graph.ts";
+import { openStore, type Store, storeConfigFromEnv } from "./store.ts";
+
+/** Raw variables, as `Deno.env.toObject()` returns them. */
+export type RawEnv = Readonly<Record<string, string | undefined>>;
+
+/** Port of `supabase functions serve`, kept for the local functions server. */
+export const DEFAULT_FUNCTIONS_PORT = 54321;
+
+// Supabase and shells hand out unset variables as "", which must count as unset.
+const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const secret = z.preprocess(blankToUndefined, z.string().optional());
+const httpUrl = z.preprocess(
+  blankToUndefined,
+  z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+);
+
+/** Every variable the functions read. All optional here; each route demands its own. */
+export const FunctionsEnvSchema = z.object({
+  /** Token Meta echoes on the GET verification request. */
+  WHATSAPP_VERIFY_TOKEN: secret,
+  /** App Secret keying `X-Hub-Signature-256`. */
+  WHATSAPP_APP_SECRET: secret,
+  /** Graph API token for pre_accept/accept/reject/terminate. */
+  WHATSAPP_ACCESS_TOKEN: secret,
+  WHATSAPP_GRAPH_URL: z.preprocess(
+    blankToUndefined,
+    z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default(DEFAULT_GRAPH_URL),
+  ),
+  /** Where `functions.invoke` reaches the sibling function. */
+  SUPABASE_URL: httpUrl,
+  /** Internal credential between the two functions. */
+  SUPABASE_SERVICE_ROLE_KEY: secret,
+  VOICE_BRIDGE_URL: httpUrl,
+  VOICE_BRIDGE_SECRET: secret,
+  /** The business's existing chat bot, which keeps receiving `messages` webhooks. */
+  WA_MESSAGES_FORWARD_URL: httpUrl,
+  /** Store database; both absent means embedded PGlite (see `storeConfigFromEnv`). */
+  DATABASE_URL: secret,
+  SUPABASE_DB_URL: secret,
+  FUNCTIONS_PORT: z.preprocess(
+    blankToUndefined,
+    z.coerce.number({ error: "must be a port number" }).int().min(0).max(65535)
+      .default(DEFAULT_FUNCTIONS_PORT),
+  ),
+});
+
+/** Parsed environment. */
+export type FunctionsEnv = z.infer<typeof FunctionsEnvSchema>;
+
+/** Name of a variable the functions read. */
+export type EnvName = keyof FunctionsEnv;
+
+/** Outcome of {@link parseFunctionsEnv}; `problems` name variables, never values. */
+export type EnvResult =
+  | { ok: true; env: FunctionsEnv }
+  | { ok: false; problems: string[] };
+
+/** Validates `raw`; a malformed variable is reported by name and reason only. */
+export function parseFunctionsEnv(raw: RawEnv): EnvResult {
+  const r = FunctionsEnvSchema.safeParse(raw);
+  if (r.success) return { ok: true, env: r.data };
+  // Zod messages may quote the input, so only the path and our own wording are kept.
+  return {
+    ok: false,
+    problems: r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")}: invalid value`),
+  };
+}
+
+/** The environment with `K` guaranteed present. */
+export type EnvWith<K extends EnvName> = FunctionsEnv & { [P in K]-?: NonNullable<FunctionsEnv[P]> };
+
+/** Either the environment with `names` set, or the problems preventing it. */
+export type EnvCheck<K extends EnvName> =
+  | { ok: true; env: EnvWith<K> }
+  | { ok: false; problems: string[] };
+
+/** Checks that `names` are set in a parsed environment. */
+export function requireEnv<K extends EnvName>(parsed: EnvResult, names: readonly K[]): EnvCheck<K> {
+  if (!parsed.ok) return parsed;
+  const missing = names.filter((n) => parsed.env[n] === undefined);
+  if (missing.length > 0) return { ok: false, problems: missing.map((n) => `${n}: missing`) };
+  return { ok: true, env: parsed.env as EnvWith<K> };
+}
+
+/** 500 naming the variables at fault; the body never holds a value. */
+export function envErrorResponse(problems: readonly string[]): Response {
+  return Response.json(
+    { error: "function misconfigured: environment variables", problems },
+    { status: 500 },
+  );
+}
+
+/**
+ * The store the environment names (`DATABASE_URL`, `SUPABASE_DB_URL`, else
+ * PGlite), opened on first use and shared by later calls; a failed open is
+ * retried on the next call instead of being cached.
+ */
+export function storeFromEnv(raw: RawEnv): () => Promise<Store> {
+  let opening: Promise<Store> | undefined;
+  return () => {
+    opening ??= openStore(storeConfigFromEnv((name) => raw[name])).catch((error: unknown) => {
+      opening = undefined;
+      throw error;
+    });
+    return opening;
+  };
+}

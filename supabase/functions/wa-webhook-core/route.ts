@@ -1,0 +1,102 @@
+/**
+ * Where each part of a verified webhook goes, decided without I/O: every
+ * `changes[]` item is routed on its own, so one malformed or unknown change
+ * does not cost the calls batched beside it.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { extractCallEvents, parseWebhook } from "../../../lib/whatsapp/webhook.ts";
+
+/** A webhook envelope holding one change, kept exactly as Meta sent it (no zod transforms). */
+export interface SingleChangeEnvelope {
+  object: string;
+  entry: [{ id: string; changes: [RawChange] }];
+}
+
+/** A `changes[]` item as received. */
+export type RawChange = z.infer<typeof RawChangeSchema>;
+
+/** A change for the voice-calls function. */
+export interface CallsRoute {
+  /** Call ids it carries, for logs. */
+  callIds: string[];
+  body: SingleChangeEnvelope;
+}
+
+/** Something to keep in `wa_webhook_receipts` because no handler takes it. */
+export interface ReceiptRoute {
+  reason: string;
+  field?: string;
+  /** The JSON concerned; absent when the body was not JSON. */
+  payload?: unknown;
+  /** The body text, when it was not JSON. */
+  raw?: string;
+}
+
+/** What to do with one webhook body. */
+export interface RoutePlan {
+  calls: CallsRoute[];
+  /** `messages` changes: the whole signed body goes to the chat bot when one exists. */
+  messages: RawChange[];
+  receipts: ReceiptRoute[];
+}
+
+const RawChangeSchema = z.looseObject({ field: z.string(), value: z.unknown() });
+
+const RawEnvelopeSchema = z.looseObject({
+  object: z.string(),
+  entry: z.array(z.looseObject({ id: z.string(), changes: z.array(RawChangeSchema) })),
+});
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return "invalid";
+  const path = issue.path.map(String).join(".");
+  return `${path === "" ? "(root)" : path}: ${issue.message}`;
+}
+
+/** Routes a signed webhook body (already verified); never throws. */
+export function planWebhook(text: string): RoutePlan {
+  const plan: RoutePlan = { calls: [], messages: [], receipts: [] };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    plan.receipts.push({ reason: "invalid_json", raw: text });
+    return plan;
+  }
+  const envelope = RawEnvelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    plan.receipts.push({ reason: `invalid_envelope: ${firstIssue(envelope.error)}`, payload: json });
+    return plan;
+  }
+  for (const entry of envelope.data.entry) {
+    for (const change of entry.changes) {
+      if (change.field === "messages") {
+        plan.messages.push(change);
+      } else if (change.field === "calls") {
+        routeCalls(plan, envelope.data.object, entry.id, change);
+      } else {
+        plan.receipts.push({ reason: "unhandled_field", field: change.field, payload: change });
+      }
+    }
+  }
+  return plan;
+}
+
+function routeCalls(plan: RoutePlan, object: string, entryId: string, change: RawChange): void {
+  const body: SingleChangeEnvelope = { object, entry: [{ id: entryId, changes: [change] }] };
+  const parsed = parseWebhook(body);
+  if (!parsed.ok) {
+    plan.receipts.push({ reason: `invalid_calls_change: ${parsed.error}`, field: "calls", payload: change });
+    return;
+  }
+  const callIds = [...new Set(extractCallEvents(parsed.value).map((e) => e.callId))];
+  if (callIds.length === 0) {
+    plan.receipts.push({ reason: "no_known_call_events", field: "calls", payload: change });
+    return;
+  }
+  plan.calls.push({ callIds, body });
+}

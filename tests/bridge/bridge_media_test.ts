@@ -1,0 +1,148 @@
+/**
+ * The bridge against a fake WhatsApp caller over real ICE, DTLS-SRTP and Opus
+ * on loopback: the answer passes Meta's checklist, tones cross both ways, DTMF
+ * reaches the agent and our first packet follows `/accept`.
+ */
+import assert from "node:assert/strict";
+import { dominantTone, sine } from "../../lib/audio/tone.ts";
+import { checkWhatsAppAnswer } from "../../lib/sdp/whatsapp.ts";
+import type { Agent, AgentContext } from "../../bridge/agents/agent.ts";
+import { loadConfig } from "../../bridge/config.ts";
+import { startBridge } from "../../bridge/main.ts";
+import { WhatsAppCaller } from "../fakes/whatsapp_caller.ts";
+
+const SECRET = "test-bridge-secret-0123456789";
+const CALLER_HZ = 440;
+const AGENT_HZ = 1000;
+
+/** An agent that speaks a 1 kHz tone on accept and keeps what it hears. */
+class ToneAgent implements Agent {
+  frames: Int16Array[] = [];
+  digits: string[] = [];
+  acceptedAt: number | undefined;
+  start(ctx: AgentContext): Promise<void> {
+    this.ctx = ctx;
+    return Promise.resolve();
+  }
+  ctx: AgentContext | undefined;
+  callAccepted(): void {
+    this.acceptedAt = performance.now();
+    this.ctx!.audio.enqueue(sine(AGENT_HZ, 24000, 24000, 8000), "tone");
+  }
+  pushAudio(frame: Int16Array): void {
+    this.frames.push(frame.slice());
+  }
+  pushDtmf(digit: string): void {
+    this.digits.push(digit);
+  }
+  sayGoodbye(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function concat(frames: Int16Array[]): Int16Array {
+  const out = new Int16Array(frames.length * 480);
+  frames.forEach((f, i) => out.set(f, i * 480));
+  return out;
+}
+
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("bridge answers a WhatsApp offer and carries audio and DTMF both ways", async () => {
+  const agents: ToneAgent[] = [];
+  const config = loadConfig({
+    VOICE_BRIDGE_SECRET: SECRET,
+    BRIDGE_HOST: "127.0.0.1",
+    BRIDGE_PORT: "0",
+    ICE_INCLUDE_LOOPBACK: "true",
+    LOG_LEVEL: "error",
+  });
+  const bridge = startBridge(config, undefined, {
+    createAgent: () => {
+      const a = new ToneAgent();
+      agents.push(a);
+      return a;
+    },
+  });
+  const caller = await WhatsAppCaller.create({ voice: () => sine(CALLER_HZ, 24000, 480, 8000) });
+  const auth = { authorization: `Bearer ${SECRET}`, "content-type": "application/json" };
+  try {
+    const res = await fetch(`${bridge.url}/sessions`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({
+        callId: "wacid.media1",
+        phoneNumberId: "106540352242922",
+        from: "16315553602",
+        to: "16315553601",
+        sdp: caller.offerSdp,
+      }),
+    });
+    assert.equal(res.status, 201);
+    const { sessionId, sdp } = await res.json();
+    assert.deepEqual(checkWhatsAppAnswer(sdp), [], "the answer passes Meta's checklist");
+
+    await caller.applyAnswer(sdp);
+    await caller.connected();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(caller.heardRtp.length, 0, "no media before /accept");
+
+    const acceptAt = performance.now();
+    const acc = await fetch(`${bridge.url}/sessions/${sessionId}/accept`, {
+      method: "POST",
+      headers: auth,
+    });
+    assert.equal(acc.status, 200);
+    await acc.body?.cancel();
+    await until(() => caller.heard.length >= 50, 5000, "one second of agent audio");
+    assert.ok(caller.firstPacketAt! >= acceptAt, "our first packet follows /accept");
+    assert.ok(caller.firstPacketAt! - acceptAt < 100, "and comes right after it");
+    assert.equal(caller.heardRtp[0]!.marker, true);
+    assert.equal(new Set(caller.heardRtp.map((p) => p.ssrc)).size, 1, "one SSRC");
+
+    const agent = agents[0]!;
+    await until(() => agent.frames.length >= 50, 5000, "one second of caller audio");
+    await caller.sendDtmf("7");
+    await caller.sendDtmf("#");
+    await until(() => agent.digits.length >= 2, 3000, "two DTMF digits");
+    assert.deepEqual(agent.digits, ["7", "#"]);
+
+    const candidates = [CALLER_HZ, AGENT_HZ, 659.25, 880];
+    const heard = caller.heardPcm(10).subarray(0, 24000 * 0.6);
+    assert.equal(
+      dominantTone(heard, 24000, candidates).freqHz,
+      AGENT_HZ,
+      "the caller hears the agent",
+    );
+    const got = concat(agent.frames.slice(10, 40));
+    assert.equal(
+      dominantTone(got, 24000, candidates).freqHz,
+      CALLER_HZ,
+      "the agent hears the caller",
+    );
+
+    const status = await (await fetch(`${bridge.url}/sessions/${sessionId}`, { headers: auth }))
+      .json();
+    assert.equal(status.state, "active");
+    assert.ok(status.rtp.packetsSent > 50);
+    assert.ok(!JSON.stringify(status).includes("16315553602"), "numbers are masked");
+
+    const del = await fetch(`${bridge.url}/sessions/${sessionId}`, {
+      method: "DELETE",
+      headers: auth,
+      body: JSON.stringify({ reason: "caller_hangup" }),
+    });
+    assert.equal(del.status, 200);
+    await del.body?.cancel();
+  } finally {
+    await caller.close();
+    await bridge.close(0);
+  }
+});

@@ -1,0 +1,253 @@
+/**
+ * A fake WhatsApp caller at the media level: a werift peer that behaves like
+ * Meta's relay. It is ICE-lite with DTLS `actpass`, offers Meta's lines (mid
+ * `audio`, Opus PT 111 with `maxplaybackrate=16000`, telephone-event PT 126,
+ * one SSRC, no trickle), stays silent until it hears our first packet, drops
+ * the call (138021) after 20 s without our media, streams the caller's voice
+ * at real-time 20 ms pace, sends RFC 4733 digits and records what it hears.
+ *
+ * @module
+ */
+import {
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+  RtpHeader,
+} from "werift";
+import { Buffer } from "node:buffer";
+import { OpusDecoder, OpusEncoder, RTP_TICKS_PER_FRAME } from "../../lib/audio/opus.ts";
+import { type DtmfDigit, telephoneEventPackets } from "../../lib/rtp/dtmf.ts";
+import { FrameClock } from "../../bridge/media/frame_clock.ts";
+
+/** Meta's Opus parameters, as in production offers. */
+export const META_OPUS_FMTP =
+  "maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1";
+
+/** Produces the caller's next 20 ms (480 samples at 24 kHz), or null for silence. */
+export type CallerVoice = (frameIndex: number) => Int16Array | null;
+
+/** Options for {@linkcode WhatsAppCaller}. */
+export interface WhatsAppCallerOptions {
+  /** The caller's voice; silence when absent. */
+  voice?: CallerVoice;
+  /** Drop the call when none of our media arrives for this long. @default 20000 */
+  mediaTimeoutMs?: number;
+  /** Wait for our first packet before sending (Meta's behaviour). @default true */
+  waitForFirstPacket?: boolean;
+}
+
+/** Why the fake ended the call. */
+export interface DropInfo {
+  code: 138021;
+  reason: string;
+}
+
+/** One simulated WhatsApp user on a call. */
+export class WhatsAppCaller {
+  /** Offer text in Meta's shape, for the `connect` webhook. */
+  readonly offerSdp: string;
+  /** Every 20 ms frame heard from the business, decoded at 24 kHz, in arrival order. */
+  readonly heard: Int16Array[] = [];
+  /** Arrival time (performance.now) of each packet heard. */
+  readonly heardAt: number[] = [];
+  /** RTP header facts of packets heard: SSRC, sequence, timestamp, marker. */
+  readonly heardRtp: Array<{ ssrc: number; seq: number; ts: number; marker: boolean; pt: number }> =
+    [];
+  firstPacketAt: number | undefined;
+  connectedAt: number | undefined;
+  dropped: DropInfo | undefined;
+  framesSent = 0;
+
+  #pc: RTCPeerConnection;
+  #transceiver: RTCRtpTransceiver;
+  #opts: Required<WhatsAppCallerOptions>;
+  #encoder = new OpusEncoder();
+  #decoder = new OpusDecoder();
+  #clock: FrameClock;
+  #seq = 1000;
+  #ts = 160_000;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #lastHeardAt = performance.now();
+  #dropListeners: Array<(d: DropInfo) => void> = [];
+  #closed = false;
+
+  private constructor(
+    pc: RTCPeerConnection,
+    t: RTCRtpTransceiver,
+    offer: string,
+    opts: WhatsAppCallerOptions,
+  ) {
+    this.#pc = pc;
+    this.#transceiver = t;
+    this.offerSdp = offer;
+    this.#opts = {
+      voice: opts.voice ?? (() => null),
+      mediaTimeoutMs: opts.mediaTimeoutMs ?? 20_000,
+      waitForFirstPacket: opts.waitForFirstPacket ?? true,
+    };
+    this.#clock = new FrameClock((tick) => this.#sendFrame(tick.index));
+    t.onTrack.subscribe((track) =>
+      track.onReceiveRtp.subscribe((rtp) => {
+        const now = performance.now();
+        this.#lastHeardAt = now;
+        this.heardRtp.push({
+          ssrc: rtp.header.ssrc,
+          seq: rtp.header.sequenceNumber,
+          ts: rtp.header.timestamp,
+          marker: rtp.header.marker,
+          pt: rtp.header.payloadType,
+        });
+        if (rtp.header.payloadType !== 111) return;
+        const pcm = this.#decoder.decode(rtp.payload);
+        if (pcm instanceof Int16Array) {
+          this.heard.push(pcm);
+          this.heardAt.push(now);
+        }
+        if (this.firstPacketAt === undefined) {
+          this.firstPacketAt = now;
+          if (this.#opts.waitForFirstPacket) this.#clock.start();
+        }
+      })
+    );
+    pc.connectionStateChange.subscribe((s) => {
+      if (s === "connected") this.connectedAt ??= performance.now();
+    });
+  }
+
+  /** Creates the caller and its offer; ICE is lite, so it gathers loopback host candidates only. */
+  static async create(options: WhatsAppCallerOptions = {}): Promise<WhatsAppCaller> {
+    const pc = new RTCPeerConnection({
+      iceLite: true,
+      codecs: {
+        audio: [
+          new RTCRtpCodecParameters({
+            mimeType: "audio/opus",
+            clockRate: 48000,
+            channels: 2,
+            payloadType: 111,
+            parameters: META_OPUS_FMTP,
+            rtcpFeedback: [{ type: "transport-cc" }],
+          }),
+          new RTCRtpCodecParameters({
+            mimeType: "audio/telephone-event",
+            clockRate: 8000,
+            channels: 1,
+            payloadType: 126,
+          }),
+        ],
+      },
+      headerExtensions: { audio: [] },
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: ["127.0.0.1"],
+      iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === "127.0.0.1",
+    });
+    const t = pc.addTransceiver(new MediaStreamTrack({ kind: "audio" }), { direction: "sendrecv" });
+    // Meta's offers name the single m-line `audio`.
+    (t as { mid?: string }).mid = "audio";
+    await pc.setLocalDescription(await pc.createOffer());
+    const local = pc.localDescription?.sdp;
+    if (!local) throw new Error("no local offer");
+    return new WhatsAppCaller(pc, t, toMetaShape(local), options);
+  }
+
+  /** Applies the business's answer (what Meta does on `pre_accept`). Idempotent. */
+  async applyAnswer(sdp: string): Promise<void> {
+    if (this.#pc.remoteDescription) return;
+    await this.#pc.setRemoteDescription({ type: "answer", sdp });
+    this.#watchdog = setInterval(() => this.#checkMedia(), 250);
+    if (!this.#opts.waitForFirstPacket) this.#clock.start();
+  }
+
+  /** Resolves when ICE and DTLS are up. */
+  connected(timeoutMs = 10_000): Promise<void> {
+    if (this.connectedAt !== undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("fake caller not connected")), timeoutMs);
+      this.#pc.connectionStateChange.subscribe((s) => {
+        if (s === "connected") {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Called once if the fake drops the call for lack of our media. */
+  onDropped(listener: (d: DropInfo) => void): void {
+    this.#dropListeners.push(listener);
+  }
+
+  /** Presses a key: RFC 4733 packets at 20 ms spacing on PT 126, sharing the audio SSRC. */
+  async sendDtmf(digit: DtmfDigit, durationMs = 100): Promise<void> {
+    const packets = telephoneEventPackets(digit, { durationMs, clockRate: 8000 });
+    const timestamp = this.#ts;
+    for (const p of packets) {
+      this.#sendRaw(126, p.payload, timestamp, p.marker);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Hears everything since `fromFrame` as one buffer (24 kHz). */
+  heardPcm(fromFrame = 0): Int16Array {
+    const frames = this.heard.slice(fromFrame);
+    const out = new Int16Array(frames.length * 480);
+    frames.forEach((f, i) => out.set(f, i * 480));
+    return out;
+  }
+
+  /** Hangs up the media. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clock.stop();
+    clearInterval(this.#watchdog);
+    await this.#pc.close().catch(() => {});
+  }
+
+  #sendFrame(index: number): void {
+    if (this.#closed || this.#pc.connectionState !== "connected") return;
+    const pcm = this.#opts.voice(index) ?? new Int16Array(480);
+    this.#sendRaw(111, this.#encoder.encode(pcm), this.#ts, index === 0);
+    this.#ts = (this.#ts + RTP_TICKS_PER_FRAME) >>> 0;
+    this.framesSent++;
+  }
+
+  #sendRaw(payloadType: number, payload: Uint8Array, timestamp: number, marker: boolean): void {
+    const sender = this.#transceiver.sender;
+    const header = new RtpHeader({
+      payloadType,
+      sequenceNumber: this.#seq,
+      timestamp,
+      marker,
+      ssrc: sender.ssrc,
+    });
+    this.#seq = (this.#seq + 1) & 0xffff;
+    // Straight to DTLS: werift's sender would rewrite every payload type to Opus.
+    void sender.dtlsTransport.sendRtp(
+      Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+      header,
+    );
+  }
+
+  #checkMedia(): void {
+    if (this.dropped || this.#closed) return;
+    if (performance.now() - this.#lastHeardAt < this.#opts.mediaTimeoutMs) return;
+    this.dropped = { code: 138021, reason: "media receive timeout" };
+    for (const l of this.#dropListeners) l(this.dropped);
+    void this.close();
+  }
+}
+
+/** Rewrites werift's offer into the lines Meta sends (no trickle, ptime 20, WhatsApp cname). */
+function toMetaShape(sdp: string): string {
+  const lines = sdp.split("\r\n").filter((l) =>
+    l !== "" && l !== "a=ice-options:trickle" && l !== "a=extmap-allow-mixed"
+  );
+  const out: string[] = [];
+  for (const l of lines) {
+    out.push(l.startsWith("a=ssrc:") ? l.replace(/cname:.*/, "cname:WhatsAppAudioStream1") : l);
+    if (l.startsWith("a=rtpmap:126")) out.push("a=maxptime:20", "a=ptime:20");
+  }
+  return out.join("\r\n") + "\r\n";
+}
