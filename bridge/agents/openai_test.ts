@@ -310,7 +310,7 @@ Deno.test("openai agent: speech after the agent finished and was heard sends not
   const h = harness({ responses: [{ kind: "audio", transcript: "Hi.", durationMs: 200 }] });
   await h.agent.start(h.ctx);
   h.agent.callAccepted();
-  await h.fake.waitForSent("response.done");
+  await until(() => h.transcripts.length === 1, "the whole greeting arrived");
   h.audio.tick(10);
   assert.equal(h.audio.queuedMs(), 0);
   pushPcm(h.agent, tone(300, 200));
@@ -411,6 +411,33 @@ Deno.test("openai agent: sayGoodbye waits for the active response, then hangs up
   ]);
   assert.ok(h.transcripts.some((t) => t.text === "Bye!"));
   assert.equal(h.fake.sent.filter((e) => e.type === "error").length, 0);
+  await h.done();
+});
+
+Deno.test("openai agent: a create refused for an active VAD response is retried after response.done", async () => {
+  const h = harness({
+    transcripts: ["hi"],
+    responses: [
+      { kind: "audio", transcript: "VAD reply.", durationMs: 200 },
+      { kind: "audio", transcript: "Greeting.", durationMs: 200 },
+    ],
+  });
+  await h.agent.start(h.ctx);
+  // The server's VAD turn starts a response just before our response.create lands.
+  pushPcm(h.agent, new Int16Array([...tone(300, 400), ...silence(560)]));
+  h.agent.callAccepted();
+  await until(
+    () => h.transcripts.some((t) => t.text === "Greeting."),
+    "greeting after the VAD reply",
+  );
+  const refused = h.fake.sent.filter((e) => e.type === "error").map((e) =>
+    (e.event.error as Json).code
+  );
+  assert.deepEqual(refused, ["conversation_already_has_active_response"]);
+  const creates = h.fake.receivedOf("response.create");
+  assert.equal(creates.length, 2);
+  assert.deepEqual(creates[1]!.response, creates[0]!.response);
+  assert.deepEqual(h.transcripts.map((t) => t.text), ["hi", "VAD reply.", "Greeting."]);
   await h.done();
 });
 

@@ -85,6 +85,11 @@ export function tone(hz: number, ms: number, amplitude = 8000): Int16Array {
   return out;
 }
 
+/** A server event before the fake stamps its `event_id`. */
+type Outgoing = KnownServerEvent extends infer E
+  ? E extends unknown ? { [K in keyof E as K extends "event_id" ? never : K]: E[K] } : never
+  : never;
+
 interface ItemState {
   role: string;
   type: string;
@@ -325,7 +330,7 @@ class Connection {
   }
 
   greet(): void {
-    this.#send({ type: "session.created", event_id: this.#eid(), session: this.#sessionOut() });
+    this.#send({ type: "session.created", session: this.#sessionOut() });
   }
 
   rejectBeta(): void {
@@ -348,21 +353,21 @@ class Connection {
     return this.server.id("event");
   }
 
-  #send(event: KnownServerEvent): void {
+  #send(event: Outgoing): void {
     this.#sendRaw(event);
   }
 
   /** For events outside the bridge's schema (e.g. `response.content_part.added`). */
-  #sendRaw(event: { type: string; event_id: string; [k: string]: unknown }): void {
+  #sendRaw(event: { type: string; [k: string]: unknown }): void {
     if (this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
-    this.server.record("sent", { connection: this.n, type: event.type, event: { ...event } });
-    this.ws.send(JSON.stringify(event));
+    const e = { event_id: this.#eid(), ...event };
+    this.server.record("sent", { connection: this.n, type: e.type, event: e });
+    this.ws.send(JSON.stringify(e));
   }
 
   #error(code: string, message: string, param: string | null, clientEventId: string | null) {
     this.#send({
       type: "error",
-      event_id: this.#eid(),
       error: { type: "invalid_request_error", code, message, param, event_id: clientEventId },
     });
   }
@@ -405,7 +410,6 @@ class Connection {
         };
         return this.#send({
           type: "session.updated",
-          event_id: this.#eid(),
           session: this.#sessionOut(),
         });
       }
@@ -433,7 +437,7 @@ class Connection {
       case "input_audio_buffer.clear":
         this.#uncommitted = 0;
         this.#speech = null;
-        return this.#send({ type: "input_audio_buffer.cleared", event_id: this.#eid() });
+        return this.#send({ type: "input_audio_buffer.cleared" });
       case "conversation.item.create": {
         const id = e.item.id ?? this.server.id("item");
         const role = e.item.type === "message" ? e.item.role : "";
@@ -443,13 +447,11 @@ class Connection {
         this.#lastItem = id;
         this.#send({
           type: "conversation.item.added",
-          event_id: this.#eid(),
           item,
           previous_item_id,
         });
         return this.#send({
           type: "conversation.item.done",
-          event_id: this.#eid(),
           item,
           previous_item_id,
         });
@@ -460,7 +462,6 @@ class Connection {
         if (!this.#items.delete(e.item_id)) return this.#notFound(e.item_id, eid);
         return this.#send({
           type: "conversation.item.deleted",
-          event_id: this.#eid(),
           item_id: e.item_id,
         });
       case "conversation.item.retrieve": {
@@ -468,7 +469,6 @@ class Connection {
         if (!item) return this.#notFound(e.item_id, eid);
         return this.#send({
           type: "conversation.item.retrieved",
-          event_id: this.#eid(),
           item: { id: e.item_id, type: item.type, role: item.role },
         });
       }
@@ -530,7 +530,6 @@ class Connection {
     item.sentMs = endMs;
     this.#send({
       type: "conversation.item.truncated",
-      event_id: this.#eid(),
       item_id: itemId,
       content_index: 0,
       audio_end_ms: endMs,
@@ -567,7 +566,6 @@ class Connection {
       this.#speech = { itemId, startMs: Math.max(0, t - prefix), lastVoiceMs: t + 10 };
       this.#send({
         type: "input_audio_buffer.speech_started",
-        event_id: this.#eid(),
         audio_start_ms: this.#speech.startMs,
         item_id: itemId,
       });
@@ -583,7 +581,6 @@ class Connection {
     this.#speech = null;
     this.#send({
       type: "input_audio_buffer.speech_stopped",
-      event_id: this.#eid(),
       audio_end_ms: lastVoiceMs,
       item_id: itemId,
     });
@@ -597,14 +594,12 @@ class Connection {
     this.#items.set(itemId, { role: "user", type: "message", sentMs: 0 });
     this.#send({
       type: "input_audio_buffer.committed",
-      event_id: this.#eid(),
       item_id: itemId,
       previous_item_id: previous,
     });
     const item = { id: itemId, type: "message", role: "user", status: "completed" };
     this.#send({
       type: "conversation.item.added",
-      event_id: this.#eid(),
       item,
       previous_item_id: previous,
     });
@@ -612,14 +607,12 @@ class Connection {
       const transcript = this.server.nextTranscript();
       this.#send({
         type: "conversation.item.input_audio_transcription.delta",
-        event_id: this.#eid(),
         item_id: itemId,
         content_index: 0,
         delta: transcript,
       });
       this.#send({
         type: "conversation.item.input_audio_transcription.completed",
-        event_id: this.#eid(),
         item_id: itemId,
         content_index: 0,
         transcript,
@@ -627,7 +620,6 @@ class Connection {
     }
     this.#send({
       type: "conversation.item.done",
-      event_id: this.#eid(),
       item,
       previous_item_id: previous,
     });
@@ -649,12 +641,10 @@ class Connection {
     });
     this.#send({
       type: "response.created",
-      event_id: this.#eid(),
       response: response("in_progress"),
     });
     this.#send({
       type: "rate_limits.updated",
-      event_id: this.#eid(),
       rate_limits: [{ name: "requests", limit: 1000, remaining: 999, reset_seconds: 60 }],
     });
     const ref = { response_id: id, item_id: itemId, output_index: 0 };
@@ -663,7 +653,6 @@ class Connection {
       const details = status === "cancelled" ? { type: "cancelled", reason } : null;
       this.#send({
         type: "response.done",
-        event_id: this.#eid(),
         response: response(status, { status_details: details }),
       });
     };
@@ -678,7 +667,6 @@ class Connection {
       this.#lastItem = itemId;
       this.#send({
         type: "response.output_item.added",
-        event_id: this.#eid(),
         ...ref,
         item: { ...item, arguments: "" },
       });
@@ -686,7 +674,6 @@ class Connection {
       for (const delta of [script.arguments.slice(0, half), script.arguments.slice(half)]) {
         this.#send({
           type: "response.function_call_arguments.delta",
-          event_id: this.#eid(),
           ...ref,
           call_id: item.call_id,
           delta,
@@ -694,7 +681,6 @@ class Connection {
       }
       this.#send({
         type: "response.function_call_arguments.done",
-        event_id: this.#eid(),
         ...ref,
         call_id: item.call_id,
         name: script.name,
@@ -702,7 +688,6 @@ class Connection {
       });
       this.#send({
         type: "response.output_item.done",
-        event_id: this.#eid(),
         ...ref,
         item: { ...item, arguments: script.arguments, status: "completed" },
       });
@@ -716,13 +701,11 @@ class Connection {
     const message = { id: itemId, type: "message", role: "assistant" };
     this.#send({
       type: "response.output_item.added",
-      event_id: this.#eid(),
       ...ref,
       item: { ...message, status: "in_progress" },
     });
     this.#sendRaw({
       type: "response.content_part.added",
-      event_id: this.#eid(),
       ...ref,
       content_index: 0,
       part: { type: "output_audio" },
@@ -740,17 +723,15 @@ class Connection {
         const late = status === "cancelled" ? this.server.opts.lateDeltas : 0;
         for (let i = 0; i < late && offset < pcm.length; i++) sendChunk();
         const part = { ...ref, content_index: 0 };
-        this.#send({ type: "response.output_audio.done", event_id: this.#eid(), ...part });
+        this.#send({ type: "response.output_audio.done", ...part });
         this.#send({
           type: "response.output_audio_transcript.done",
-          event_id: this.#eid(),
           ...part,
           transcript: said,
         });
         const itemStatus = status === "completed" ? "completed" : "incomplete";
         this.#send({
           type: "response.output_item.done",
-          event_id: this.#eid(),
           ...ref,
           item: { ...message, status: itemStatus },
         });
@@ -766,7 +747,6 @@ class Connection {
         said += word;
         this.#send({
           type: "response.output_audio_transcript.delta",
-          event_id: this.#eid(),
           ...ref,
           content_index: 0,
           delta: word,
@@ -775,7 +755,6 @@ class Connection {
       state.sentMs += piece.length / RATE;
       this.#send({
         type: "response.output_audio.delta",
-        event_id: this.#eid(),
         ...ref,
         content_index: 0,
         delta: int16ToBase64(piece),

@@ -1,0 +1,135 @@
+/**
+ * Wiring for the functions' tests: environment, a shared in-memory store, the
+ * fake Graph API, the fake bridge and signed webhooks with fresh call ids.
+ *
+ * @module
+ */
+
+import { GraphClient } from "../../lib/whatsapp/graph.ts";
+import { openStore, type Store } from "../../supabase/functions/_shared/store.ts";
+import { createVoiceCallsHandler } from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
+import type { CallEventResult } from "../../supabase/functions/wa-webhook-voice-calls/call_flow.ts";
+import { FakeMetaGraph } from "../fakes/meta_graph.ts";
+import { connectOffer, type Payload, terminate } from "../fakes/meta_webhooks.ts";
+import { FakeBridge } from "./fake_bridge.ts";
+
+/** Variables every test sets. */
+export const TEST_ENV = {
+  WHATSAPP_VERIFY_TOKEN: "verify-token-123",
+  WHATSAPP_APP_SECRET: "test-app-secret",
+  WHATSAPP_ACCESS_TOKEN: "test-access-token",
+  SUPABASE_SERVICE_ROLE_KEY: "test-service-role-key",
+  VOICE_BRIDGE_SECRET: "bridge-secret",
+} as const;
+
+/** Meta's offer from the docs fixture (CRLF SDP). */
+export const OFFER_SDP: string = await Deno.readTextFile(
+  new URL("../fixtures/sdp/meta_doc_offer.sdp", import.meta.url),
+);
+
+let shared: Promise<Store> | undefined;
+
+/**
+ * One in-memory PGlite store per test process: opening one costs seconds, and
+ * every test uses fresh call ids, so they never see each other's rows.
+ */
+export function sharedStore(): Promise<Store> {
+  shared ??= openStore({ pgliteDir: "memory://" });
+  return shared;
+}
+
+/** A fresh Meta-style call id. */
+export function newCallId(): string {
+  return `wacid.TEST${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** Unix seconds now. */
+export function nowSec(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** A connect offer for `callId`, timestamped now. */
+export function offerFor(callId: string, user = "16315553602"): Payload {
+  return connectOffer({ callId, user, timestamp: nowSec(), sdp: OFFER_SDP });
+}
+
+/** A terminate for `callId`, timestamped now. */
+export function terminateFor(
+  callId: string,
+  extra: Partial<Parameters<typeof terminate>[0]> = {},
+): Payload {
+  return terminate({ callId, user: "16315553602", timestamp: nowSec(), status: "COMPLETED", ...extra });
+}
+
+/** A port nothing listens on (connection refused). */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** The voice-calls function against the fakes. */
+export interface VoiceCallsRig {
+  store: Store;
+  graph: FakeMetaGraph;
+  bridge: FakeBridge;
+  bridgeUrl: string;
+  /** POSTs an envelope as the core would; resolves with the response. */
+  post(payload: Payload, authorization?: string | null): Promise<Response>;
+  /** POSTs and returns the per-event results (asserting 200). */
+  send(payload: Payload): Promise<CallEventResult[]>;
+  close(): Promise<void>;
+}
+
+/** Starts the fake bridge (unless `bridgeUrl` is given) and builds the handler. */
+export async function voiceCallsRig(
+  opts: { bridgeUrl?: string; now?: () => number; store?: Store } = {},
+): Promise<VoiceCallsRig> {
+  const store = opts.store ?? await sharedStore();
+  const graph = new FakeMetaGraph({ accessToken: TEST_ENV.WHATSAPP_ACCESS_TOKEN });
+  const bridge = new FakeBridge(TEST_ENV.VOICE_BRIDGE_SECRET);
+  const server = opts.bridgeUrl === undefined ? await bridge.start() : undefined;
+  const bridgeUrl = opts.bridgeUrl ?? server!.url;
+  const handler = createVoiceCallsHandler({
+    env: { ...TEST_ENV, VOICE_BRIDGE_URL: bridgeUrl },
+    store: () => Promise.resolve(store),
+    // Short backoff: retries are asserted by count, not by waiting.
+    graph: new GraphClient({
+      baseUrl: "https://graph.example.test/v23.0",
+      accessToken: TEST_ENV.WHATSAPP_ACCESS_TOKEN,
+      fetch: graph.fetch,
+      retryDelayMs: 5,
+    }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
+  });
+  const post = (payload: Payload, authorization: string | null = `Bearer ${TEST_ENV.SUPABASE_SERVICE_ROLE_KEY}`) => {
+    const body = JSON.stringify(payload);
+    // Meta knows of a call before it sends the webhook; the fake learns it the same way.
+    graph.observeWebhook({
+      body,
+      headers: { "content-type": "application/json", "x-hub-signature-256": "" },
+    });
+    const headers = new Headers({ "content-type": "application/json" });
+    if (authorization !== null) headers.set("authorization", authorization);
+    return handler(
+      new Request("http://localhost/functions/v1/wa-webhook-voice-calls", { method: "POST", headers, body }),
+    );
+  };
+  return {
+    store,
+    graph,
+    bridge,
+    bridgeUrl,
+    post,
+    async send(payload) {
+      const res = await post(payload);
+      const body = await res.json();
+      if (res.status !== 200) throw new Error(`voice-calls answered ${res.status}: ${JSON.stringify(body)}`);
+      return (body as { results: CallEventResult[] }).results;
+    },
+    async close() {
+      await server?.close();
+    },
+  };
+}
