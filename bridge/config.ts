@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import type { ToolDefinition } from "./agents/tools.ts";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const flag = (def: boolean) =>
@@ -54,14 +55,6 @@ const EnvSchema = z.object({
 /** Raw, validated environment. */
 export type BridgeEnv = z.infer<typeof EnvSchema>;
 
-/** A function tool the agent may call; the bridge POSTs its arguments to `url`. */
-export interface ToolConfig {
-  name: string;
-  description: string;
-  parameters: Record<string, unknown>;
-  url: string;
-}
-
 const ToolsSchema = z.array(z.object({
   name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
   description: z.string().default(""),
@@ -74,7 +67,7 @@ export interface BridgeConfig {
   env: BridgeEnv;
   agent: "openai" | "echo";
   instructions: string;
-  tools: ToolConfig[];
+  tools: ToolDefinition[];
   iceServers: Array<z.infer<typeof IceServer>>;
   portRange: [number, number] | undefined;
 }
@@ -104,7 +97,7 @@ export function loadConfig(
     throw new Error("invalid bridge configuration:\n  OPENAI_API_KEY: required when AGENT=openai");
   }
   const fromFileOrText = (value: string) => readFile(value) ?? value;
-  let tools: ToolConfig[] = [];
+  let tools: ToolDefinition[] = [];
   if (env.AGENT_TOOLS) {
     const json = fromFileOrText(env.AGENT_TOOLS);
     const result = ToolsSchema.safeParse(safeJson(json));

@@ -707,7 +707,7 @@ export class OpenAIRealtimeAgent implements Agent {
     if (name === END_CALL_TOOL) {
       const reason = endCallReason(args);
       this.#sendToolOutput(callId, JSON.stringify({ ok: true }));
-      ctx.onEvent("tool_call", { name, callId: callId, ok: true });
+      ctx.onEvent("tool_call", { name, callId, ok: true });
       ctx.requestHangup(reason);
       return;
     }

@@ -89,7 +89,7 @@ Deno.test("concurrent duplicate connects (Promise.all): exactly one is answered"
     const outcomes = (await Promise.all([1, 2, 3, 4].map(() => rig.send(offer))))
       .map((r) => r[0]?.outcome).sort();
     assert.deepEqual(outcomes, ["accepted", "duplicate", "duplicate", "duplicate"]);
-    assert.equal(rig.bridge.requestsTo("POST", "/sessions").length, 1);
+    assert.equal(rig.bridge.sessionsFor(callId).length, 1);
     assert.deepEqual(actions(rig, callId), ["pre_accept", "accept"]);
   } finally {
     await rig.close();

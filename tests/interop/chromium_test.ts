@@ -1,12 +1,14 @@
 /**
- * The bridge against a real libwebrtc caller: headless Chromium, driven by
- * puppeteer-core, offers Opus + telephone-event from its fake microphone (a
- * 440 Hz tone). We prove ICE, DTLS-SRTP, Opus both ways and RFC 4733 DTMF
- * interoperate with libwebrtc, not only with our own werift-based fake caller.
+ * The bridge against a real libwebrtc caller. Headless Chromium, driven by
+ * puppeteer-core, plays WhatsApp's part: it offers only Opus and
+ * telephone-event/8000 as Meta does, talks from a fake microphone (a 440 Hz
+ * tone) and listens with WebAudio. Our werift fake caller proves the bridge
+ * against itself; this proves ICE, DTLS-SRTP, Opus both ways and RFC 4733
+ * DTMF against the stack Meta's media servers derive from.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import puppeteer, { type JSHandle } from "puppeteer-core";
+import puppeteer, { type Browser, type JSHandle } from "puppeteer-core";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
 import { checkWhatsAppAnswer, validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import type { Agent, AgentContext } from "../../bridge/agents/agent.ts";
@@ -17,13 +19,14 @@ import { encodeWav } from "./wav.ts";
 const SECRET = "interop-bridge-secret-0123456789";
 const MIC_HZ = 440;
 const AGENT_HZ = 1000;
+const TONES = [MIC_HZ, AGENT_HZ, 659.25, 880];
 
 function findChromium(): string | undefined {
   const fromEnv = Deno.env.get("CHROMIUM_PATH");
   if (fromEnv) return fromEnv;
   try {
     if (Deno.statSync("/usr/bin/chromium").isFile) return "/usr/bin/chromium";
-  } catch { /* not installed there */ }
+  } catch { /* not there: ask the PATH */ }
   try {
     const which = new Deno.Command("which", { args: ["chromium"], stdout: "piped" }).outputSync();
     const path = new TextDecoder().decode(which.stdout).trim();
@@ -35,7 +38,7 @@ function findChromium(): string | undefined {
 
 const chromiumPath = findChromium();
 
-/** Speaks a steady tone once the call is accepted; records the caller's audio and digits. */
+/** Answers with a steady tone once the call is accepted; keeps the caller's audio and digits. */
 class ListeningAgent implements Agent {
   readonly heard: Int16Array[] = [];
   readonly digits: string[] = [];
@@ -45,7 +48,8 @@ class ListeningAgent implements Agent {
     return Promise.resolve();
   }
   callAccepted(): void {
-    this.#ctx?.audio.enqueue(sine(AGENT_HZ, 24000, 24000 * 10, 8000), "tone");
+    // Longer than the test, so the page hears the tone whenever it listens.
+    this.#ctx?.audio.enqueue(sine(AGENT_HZ, 24000, 24000 * 30, 8000), "tone");
   }
   pushAudio(frame: Int16Array): void {
     this.heard.push(frame.slice());
@@ -67,108 +71,237 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
   }
 }
 
+function launch(executablePath: string, dir: string, micWav: string): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--use-fake-ui-for-media-stream",
+      "--use-fake-device-for-media-stream",
+      `--use-file-for-fake-audio-capture=${micWav}`,
+      "--autoplay-policy=no-user-gesture-required",
+      // Candidates must be IP literals: Meta's offers are, and the bridge ignores hostnames.
+      "--disable-features=WebRtcHideLocalIpsWithMdns",
+      `--user-data-dir=${join(dir, "profile")}`,
+    ],
+  });
+}
+
+/** In the page: mic → sendrecv transceiver limited to Opus + telephone-event/8000. */
+function createCaller(): Promise<RTCPeerConnection> {
+  return (async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      // Noise suppression would treat a steady tone as noise.
+      audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    });
+    const pc = new RTCPeerConnection();
+    const transceiver = pc.addTransceiver(stream.getAudioTracks()[0]!, {
+      direction: "sendrecv",
+      streams: [stream],
+    });
+    const codecs = RTCRtpReceiver.getCapabilities("audio")?.codecs ?? [];
+    transceiver.setCodecPreferences(codecs.filter((c) => {
+      const mime = c.mimeType.toLowerCase();
+      return mime === "audio/opus" || (mime === "audio/telephone-event" && c.clockRate === 8000);
+    }));
+    return pc;
+  })();
+}
+
+/** In the page: the complete offer (Meta does not trickle, so neither do we). */
+async function gatheredOffer(pc: RTCPeerConnection): Promise<string> {
+  await pc.setLocalDescription();
+  await new Promise<void>((resolve) => {
+    const check = () => {
+      if (pc.iceGatheringState === "complete") resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", check);
+    check();
+  });
+  return pc.localDescription!.sdp;
+}
+
+/** In the page: applies the answer and waits for ICE + DTLS. */
+async function applyAnswer(pc: RTCPeerConnection, sdp: string, timeoutMs: number): Promise<void> {
+  await pc.setRemoteDescription({ type: "answer", sdp });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`still ${pc.connectionState}`)), timeoutMs);
+    const check = () => {
+      if (pc.connectionState === "connected") {
+        clearTimeout(timer);
+        resolve();
+      } else if (pc.connectionState === "failed") {
+        clearTimeout(timer);
+        reject(new Error("connection failed"));
+      }
+    };
+    pc.addEventListener("connectionstatechange", check);
+    check();
+  });
+}
+
+/**
+ * In the page: the loudest frequency of the remote track over `ms`, by
+ * averaging power spectra. Chromium only feeds a remote track to WebAudio
+ * while a media element consumes it, hence the muted `<audio>`.
+ */
+async function remotePeak(
+  pc: RTCPeerConnection,
+  ms: number,
+): Promise<{ hz: number; db: number }> {
+  const stream = new MediaStream([pc.getReceivers()[0]!.track]);
+  const element = new Audio();
+  element.muted = true;
+  element.srcObject = stream;
+  await element.play();
+  const ctx = new AudioContext();
+  await ctx.resume();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 4096;
+  analyser.smoothingTimeConstant = 0;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  const db = new Float32Array(analyser.frequencyBinCount);
+  const power = new Float64Array(analyser.frequencyBinCount);
+  const rounds = Math.ceil(ms / 50);
+  for (let round = 0; round < rounds; round++) {
+    await new Promise((r) => setTimeout(r, 50));
+    analyser.getFloatFrequencyData(db);
+    db.forEach((v, i) => power[i]! += 10 ** (v / 10));
+  }
+  let peak = 1; // skip DC
+  for (let i = 2; i < power.length; i++) if (power[i]! > power[peak]!) peak = i;
+  await ctx.close();
+  element.srcObject = null;
+  return {
+    hz: (peak * ctx.sampleRate) / analyser.fftSize,
+    db: 10 * Math.log10(power[peak]! / rounds),
+  };
+}
+
+/** In the page: RTP counters and the codec actually received. */
+async function rtpStats(
+  pc: RTCPeerConnection,
+): Promise<{ received: number; sent: number; codec: string }> {
+  const stats = [...(await pc.getStats()).values()] as Array<Record<string, unknown>>;
+  const inbound = stats.find((s) => s.type === "inbound-rtp" && s.kind === "audio");
+  const outbound = stats.find((s) => s.type === "outbound-rtp" && s.kind === "audio");
+  const codec = stats.find((s) => s.type === "codec" && s.id === inbound?.codecId);
+  return {
+    received: Number(inbound?.packetsReceived ?? 0),
+    sent: Number(outbound?.packetsSent ?? 0),
+    codec: String(codec?.mimeType ?? "none"),
+  };
+}
+
+async function callFromChromium(executablePath: string): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "chromium_interop_" });
+  const micWav = join(dir, "mic.wav");
+  // Chromium loops the file; whole cycles keep the loop seamless.
+  await Deno.writeFile(micWav, encodeWav(sine(MIC_HZ, 48000, 48000 * 2, 8000), 48000));
+  const agents: ListeningAgent[] = [];
+  const bridge = startBridge(
+    loadConfig({
+      VOICE_BRIDGE_SECRET: SECRET,
+      BRIDGE_HOST: "127.0.0.1",
+      BRIDGE_PORT: "0",
+      ICE_INCLUDE_LOOPBACK: "true",
+      LOG_LEVEL: "error",
+    }),
+    undefined,
+    {
+      createAgent: () => {
+        const agent = new ListeningAgent();
+        agents.push(agent);
+        return agent;
+      },
+    },
+  );
+  const auth = { authorization: `Bearer ${SECRET}`, "content-type": "application/json" };
+  let browser: Browser | undefined;
+  try {
+    browser = await launch(executablePath, dir, micWav);
+    const page = await browser.newPage();
+    // getUserMedia needs a secure context, which about:blank and data: URLs
+    // are not; a loopback http origin is, and the bridge already serves one.
+    await page.goto(`${bridge.url}/healthz`);
+    const pc: JSHandle<RTCPeerConnection> = await page.evaluateHandle(createCaller);
+    const offer = await pc.evaluate(gatheredOffer);
+    const validation = validateWhatsAppOffer(offer);
+    assert.ok(validation.ok, `Chromium's offer passes our WhatsApp offer checks: ${offer}`);
+
+    const res = await fetch(`${bridge.url}/sessions`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({
+        callId: "wacid.chromium1",
+        phoneNumberId: "106540352242922",
+        from: "16315553602",
+        to: "16315553601",
+        sdp: offer,
+      }),
+    });
+    assert.equal(res.status, 201);
+    const { sessionId, sdp: answer } = await res.json();
+    const { mid, opusPt, telephoneEventPt, opusFmtp } = validation.offer;
+    assert.deepEqual(
+      checkWhatsAppAnswer(answer, { mid, opusPt, telephoneEventPt, ...(opusFmtp && { opusFmtp }) }),
+      [],
+      "the answer follows the offer's mid and payload types",
+    );
+    await pc.evaluate(applyAnswer, answer, 20_000);
+
+    const accept = await fetch(`${bridge.url}/sessions/${sessionId}/accept`, {
+      method: "POST",
+      headers: auth,
+    });
+    assert.equal(accept.status, 200);
+    await accept.body?.cancel();
+
+    const agent = agents[0]!;
+    await until(() => agent.heard.length >= 100, 15_000, "two seconds of Chromium's microphone");
+    const heard = agent.heard.slice(50, 100);
+    const pcm = new Int16Array(heard.length * 480);
+    heard.forEach((frame, i) => pcm.set(frame, i * 480));
+    assert.equal(dominantTone(pcm, 24000, TONES).freqHz, MIC_HZ, "the agent hears the caller");
+
+    const peak = await pc.evaluate(remotePeak, 1000);
+    assert.ok(Math.abs(peak.hz - AGENT_HZ) < 20, `Chromium hears the agent's tone, got ${peak.hz} Hz`);
+    assert.ok(peak.db > -50, `and loud, got ${peak.db.toFixed(1)} dBFS`);
+
+    await pc.evaluate((pc) => pc.getSenders()[0]!.dtmf!.insertDTMF("12#", 100, 70));
+    await until(() => agent.digits.length >= 3, 10_000, "three DTMF digits");
+    assert.deepEqual(agent.digits, ["1", "2", "#"], "libwebrtc's RFC 4733 digits reach the agent");
+
+    const stats = await pc.evaluate(rtpStats);
+    assert.equal(stats.codec, "audio/opus");
+    assert.ok(stats.received > 50, `Chromium received ${stats.received} RTP packets`);
+    assert.ok(stats.sent > 50, `Chromium sent ${stats.sent} RTP packets`);
+
+    const hangup = await fetch(`${bridge.url}/sessions/${sessionId}`, {
+      method: "DELETE",
+      headers: auth,
+    });
+    assert.equal(hangup.status, 200);
+    await hangup.body?.cancel();
+  } finally {
+    await browser?.close();
+    await bridge.close(0);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test({
-  name: "bridge interoperates with Chromium's WebRTC: ICE, DTLS-SRTP, Opus both ways, DTMF [chromium]",
+  name: "bridge interoperates with Chromium: ICE, DTLS-SRTP, Opus both ways, DTMF [chromium]",
   ignore: !chromiumPath,
-  // puppeteer keeps the browser's child process and its CDP socket in
-  // background ops that outlive `browser.close()` by a tick.
+  // puppeteer leaves the browser's pipes and CDP socket to close a tick after `browser.close()`.
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "chromium_interop_" });
-    const wav = join(dir, "mic.wav");
-    await Deno.writeFile(wav, encodeWav(sine(MIC_HZ, 48000, 48000 * 2, 8000), 48000));
-    const agents: ListeningAgent[] = [];
-    const bridge = startBridge(
-      loadConfig({
-        VOICE_BRIDGE_SECRET: SECRET,
-        BRIDGE_HOST: "127.0.0.1",
-        BRIDGE_PORT: "0",
-        ICE_INCLUDE_LOOPBACK: "true",
-        LOG_LEVEL: "error",
-      }),
-      undefined,
-      {
-        createAgent: () => {
-          const agent = new ListeningAgent();
-          agents.push(agent);
-          return agent;
-        },
-      },
-    );
-    const browser = await puppeteer.launch({
-      executablePath: chromiumPath!,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        `--use-file-for-fake-audio-capture=${wav}`,
-        "--autoplay-policy=no-user-gesture-required",
-        "--disable-features=WebRtcHideLocalIpsWithMdns",
-        `--user-data-dir=${join(dir, "profile")}`,
-      ],
-    });
-    const auth = { authorization: `Bearer ${SECRET}`, "content-type": "application/json" };
-    try {
-      const page = await browser.newPage();
-      page.on("console", (m) => console.log("page:", m.text()));
-      // getUserMedia needs a secure context, which about:blank and data: URLs
-      // are not; a loopback http origin is, and the bridge already serves one.
-      await page.goto(`${bridge.url}/healthz`);
-      const pc: JSHandle<RTCPeerConnection> = await page.evaluateHandle(async () => {
-        const stream = await navigator.mediaDevices.getUserMedia({
-          audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-        });
-        const pc = new RTCPeerConnection();
-        const transceiver = pc.addTransceiver(stream.getAudioTracks()[0]!, {
-          direction: "sendrecv",
-          streams: [stream],
-        });
-        const codecs = RTCRtpReceiver.getCapabilities("audio")?.codecs ?? [];
-        transceiver.setCodecPreferences(codecs.filter((c) =>
-          c.mimeType.toLowerCase() === "audio/opus" ||
-          (c.mimeType.toLowerCase() === "audio/telephone-event" && c.clockRate === 8000)
-        ));
-        return pc;
-      });
-      const offer = await pc.evaluate(async (pc) => {
-        await pc.setLocalDescription();
-        if (pc.iceGatheringState !== "complete") {
-          await new Promise<void>((resolve) =>
-            pc.addEventListener("icegatheringstatechange", () => {
-              if (pc.iceGatheringState === "complete") resolve();
-            })
-          );
-        }
-        return pc.localDescription!.sdp;
-      });
-      console.log(offer);
-      const validation = validateWhatsAppOffer(offer);
-      console.log(validation.ok ? "valid" : validation.errors);
-      const res = await fetch(`${bridge.url}/sessions`, {
-        method: "POST",
-        headers: auth,
-        body: JSON.stringify({
-          callId: "wacid.chromium1",
-          phoneNumberId: "106540352242922",
-          from: "16315553602",
-          to: "16315553601",
-          sdp: offer,
-        }),
-      });
-      const body = await res.json();
-      console.log(res.status, body);
-    } finally {
-      await browser.close();
-      await bridge.close(0);
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+  fn: () => callFromChromium(chromiumPath!),
 });

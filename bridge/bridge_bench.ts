@@ -1,0 +1,231 @@
+/**
+ * Load benchmark: N concurrent calls (default 50, `BENCH_CALLS`) against a
+ * bridge running as its own process with the echo agent, each call a fake
+ * WhatsApp caller on loopback talking in 1 s tone bursts. The bridge's CPU and
+ * memory are read from /proc, its per-frame figures from `/metrics`, and what
+ * the callers heard is checked for gaps.
+ *
+ * @module
+ */
+import type { BenchSuite, Figure } from "../bench/figure.ts";
+import { percentile } from "../bench/figure.ts";
+import { sine } from "../lib/audio/tone.ts";
+import { WhatsAppCaller } from "../tests/fakes/whatsapp_caller.ts";
+
+const SECRET = "bench-bridge-secret-0123456789";
+const CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 50);
+const MEASURE_MS = Number(Deno.env.get("BENCH_SECONDS") ?? 10) * 1000;
+const PAGE = 4096;
+const TICKS_PER_S = 100; // Linux USER_HZ
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = l.addr as Deno.NetAddr;
+  l.close();
+  return port;
+}
+
+function procCpuTicks(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+function procRssBytes(pid: number): number {
+  return Number(Deno.readTextFileSync(`/proc/${pid}/statm`).split(" ")[1]) * PAGE;
+}
+
+async function waitForHealth(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("bridge did not start");
+}
+
+function quantile(metrics: string, name: string, q: string): number {
+  const m = metrics.match(new RegExp(`^${name}\\{quantile="${q}"\\} (\\S+)$`, "m"));
+  if (!m) throw new Error(`metric ${name} ${q} missing`);
+  return Number(m[1]);
+}
+
+/** Talks for a second, listens for a second (so the echo agent answers). */
+const voice = (
+  i: number,
+) => (Math.floor(i / 50) % 2 === 0 ? sine(440, 24000, 480, 8000, i * 480) : null);
+
+/** The concurrent-calls suite. */
+export const suite: BenchSuite = {
+  name: `bridge: ${CALLS} concurrent calls (echo agent, loopback)`,
+  async run(): Promise<Figure[]> {
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname],
+      env: {
+        VOICE_BRIDGE_SECRET: SECRET,
+        BRIDGE_HOST: "127.0.0.1",
+        BRIDGE_PORT: String(port),
+        ICE_INCLUDE_LOOPBACK: "true",
+        AGENT: "echo",
+        MAX_SESSIONS: String(CALLS + 10),
+        MAX_CPU_PERCENT: "100",
+        STORE_PGLITE_DIR: "memory://",
+        LOG_LEVEL: "warning",
+      },
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    const auth = { authorization: `Bearer ${SECRET}`, "content-type": "application/json" };
+    const callers: WhatsAppCaller[] = [];
+    try {
+      await waitForHealth(url);
+      await new Promise((r) => setTimeout(r, 500));
+      let rssFirst = 0;
+      const setupMs: number[] = [];
+      const sessionIds: string[] = [];
+      // Calls arrive a few at a time, as they would, not all in one instant.
+      for (let i = 0; i < CALLS; i++) {
+        const caller = await WhatsAppCaller.create({ voice });
+        callers.push(caller);
+        const t0 = performance.now();
+        const res = await fetch(`${url}/sessions`, {
+          method: "POST",
+          headers: auth,
+          body: JSON.stringify({
+            callId: `wacid.bench${i}`,
+            phoneNumberId: "1",
+            from: "1",
+            to: "2",
+            sdp: caller.offerSdp,
+          }),
+        });
+        if (res.status !== 201) {
+          throw new Error(`POST /sessions: ${res.status} ${await res.text()}`);
+        }
+        const { sessionId, sdp } = await res.json();
+        sessionIds.push(sessionId);
+        await caller.applyAnswer(sdp);
+        await caller.connected(10_000);
+        setupMs.push(caller.connectedAt! - t0);
+        const acc = await fetch(`${url}/sessions/${sessionId}/accept`, {
+          method: "POST",
+          headers: auth,
+        });
+        await acc.body?.cancel();
+      }
+      await new Promise((r) => setTimeout(r, 2000)); // settle: every call streaming both ways
+      const heardBefore = callers.map((c) => c.heardRtp.length);
+      const cpu0 = procCpuTicks(child.pid);
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, MEASURE_MS));
+      const cpuMs = ((procCpuTicks(child.pid) - cpu0) / TICKS_PER_S) * 1000;
+      const wallMs = performance.now() - t0;
+      const rssLoaded = procRssBytes(child.pid);
+      const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+
+      // Every packet we heard in the window should follow its predecessor with no gap.
+      let gaps = 0;
+      let received = 0;
+      callers.forEach((c, i) => {
+        const rtp = c.heardRtp.slice(heardBefore[i]);
+        received += rtp.length;
+        for (let k = 1; k < rtp.length; k++) {
+          if (((rtp[k]!.seq - rtp[k - 1]!.seq) & 0xffff) !== 1) gaps++;
+        }
+      });
+      const expected = CALLS * (wallMs / 20);
+      const lostAtBridge = Number(metrics.match(/^bridge_rtp_packets_lost (\S+)$/m)?.[1] ?? NaN);
+      for (const id of sessionIds) {
+        const res = await fetch(`${url}/sessions/${id}`, { method: "DELETE", headers: auth });
+        await res.body?.cancel();
+      }
+      return [
+        {
+          name: "bridge CPU per call",
+          value: (cpuMs / wallMs) * 100 / CALLS,
+          unit: "% of one core",
+          op: "<=",
+          target: 1,
+        },
+        {
+          name: "calls per core at that rate",
+          value: CALLS / (cpuMs / wallMs),
+          unit: "calls",
+          op: ">=",
+          target: 100,
+        },
+        {
+          name: "per-frame processing caller→agent p99",
+          value: quantile(metrics, "bridge_inbound_frame_ms", "0.99"),
+          unit: "ms",
+          op: "<=",
+          target: 2,
+        },
+        {
+          name: "per-frame processing agent→caller p99",
+          value: quantile(metrics, "bridge_outbound_frame_ms", "0.99"),
+          unit: "ms",
+          op: "<=",
+          target: 2,
+        },
+        {
+          name: "outbound pacing deviation p99",
+          value: quantile(metrics, "bridge_pacing_late_ms", "0.99"),
+          unit: "ms",
+          op: "<=",
+          target: 5,
+        },
+        {
+          name: "frames lost (sequence gaps heard by callers)",
+          value: gaps,
+          unit: "frames",
+          op: "<=",
+          target: 0,
+        },
+        {
+          name: "caller frames lost at the bridge",
+          value: lostAtBridge,
+          unit: "frames",
+          op: "<=",
+          target: 0,
+        },
+        {
+          name: "frames heard vs sent in window",
+          value: (received / expected) * 100,
+          unit: "%",
+          op: ">=",
+          target: 99,
+        },
+        {
+          name: "memory per call",
+          value: (rssLoaded - rssFirst) / Math.max(1, CALLS - 1) / 1e6,
+          unit: "MB",
+          op: "<=",
+          target: 3,
+        },
+        {
+          name: "POST /sessions → DTLS connected p50",
+          value: percentile(setupMs, 50),
+          unit: "ms",
+          op: "<=",
+          target: 300,
+        },
+        {
+          name: "POST /sessions → DTLS connected p99",
+          value: percentile(setupMs, 99),
+          unit: "ms",
+          op: "<=",
+          target: 1000,
+        },
+      ];
+    } finally {
+      await Promise.all(callers.map((c) => c.close()));
+      child.kill("SIGKILL");
+      await child.status;
+    }
+  },
+};
