@@ -11,6 +11,7 @@ import type { BenchSuite, Figure } from "../bench/figure.ts";
 import { percentile } from "../bench/figure.ts";
 import { sine } from "../lib/audio/tone.ts";
 import { WhatsAppCaller } from "../tests/fakes/whatsapp_caller.ts";
+import { startPostgres } from "../tests/support/postgres.ts";
 
 const SECRET = "bench-bridge-secret-0123456789";
 const CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 50);
@@ -59,12 +60,21 @@ const voice = (
 
 /** The concurrent-calls suite. */
 export const suite: BenchSuite = {
-  name: `bridge: ${CALLS} concurrent calls (echo agent, loopback)`,
+  name: `bridge: ${CALLS} concurrent calls (echo agent, loopback, call records in PostgreSQL)`,
   async run(): Promise<Figure[]> {
     const port = freePort();
+    // Production keeps call records in PostgreSQL; PGlite (dev's embedded
+    // default) runs in the bridge's own event loop and is no load-test target.
+    const pg = await startPostgres();
+    const db = pg ? await pg.createDatabase() : undefined;
     const url = `http://127.0.0.1:${port}`;
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname],
+      args: [
+        "run",
+        "-A",
+        ...(Deno.env.get("BENCH_V8_FLAGS") ? [`--v8-flags=${Deno.env.get("BENCH_V8_FLAGS")}`] : []),
+        new URL("./main.ts", import.meta.url).pathname,
+      ],
       env: {
         VOICE_BRIDGE_SECRET: SECRET,
         BRIDGE_HOST: "127.0.0.1",
@@ -73,7 +83,9 @@ export const suite: BenchSuite = {
         AGENT: "echo",
         MAX_SESSIONS: String(CALLS + 10),
         MAX_CPU_PERCENT: "100",
-        STORE_PGLITE_DIR: "memory://",
+        ...(db
+          ? { DATABASE_URL: db.url, STORE_MIGRATE: "true" }
+          : { STORE_PGLITE_DIR: "memory://" }),
         LOG_LEVEL: "warning",
       },
       stdout: "null",
@@ -226,6 +238,8 @@ export const suite: BenchSuite = {
       await Promise.all(callers.map((c) => c.close()));
       child.kill("SIGKILL");
       await child.status;
+      await db?.drop();
+      await pg?.stop();
     }
   },
 };

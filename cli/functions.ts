@@ -2,7 +2,6 @@
  * Serves both WhatsApp Edge Functions locally at
  * `http://localhost:<port>/functions/v1/<name>`, the layout `supabase functions
  * serve` uses, so `supabase.functions.invoke` works unchanged against it.
- * Without `SUPABASE_URL` the core invokes voice-calls on this same server.
  *
  * ```sh
  * deno run -A cli/functions.ts   # FUNCTIONS_PORT, default 54321
@@ -13,7 +12,12 @@
 
 import { createCoreHandler } from "../supabase/functions/wa-webhook-core/index.ts";
 import { createVoiceCallsHandler } from "../supabase/functions/wa-webhook-voice-calls/index.ts";
-import { parseFunctionsEnv, type RawEnv, storeFromEnv } from "../supabase/functions/_shared/env.ts";
+import {
+  DEFAULT_FUNCTIONS_PORT,
+  parseFunctionsEnv,
+  type RawEnv,
+  storeFromEnv,
+} from "../supabase/functions/_shared/env.ts";
 import type { Store } from "../supabase/functions/_shared/store.ts";
 
 /** Options of {@link startFunctions}. */
@@ -38,37 +42,51 @@ export interface FunctionsServer {
 
 const PREFIX = "/functions/v1/";
 
-/** Starts the local functions server. */
-export async function startFunctions(opts: StartFunctionsOptions): Promise<FunctionsServer> {
+type Handler = (req: Request) => Promise<Response>;
+
+function dispatch(functions: ReadonlyMap<string, Handler>, req: Request): Promise<Response> {
+  const path = new URL(req.url).pathname;
+  const name = path.startsWith(PREFIX) ? path.slice(PREFIX.length).split("/")[0]! : "";
+  const fn = functions.get(name);
+  return fn
+    ? fn(req)
+    : Promise.resolve(Response.json({ error: "no such function" }, { status: 404 }));
+}
+
+/**
+ * Starts the local functions server; it is listening when this returns.
+ * Without `SUPABASE_URL` in `env` the core invokes voice-calls on this server.
+ */
+export function startFunctions(opts: StartFunctionsOptions): FunctionsServer {
   const hostname = opts.hostname ?? "127.0.0.1";
   const parsed = parseFunctionsEnv(opts.env);
-  const port = opts.port ?? (parsed.ok ? parsed.env.FUNCTIONS_PORT : 54321);
+  const port = opts.port ?? (parsed.ok ? parsed.env.FUNCTIONS_PORT : DEFAULT_FUNCTIONS_PORT);
   const shared = opts.store;
   const fromEnv = storeFromEnv(opts.env);
   let opened: Promise<Store> | undefined;
-  const openStore = shared === undefined ? () => (opened = fromEnv()) : () => Promise.resolve(shared);
+  const openStore = shared === undefined
+    ? () => (opened = fromEnv())
+    : () => Promise.resolve(shared);
 
-  // Assigned below, before the first request can be dispatched: the handlers need the bound port.
-  let route!: (req: Request) => Promise<Response>;
-  const server = Deno.serve({ hostname, port, onListen: () => {} }, (req) => route(req));
+  // Filled once the port is bound (the core's default SUPABASE_URL needs it),
+  // before the first request can be dispatched.
+  const functions = new Map<string, Handler>();
+  const server = Deno.serve(
+    { hostname, port, onListen: () => {} },
+    (req) => dispatch(functions, req),
+  );
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.addr.port}`;
 
   const env: RawEnv = { SUPABASE_URL: url, ...definedOnly(opts.env) };
   const core = createCoreHandler({ env, store: openStore });
-  const functions: Record<string, (req: Request) => Promise<Response>> = {
-    "wa-webhook-core": core,
-    "wa-webhook-voice-calls": createVoiceCallsHandler({ env, store: openStore }),
-  };
-  route = (req) => {
-    const path = new URL(req.url).pathname;
-    const name = path.startsWith(PREFIX) ? path.slice(PREFIX.length).split("/")[0]! : "";
-    const fn = functions[name];
-    return fn ? fn(req) : Promise.resolve(Response.json({ error: "no such function" }, { status: 404 }));
-  };
+  functions.set("wa-webhook-core", core);
+  functions.set("wa-webhook-voice-calls", createVoiceCallsHandler({ env, store: openStore }));
 
   return {
     url,
     async close() {
+      // The core's routing calls voice-calls on this very server: let it finish first.
+      await core.settled();
       await server.shutdown();
       await core.settled();
       if (opened !== undefined) await (await opened).close();
@@ -86,7 +104,7 @@ function definedOnly(env: RawEnv): Record<string, string> {
 if (import.meta.main) {
   const { configureLogging } = await import("../bridge/log.ts");
   await configureLogging("info", Deno.stdout.isTerminal() ? "pretty" : "json");
-  const server = await startFunctions({ env: Deno.env.toObject() });
+  const server = startFunctions({ env: Deno.env.toObject() });
   console.log(`functions at ${server.url}${PREFIX}{wa-webhook-core,wa-webhook-voice-calls}`);
   const stop = async () => {
     await server.close();

@@ -127,7 +127,6 @@ export class EchoAgent implements Agent {
     // Barge-in: the caller talks over the playback, so stop it at once.
     const flushed = ctx.audio.flush();
     if (flushed.size > 0) ctx.onEvent("barge_in", { playedMs: Object.fromEntries(flushed) });
-    ctx.onEvent("speech_started");
   }
 
   #endSpeech(ctx: AgentContext): void {
@@ -141,7 +140,6 @@ export class EchoAgent implements Agent {
     speech.forEach((f, i) => pcm.set(f, i * 480));
     const endedAt = this.#opts.now();
     const seconds = (pcm.length / 24000).toFixed(1);
-    ctx.onEvent("speech_stopped", { ms: speech.length * FRAME_MS });
     ctx.onTranscript({
       speaker: "caller",
       text: `[${seconds} s of speech]`,

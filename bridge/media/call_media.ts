@@ -11,12 +11,20 @@
  *
  * @module
  */
-import { OpusDecoder, OpusEncoder, RTP_TICKS_PER_FRAME } from "../../lib/audio/opus.ts";
+import {
+  OpusDecoder,
+  OpusEncoder,
+  opusSilencePacket,
+  RTP_TICKS_PER_FRAME,
+} from "../../lib/audio/opus.ts";
 import { JitterBuffer } from "../../lib/rtp/jitter_buffer.ts";
 import { DtmfDetector } from "../../lib/rtp/dtmf.ts";
 import { FrameClock, realScheduler, type Scheduler, type Tick } from "./frame_clock.ts";
 import { LatencyHistogram } from "./latency_histogram.ts";
 import type { OutboundPlayer } from "./outbound_player.ts";
+
+/** Quiet frames still run through the encoder before cached silence takes over. */
+const SILENCE_AFTER_FRAMES = 3;
 
 /** The RTP side of a call: werift in production, a plain object in tests. */
 export interface MediaPort {
@@ -172,7 +180,13 @@ export class CallMedia {
 
   #sendFrame(): void {
     const t0 = performance.now();
-    const payload = this.#encoder.encode(this.#opts.player.nextFrame());
+    const player = this.#opts.player;
+    const frame = player.nextFrame();
+    // Once the agent has been quiet a few frames (the next packet carries the
+    // last word's FEC), a cached silence packet costs nothing to encode.
+    const payload = player.silentRun > SILENCE_AFTER_FRAMES
+      ? opusSilencePacket()
+      : this.#encoder.encode(frame);
     const marker = !this.#sentFirst;
     this.#opts.port.sendOpus(payload, this.#seq, this.#timestamp, marker);
     this.#seq = (this.#seq + 1) & 0xffff;

@@ -33,6 +33,8 @@ export class OutboundPlayer implements AudioOut {
   voicedFrames = 0;
   /** Frames of padding silence, for stats. */
   silentFrames = 0;
+  /** Consecutive pure-silence frames up to the last `nextFrame()`. */
+  silentRun = 0;
 
   /** @param frameSamples samples per frame. @default 480 (20 ms at 24 kHz) */
   constructor(frameSamples = 480) {
@@ -97,8 +99,13 @@ export class OutboundPlayer implements AudioOut {
     }
     this.#queuedSamples -= filled;
     if (filled < frame.length) frame.fill(0, filled);
-    if (filled > 0) this.voicedFrames++;
-    else this.silentFrames++;
+    if (filled > 0) {
+      this.voicedFrames++;
+      this.silentRun = 0;
+    } else {
+      this.silentFrames++;
+      this.silentRun++;
+    }
     if (filled > 0 && this.#queuedSamples === 0) this.#notifyIdle();
     return frame;
   }

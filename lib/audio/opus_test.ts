@@ -7,6 +7,7 @@ import {
   OpusDecodeError,
   OpusDecoder,
   OpusEncoder,
+  opusSilencePacket,
   RTP_CLOCK_RATE,
   RTP_TICKS_PER_FRAME,
 } from "./opus.ts";
@@ -208,4 +209,14 @@ Deno.test("works where @evan/opus falls back to its wasm encoder", async () => {
   }).output();
   assert.ok(out.success);
   assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), { wasm: true, tone: 1000 });
+});
+
+Deno.test("opusSilencePacket decodes to 20 ms of silence and is small", () => {
+  const packet = opusSilencePacket();
+  assert.ok(packet.length > 0 && packet.length < 20, `${packet.length} bytes`);
+  const pcm = new OpusDecoder().decode(packet);
+  assert.ok(pcm instanceof Int16Array);
+  assert.equal(pcm.length, FRAME_SAMPLES);
+  assert.ok(pcm.every((s) => Math.abs(s) < 8));
+  assert.equal(opusSilencePacket(), packet, "memoized");
 });

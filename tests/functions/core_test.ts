@@ -7,7 +7,7 @@ import {
 import type { SingleChangeEnvelope } from "../../supabase/functions/wa-webhook-core/route.ts";
 import { MAX_WEBHOOK_BODY_BYTES } from "../../supabase/functions/wa-webhook-core/body.ts";
 import { type Payload, signWebhook, textMessage } from "../fakes/meta_webhooks.ts";
-import { newCallId, nowSec, offerFor, sharedStore, TEST_ENV, terminateFor } from "./harness.ts";
+import { newCallId, nowSec, offerFor, sharedStore, terminateFor, TEST_ENV } from "./harness.ts";
 
 const URL_BASE = "http://localhost/functions/v1/wa-webhook-core";
 
@@ -46,7 +46,9 @@ async function receiptsSince(since: Date) {
 Deno.test("GET verification: subscribe + right token → 200 with the raw challenge, else 403", async () => {
   const { handler } = await coreRig();
   const get = (q: string) => handler(new Request(`${URL_BASE}?${q}`));
-  const ok = await get(`hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=${TEST_ENV.WHATSAPP_VERIFY_TOKEN}`);
+  const ok = await get(
+    `hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=${TEST_ENV.WHATSAPP_VERIFY_TOKEN}`,
+  );
   assert.equal(ok.status, 200);
   assert.equal(await ok.text(), "1158201444");
   for (
@@ -65,7 +67,9 @@ Deno.test("GET verification: subscribe + right token → 200 with the raw challe
 
 Deno.test("GET without WHATSAPP_VERIFY_TOKEN configured: 500 naming it", async () => {
   const { handler } = await coreRig({ env: { WHATSAPP_VERIFY_TOKEN: "" } });
-  const res = await handler(new Request(`${URL_BASE}?hub.mode=subscribe&hub.verify_token=&hub.challenge=1`));
+  const res = await handler(
+    new Request(`${URL_BASE}?hub.mode=subscribe&hub.verify_token=&hub.challenge=1`),
+  );
   assert.equal(res.status, 500);
   assert.match(await res.text(), /WHATSAPP_VERIFY_TOKEN: missing/);
 });
@@ -103,7 +107,9 @@ Deno.test("POST signature: valid → 200; missing, wrong, one changed byte or re
 Deno.test("bodies over 1 MiB → 413, by Content-Length and while streaming", async () => {
   const { handler, invoked } = await coreRig();
   const big = new Uint8Array(MAX_WEBHOOK_BODY_BYTES + 1).fill(0x20);
-  const declared = await handler(post(big, { "x-hub-signature-256": await signMetaBody(big, TEST_ENV.WHATSAPP_APP_SECRET) }));
+  const declared = await handler(
+    post(big, { "x-hub-signature-256": await signMetaBody(big, TEST_ENV.WHATSAPP_APP_SECRET) }),
+  );
   assert.equal(declared.status, 413);
   await declared.body?.cancel();
 
@@ -116,7 +122,9 @@ Deno.test("bodies over 1 MiB → 413, by Content-Length and while streaming", as
       if (pulled > 64) controller.close(); // 4 MiB at most
     },
   });
-  const streamed = await handler(post(stream, { "x-hub-signature-256": "sha256=" + "0".repeat(64) }));
+  const streamed = await handler(
+    post(stream, { "x-hub-signature-256": "sha256=" + "0".repeat(64) }),
+  );
   assert.equal(streamed.status, 413);
   await streamed.body?.cancel();
   assert.ok(pulled <= 18, `read ${pulled} chunks past the limit`);
@@ -156,7 +164,12 @@ Deno.test("signed but unparseable or unknown payloads: 200 and a receipt with th
   assert.equal(invoked.length, 0);
   const receipts = await receiptsSince(since);
   const reasons = receipts.map((r) => r.reason.split(":")[0]).sort();
-  assert.deepEqual(reasons, ["invalid_calls_change", "invalid_envelope", "invalid_json", "unhandled_field"]);
+  assert.deepEqual(reasons, [
+    "invalid_calls_change",
+    "invalid_envelope",
+    "invalid_json",
+    "unhandled_field",
+  ]);
   assert.equal(receipts.find((r) => r.reason === "invalid_json")?.raw, "{not json");
   assert.equal(receipts.find((r) => r.reason === "unhandled_field")?.field, "account_update");
 });
@@ -214,10 +227,13 @@ Deno.test("each change is routed on its own: calls invoked, other fields kept", 
   await res.body?.cancel();
   await handler.settled();
   assert.equal(invoked.length, 2);
-  const ids = invoked.map((e) => (e.entry[0].changes[0].value as { calls: { id: string }[] }).calls[0]!.id);
+  const ids = invoked.map((e) =>
+    (e.entry[0].changes[0].value as { calls: { id: string }[] }).calls[0]!.id
+  );
   assert.deepEqual(ids, [a, b]);
   // Forwarded exactly as received: strings stay strings (no zod transforms applied).
-  const call = (invoked[0]!.entry[0].changes[0].value as { calls: { timestamp: unknown }[] }).calls[0]!;
+  const call = (invoked[0]!.entry[0].changes[0].value as { calls: { timestamp: unknown }[] })
+    .calls[0]!;
   assert.equal(typeof call.timestamp, "string");
   assert.deepEqual((await receiptsSince(since)).map((r) => r.field), ["templates"]);
 });
@@ -265,12 +281,20 @@ Deno.test("messages go to WA_MESSAGES_FORWARD_URL with the original bytes and si
 Deno.test("messages without a forward URL are recorded", async () => {
   const since = new Date();
   const { handler } = await coreRig();
-  const msg = textMessage({ user: "16315553602", messageId: "wamid.2", timestamp: nowSec(), text: "hi" });
+  const msg = textMessage({
+    user: "16315553602",
+    messageId: "wamid.2",
+    timestamp: nowSec(),
+    text: "hi",
+  });
   const res = await handler(await signed(msg));
   await res.body?.cancel();
   await handler.settled();
   const receipts = await receiptsSince(since);
-  assert.deepEqual(receipts.map((r) => [r.reason, r.field]), [["messages_not_forwarded", "messages"]]);
+  assert.deepEqual(receipts.map((r) => [r.reason, r.field]), [[
+    "messages_not_forwarded",
+    "messages",
+  ]]);
 });
 
 Deno.test("POST with variables missing: 500 naming them, never a value; other methods 405", async () => {

@@ -89,7 +89,9 @@ export class FakeBridge {
     const session = match ? this.sessions.get(decodeURIComponent(match[1]!)) : undefined;
     if (session === undefined) return Response.json({ error: "no such session" }, { status: 404 });
     if (req.method === "POST" && match?.[2] === "/accept") {
-      if (session.state === "ended") return Response.json({ error: "session has ended" }, { status: 409 });
+      if (session.state === "ended") {
+        return Response.json({ error: "session has ended" }, { status: 409 });
+      }
       session.state = "accepted";
       return Response.json({ sessionId: session.sessionId, state: "active" });
     }
@@ -97,7 +99,11 @@ export class FakeBridge {
       session.state = "ended";
       const reason = (body as { reason?: unknown } | undefined)?.reason;
       session.endReason = typeof reason === "string" ? reason : "hangup";
-      return Response.json({ sessionId: session.sessionId, state: "ended", reason: session.endReason });
+      return Response.json({
+        sessionId: session.sessionId,
+        state: "ended",
+        reason: session.endReason,
+      });
     }
     return Response.json({ error: "not found" }, { status: 404 });
   }
@@ -118,8 +124,14 @@ export class FakeBridge {
         status: 409,
       });
     }
-    const session: FakeBridgeSession = { sessionId: `sess-${this.#next++}`, callId, state: "answered" };
+    const session: FakeBridgeSession = {
+      sessionId: `sess-${this.#next++}`,
+      callId,
+      state: "answered",
+    };
     this.sessions.set(session.sessionId, session);
-    return Response.json({ sessionId: session.sessionId, sdp: EXAMPLE_ANSWER_SDP }, { status: 201 });
+    return Response.json({ sessionId: session.sessionId, sdp: EXAMPLE_ANSWER_SDP }, {
+      status: 201,
+    });
   }
 }

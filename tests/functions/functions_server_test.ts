@@ -3,7 +3,7 @@ import { startFunctions } from "../../cli/functions.ts";
 import { FakeMetaGraph } from "../fakes/meta_graph.ts";
 import { postWebhook, signWebhook } from "../fakes/meta_webhooks.ts";
 import { FakeBridge } from "./fake_bridge.ts";
-import { newCallId, nowSec, offerFor, sharedStore, TEST_ENV, terminateFor } from "./harness.ts";
+import { newCallId, nowSec, offerFor, sharedStore, terminateFor, TEST_ENV } from "./harness.ts";
 
 /** The local functions server on port 0 with the fake Graph and bridge over loopback HTTP. */
 async function serverRig() {
@@ -12,7 +12,7 @@ async function serverRig() {
   const bridge = new FakeBridge(TEST_ENV.VOICE_BRIDGE_SECRET);
   const graphServer = await graph.start();
   const bridgeServer = await bridge.start();
-  const functions = await startFunctions({
+  const functions = startFunctions({
     port: 0,
     store,
     env: { ...TEST_ENV, WHATSAPP_GRAPH_URL: graphServer.url, VOICE_BRIDGE_URL: bridgeServer.url },

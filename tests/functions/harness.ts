@@ -58,7 +58,13 @@ export function terminateFor(
   callId: string,
   extra: Partial<Parameters<typeof terminate>[0]> = {},
 ): Payload {
-  return terminate({ callId, user: "16315553602", timestamp: nowSec(), status: "COMPLETED", ...extra });
+  return terminate({
+    callId,
+    user: "16315553602",
+    timestamp: nowSec(),
+    status: "COMPLETED",
+    ...extra,
+  });
 }
 
 /** A port nothing listens on (connection refused). */
@@ -103,7 +109,10 @@ export async function voiceCallsRig(
     }),
     ...(opts.now === undefined ? {} : { now: opts.now }),
   });
-  const post = (payload: Payload, authorization: string | null = `Bearer ${TEST_ENV.SUPABASE_SERVICE_ROLE_KEY}`) => {
+  const post = (
+    payload: Payload,
+    authorization: string | null = `Bearer ${TEST_ENV.SUPABASE_SERVICE_ROLE_KEY}`,
+  ) => {
     const body = JSON.stringify(payload);
     // Meta knows of a call before it sends the webhook; the fake learns it the same way.
     graph.observeWebhook({
@@ -113,7 +122,11 @@ export async function voiceCallsRig(
     const headers = new Headers({ "content-type": "application/json" });
     if (authorization !== null) headers.set("authorization", authorization);
     return handler(
-      new Request("http://localhost/functions/v1/wa-webhook-voice-calls", { method: "POST", headers, body }),
+      new Request("http://localhost/functions/v1/wa-webhook-voice-calls", {
+        method: "POST",
+        headers,
+        body,
+      }),
     );
   };
   return {
@@ -125,7 +138,9 @@ export async function voiceCallsRig(
     async send(payload) {
       const res = await post(payload);
       const body = await res.json();
-      if (res.status !== 200) throw new Error(`voice-calls answered ${res.status}: ${JSON.stringify(body)}`);
+      if (res.status !== 200) {
+        throw new Error(`voice-calls answered ${res.status}: ${JSON.stringify(body)}`);
+      }
       return (body as { results: CallEventResult[] }).results;
     },
     async close() {

@@ -8,8 +8,8 @@ import {
   nowSec,
   offerFor,
   sharedStore,
-  TEST_ENV,
   terminateFor,
+  TEST_ENV,
   voiceCallsRig,
 } from "./harness.ts";
 import { createVoiceCallsHandler } from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
@@ -23,7 +23,10 @@ async function fixture(name: string, callId: string): Promise<Record<string, unk
   return JSON.parse(text.replaceAll(FIXTURE_CALL_ID, callId));
 }
 
-function actions(rig: { graph: { requests: { action?: string; callId?: string }[] } }, callId: string) {
+function actions(
+  rig: { graph: { requests: { action?: string; callId?: string }[] } },
+  callId: string,
+) {
   return rig.graph.requests.filter((r) => r.callId === callId).map((r) => r.action);
 }
 
@@ -48,7 +51,13 @@ Deno.test("reference connect: bridge answer is pre_accepted then accepted, call 
     assert.equal(created.authorized, true);
     assert.deepEqual(
       { ...(created.body as Record<string, unknown>), sdp: "â€¦" },
-      { callId, phoneNumberId: "106540352242922", from: "16315553602", to: "16315553601", sdp: "â€¦" },
+      {
+        callId,
+        phoneNumberId: "106540352242922",
+        from: "16315553602",
+        to: "16315553601",
+        sdp: "â€¦",
+      },
     );
 
     const call = await rig.store.getCall(callId);
@@ -73,7 +82,11 @@ Deno.test("duplicate connect: one bridge session, one pre_accept", async () => {
     const callId = newCallId();
     const offer = offerFor(callId);
     assert.equal((await rig.send(offer))[0]?.outcome, "accepted");
-    assert.deepEqual(await rig.send(offer), [{ callId, kind: "connect_offer", outcome: "duplicate" }]);
+    assert.deepEqual(await rig.send(offer), [{
+      callId,
+      kind: "connect_offer",
+      outcome: "duplicate",
+    }]);
     assert.equal(rig.bridge.sessionsFor(callId).length, 1);
     assert.deepEqual(actions(rig, callId), ["pre_accept", "accept"]);
   } finally {
@@ -100,7 +113,11 @@ Deno.test("terminate before connect: call recorded ended, the late connect is no
   const rig = await voiceCallsRig();
   try {
     const callId = newCallId();
-    assert.deepEqual(await rig.send(terminateFor(callId)), [{ callId, kind: "terminate", outcome: "ended" }]);
+    assert.deepEqual(await rig.send(terminateFor(callId)), [{
+      callId,
+      kind: "terminate",
+      outcome: "ended",
+    }]);
     const ended = await rig.store.getCall(callId);
     assert.equal(ended?.status, "completed");
     assert.equal(ended?.endReason, "terminate_before_connect");
@@ -122,7 +139,12 @@ Deno.test("bridge down (connection refused): Graph reject within 2 s, reason rec
     const callId = newCallId();
     const started = Date.now();
     const [result] = await rig.send(offerFor(callId));
-    assert.deepEqual(result, { callId, kind: "connect_offer", outcome: "rejected", reason: "bridge_unreachable" });
+    assert.deepEqual(result, {
+      callId,
+      kind: "connect_offer",
+      outcome: "rejected",
+      reason: "bridge_unreachable",
+    });
     const reject = await rig.graph.waitFor("reject", callId);
     assert.ok(reject.time - started < 2000, `reject after ${reject.time - started} ms`);
     assert.deepEqual(actions(rig, callId), ["reject"]);
@@ -137,7 +159,11 @@ Deno.test("bridge down (connection refused): Graph reject within 2 s, reason rec
 Deno.test("bridge at capacity (503): Graph reject", async () => {
   const rig = await voiceCallsRig();
   try {
-    rig.bridge.createFault = { kind: "status", status: 503, body: { error: "at capacity", reason: "max_calls" } };
+    rig.bridge.createFault = {
+      kind: "status",
+      status: 503,
+      body: { error: "at capacity", reason: "max_calls" },
+    };
     const callId = newCallId();
     const [result] = await rig.send(offerFor(callId));
     assert.equal(result?.reason, "bridge_capacity");
@@ -170,7 +196,11 @@ Deno.test("bridge answering badly: 201 without an SDP, or an offer it refuses â†
     rig.bridge.createFault = { kind: "bad_answer", body: { sessionId: "s1" } };
     const bad = newCallId();
     assert.equal((await rig.send(offerFor(bad)))[0]?.reason, "bridge_bad_response");
-    rig.bridge.createFault = { kind: "status", status: 400, body: { error: "unusable offer", reasons: ["no opus"] } };
+    rig.bridge.createFault = {
+      kind: "status",
+      status: 400,
+      body: { error: "unusable offer", reasons: ["no opus"] },
+    };
     const refused = newCallId();
     assert.equal((await rig.send(offerFor(refused)))[0]?.reason, "bridge_offer_rejected");
     assert.deepEqual(actions(rig, bad), ["reject"]);
@@ -183,10 +213,19 @@ Deno.test("bridge answering badly: 201 without an SDP, or an offer it refuses â†
 Deno.test("pre_accept refused by Meta (SDP validation): reject, session closed, failed with code", async () => {
   const rig = await voiceCallsRig();
   try {
-    rig.graph.failNext("pre_accept", { status: 400, code: 138008, message: "SDP Validation error" });
+    rig.graph.failNext("pre_accept", {
+      status: 400,
+      code: 138008,
+      message: "SDP Validation error",
+    });
     const callId = newCallId();
     const [result] = await rig.send(offerFor(callId));
-    assert.deepEqual(result, { callId, kind: "connect_offer", outcome: "failed", reason: "pre_accept_failed" });
+    assert.deepEqual(result, {
+      callId,
+      kind: "connect_offer",
+      outcome: "failed",
+      reason: "pre_accept_failed",
+    });
     assert.deepEqual(actions(rig, callId), ["pre_accept", "reject"]);
     assert.equal(rig.bridge.sessionsFor(callId)[0]?.state, "ended");
     const call = await rig.store.getCall(callId);
@@ -203,9 +242,20 @@ Deno.test("Graph 5xx on accept: bounded retry, then terminate + bridge DELETE, f
     rig.graph.failNext("accept", { status: 500, code: 138004, times: 10 });
     const callId = newCallId();
     const [result] = await rig.send(offerFor(callId));
-    assert.deepEqual(result, { callId, kind: "connect_offer", outcome: "failed", reason: "accept_failed" });
+    assert.deepEqual(result, {
+      callId,
+      kind: "connect_offer",
+      outcome: "failed",
+      reason: "accept_failed",
+    });
     // The Graph client's default: one attempt plus two retries.
-    assert.deepEqual(actions(rig, callId), ["pre_accept", "accept", "accept", "accept", "terminate"]);
+    assert.deepEqual(actions(rig, callId), [
+      "pre_accept",
+      "accept",
+      "accept",
+      "accept",
+      "terminate",
+    ]);
     const [session] = rig.bridge.sessionsFor(callId);
     assert.equal(session?.state, "ended");
     assert.equal(session?.endReason, "accept_failed");
@@ -231,7 +281,12 @@ Deno.test("terminate of an accepted call: completed with times and duration, bri
     await rig.send(offerFor(callId));
     const start = nowSec();
     const [result] = await rig.send(
-      terminateFor(callId, { status: "Completed", startTime: start, endTime: start + 120, duration: 120 }),
+      terminateFor(callId, {
+        status: "Completed",
+        startTime: start,
+        endTime: start + 120,
+        duration: 120,
+      }),
     );
     assert.equal(result?.outcome, "ended");
     const call = await rig.store.getCall(callId);
@@ -325,11 +380,25 @@ Deno.test("statuses[] and business-initiated connect answers are recorded once",
   const rig = await voiceCallsRig();
   try {
     const callId = newCallId();
-    const ringing = callStatus({ callId, user: "16315553602", timestamp: nowSec(), status: "RINGING" });
+    const ringing = callStatus({
+      callId,
+      user: "16315553602",
+      timestamp: nowSec(),
+      status: "RINGING",
+    });
     assert.equal((await rig.send(ringing))[0]?.outcome, "recorded");
     assert.equal((await rig.send(ringing))[0]?.outcome, "duplicate");
-    const answer = connectAnswer({ callId, user: "16315553602", timestamp: nowSec(), sdp: EXAMPLE_ANSWER_SDP });
-    assert.deepEqual(await rig.send(answer), [{ callId, kind: "connect_answer", outcome: "recorded" }]);
+    const answer = connectAnswer({
+      callId,
+      user: "16315553602",
+      timestamp: nowSec(),
+      sdp: EXAMPLE_ANSWER_SDP,
+    });
+    assert.deepEqual(await rig.send(answer), [{
+      callId,
+      kind: "connect_answer",
+      outcome: "recorded",
+    }]);
     const names = (await rig.store.listEvents(callId)).map((e) => e.name).sort();
     assert.deepEqual(names, ["connect_answer", "status_ringing"]);
     assert.equal(rig.graph.requests.length, 0);
@@ -343,7 +412,9 @@ Deno.test("callers without the service role key get 401 and nothing happens", as
   const rig = await voiceCallsRig();
   try {
     const callId = newCallId();
-    for (const auth of [null, "Bearer wrong", `Basic ${TEST_ENV.SUPABASE_SERVICE_ROLE_KEY}`, "Bearer "]) {
+    for (
+      const auth of [null, "Bearer wrong", `Basic ${TEST_ENV.SUPABASE_SERVICE_ROLE_KEY}`, "Bearer "]
+    ) {
       const res = await rig.post(offerFor(callId), auth);
       assert.equal(res.status, 401, String(auth));
       await res.body?.cancel();
@@ -366,7 +437,10 @@ Deno.test("malformed bodies are 400; missing variables are 500 naming them, not 
   }
   const store = await sharedStore();
   const handler = createVoiceCallsHandler({
-    env: { SUPABASE_SERVICE_ROLE_KEY: TEST_ENV.SUPABASE_SERVICE_ROLE_KEY, VOICE_BRIDGE_SECRET: "s3cr3t-bridge" },
+    env: {
+      SUPABASE_SERVICE_ROLE_KEY: TEST_ENV.SUPABASE_SERVICE_ROLE_KEY,
+      VOICE_BRIDGE_SECRET: "s3cr3t-bridge",
+    },
     store: () => Promise.resolve(store),
   });
   const res = await handler(

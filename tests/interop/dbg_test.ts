@@ -265,7 +265,14 @@ async function callFromChromium(executablePath: string): Promise<void> {
     await accept.body?.cancel();
 
     const agent = agents[0]!;
-    await until(() => agent.heard.length >= 100, 15_000, "two seconds of Chromium's microphone");
+    try {
+      await until(() => agent.heard.length >= 100, 15_000, "two seconds of Chromium's microphone");
+    } catch (e) {
+      console.log("ICE", await pc.evaluate(async (pc) => JSON.stringify([...(await pc.getStats()).values()].filter((s) => ["transport","candidate-pair","local-candidate","remote-candidate"].includes(s.type)), null, 1)));
+      console.log("HEARD", agent.heard.length, await pc.evaluate(rtpStats), await pc.evaluate((pc) => pc.connectionState));
+      console.log(JSON.stringify(await (await fetch(`${bridge.url}/sessions/${sessionId}`, { headers: auth })).json()));
+      throw e;
+    }
     const heard = agent.heard.slice(50, 100);
     const pcm = new Int16Array(heard.length * 480);
     heard.forEach((frame, i) => pcm.set(frame, i * 480));

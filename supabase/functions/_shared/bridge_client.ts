@@ -159,10 +159,16 @@ export class BridgeClient {
       return { status: res.status, json };
     } catch (e) {
       if (signal.aborted) {
-        throw new BridgeError("timeout", `bridge ${method} ${path} timed out after ${this.#timeoutMs} ms`);
+        throw new BridgeError(
+          "timeout",
+          `bridge ${method} ${path} timed out after ${this.#timeoutMs} ms`,
+        );
       }
       const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      throw new BridgeError("unreachable", `bridge ${method} ${path} failed: ${this.#redact(reason)}`);
+      throw new BridgeError(
+        "unreachable",
+        `bridge ${method} ${path} failed: ${this.#redact(reason)}`,
+      );
     }
   }
 

@@ -78,7 +78,9 @@ export function parseFunctionsEnv(raw: RawEnv): EnvResult {
 }
 
 /** The environment with `K` guaranteed present. */
-export type EnvWith<K extends EnvName> = FunctionsEnv & { [P in K]-?: NonNullable<FunctionsEnv[P]> };
+export type EnvWith<K extends EnvName> =
+  & FunctionsEnv
+  & { [P in K]-?: NonNullable<FunctionsEnv[P]> };
 
 /** Either the environment with `names` set, or the problems preventing it. */
 export type EnvCheck<K extends EnvName> =

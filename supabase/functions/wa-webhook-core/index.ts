@@ -164,13 +164,21 @@ export function createCoreHandler(deps: CoreDeps): CoreHandler {
         await invoke(body);
       } catch (error) {
         log.error("WA_WEBHOOK_ROUTE_FAILED", { callIds, callId: callIds[0], error: String(error) });
-        await keep({ reason: `voice_calls_failed: ${String(error)}`, field: "calls", payload: body });
+        await keep({
+          reason: `voice_calls_failed: ${String(error)}`,
+          field: "calls",
+          payload: body,
+        });
       }
     });
     if (plan.messages.length > 0) {
       if (forwardUrl === undefined) {
         receipts.push(
-          ...plan.messages.map((c) => ({ reason: "messages_not_forwarded", field: "messages", payload: c })),
+          ...plan.messages.map((c) => ({
+            reason: "messages_not_forwarded",
+            field: "messages",
+            payload: c,
+          })),
         );
       } else {
         tasks.push(forwardMessages(forwardUrl, bytes, signature));
@@ -222,7 +230,9 @@ export function createCoreHandler(deps: CoreDeps): CoreHandler {
 
 function toReceipt(r: ReceiptRoute): NewWebhookReceipt {
   const base = { reason: r.reason, field: r.field };
-  return r.payload === undefined ? { ...base, raw: r.raw ?? "" } : { ...base, payload: r.payload, raw: r.raw };
+  return r.payload === undefined
+    ? { ...base, raw: r.raw ?? "" }
+    : { ...base, payload: r.payload, raw: r.raw };
 }
 
 /** The handler configured from the process environment. */

@@ -69,7 +69,10 @@ export function planWebhook(text: string): RoutePlan {
   }
   const envelope = RawEnvelopeSchema.safeParse(json);
   if (!envelope.success) {
-    plan.receipts.push({ reason: `invalid_envelope: ${firstIssue(envelope.error)}`, payload: json });
+    plan.receipts.push({
+      reason: `invalid_envelope: ${firstIssue(envelope.error)}`,
+      payload: json,
+    });
     return plan;
   }
   for (const entry of envelope.data.entry) {
@@ -90,7 +93,11 @@ function routeCalls(plan: RoutePlan, object: string, entryId: string, change: Ra
   const body: SingleChangeEnvelope = { object, entry: [{ id: entryId, changes: [change] }] };
   const parsed = parseWebhook(body);
   if (!parsed.ok) {
-    plan.receipts.push({ reason: `invalid_calls_change: ${parsed.error}`, field: "calls", payload: change });
+    plan.receipts.push({
+      reason: `invalid_calls_change: ${parsed.error}`,
+      field: "calls",
+      payload: change,
+    });
     return;
   }
   const callIds = [...new Set(extractCallEvents(parsed.value).map((e) => e.callId))];

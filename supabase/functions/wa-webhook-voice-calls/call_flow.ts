@@ -26,7 +26,7 @@ import type {
   StatusItem,
   TerminateItem,
 } from "../../../lib/whatsapp/webhook.ts";
-import { BridgeError, type BridgeClient } from "../_shared/bridge_client.ts";
+import { type BridgeClient, BridgeError } from "../_shared/bridge_client.ts";
 import { maskPhone } from "../_shared/mask.ts";
 import {
   CALL_STATUSES,
@@ -176,7 +176,10 @@ class ConnectOffer {
     });
     if (isTerminal(call.status)) {
       await store.recordEvent({ callId: item.callId, name: "connect_after_terminate" });
-      this.#log.info("WA_CALL_CONNECT_IGNORED", { reason: "connect_after_terminate", status: call.status });
+      this.#log.info("WA_CALL_CONNECT_IGNORED", {
+        reason: "connect_after_terminate",
+        status: call.status,
+      });
       return this.#result("after_terminate");
     }
     if (ageMs > this.#deps.staleAfterMs) {
@@ -204,7 +207,9 @@ class ConnectOffer {
     }
     const sessionId = session.sessionId;
     const withSession = await store.upsertCall({ callId: item.callId, bridgeSessionId: sessionId });
-    if (isTerminal(withSession.status)) return await this.#endedDuringSetup(sessionId, withSession.status);
+    if (isTerminal(withSession.status)) {
+      return await this.#endedDuringSetup(sessionId, withSession.status);
+    }
 
     const answer = { phoneNumberId: item.phoneNumberId, callId: item.callId, sdp: session.sdp };
     try {
@@ -242,8 +247,16 @@ class ConnectOffer {
     try {
       await bridge.acceptSession(sessionId);
     } catch (error) {
-      const reason = error instanceof BridgeError ? `bridge_accept_${error.failure}` : "bridge_error";
-      return await this.#abandon({ graphAction: "terminate", status: "failed", reason, error, sessionId });
+      const reason = error instanceof BridgeError
+        ? `bridge_accept_${error.failure}`
+        : "bridge_error";
+      return await this.#abandon({
+        graphAction: "terminate",
+        status: "failed",
+        reason,
+        error,
+        sessionId,
+      });
     }
     await store.recordEvent({ callId: item.callId, name: "accepted", data: { sessionId } });
     this.#log.info("WA_CALL_ACCEPTED", { sessionId, elapsedMs: this.#elapsed() });
@@ -251,7 +264,10 @@ class ConnectOffer {
   }
 
   /** A terminate got in first: no accept, and the bridge session goes. */
-  async #endedDuringSetup(sessionId: string, status: CallStatus | undefined): Promise<CallEventResult> {
+  async #endedDuringSetup(
+    sessionId: string,
+    status: CallStatus | undefined,
+  ): Promise<CallEventResult> {
     await this.#endSession(sessionId, "call_ended_during_setup");
     await this.#deps.store.recordEvent({
       callId: this.#item.callId,
@@ -330,7 +346,9 @@ async function endBridgeSession(
   }
 }
 
-const TERMINATE_STATUS: Readonly<Record<TerminateItem["status"], "completed" | "failed" | "rejected">> = {
+const TERMINATE_STATUS: Readonly<
+  Record<TerminateItem["status"], "completed" | "failed" | "rejected">
+> = {
   COMPLETED: "completed",
   FAILED: "failed",
   REJECTED: "rejected",

@@ -65,7 +65,9 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
     }
     const auth = requireEnv(parsed, ["SUPABASE_SERVICE_ROLE_KEY"]);
     if (!auth.ok) return envErrorResponse(auth.problems);
-    if (!await bearerMatches(req.headers.get("authorization"), auth.env.SUPABASE_SERVICE_ROLE_KEY)) {
+    if (
+      !await bearerMatches(req.headers.get("authorization"), auth.env.SUPABASE_SERVICE_ROLE_KEY)
+    ) {
       await req.body?.cancel();
       return Response.json({ error: "unauthorized" }, { status: 401 });
     }

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { BridgeClient, BridgeError } from "./bridge_client.ts";
+import { FakeBridge } from "../../../tests/functions/fake_bridge.ts";
+import { closedPort } from "../../../tests/functions/harness.ts";
+
+const SESSION = {
+  callId: "wacid.1",
+  phoneNumberId: "106540352242922",
+  from: "16315553602",
+  to: "16315553601",
+  sdp: "v=0\r\n",
+};
+
+async function withBridge(fn: (bridge: FakeBridge, client: BridgeClient) => Promise<void>) {
+  const bridge = new FakeBridge("bridge-secret");
+  const server = await bridge.start();
+  try {
+    await fn(
+      bridge,
+      new BridgeClient({ baseUrl: `${server.url}/`, secret: "bridge-secret", timeoutMs: 300 }),
+    );
+  } finally {
+    await server.close();
+  }
+}
+
+async function failure(p: Promise<unknown>): Promise<BridgeError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof BridgeError, String(e));
+    return e;
+  }
+  throw new Error("expected a BridgeError");
+}
+
+Deno.test("bridge client: create → answer, accept, end with reason, all authenticated", async () => {
+  await withBridge(async (bridge, client) => {
+    const session = await client.createSession(SESSION);
+    assert.match(session.sdp, /^v=0\r\n/);
+    await client.acceptSession(session.sessionId);
+    await client.endSession(session.sessionId, "meta_terminate");
+    assert.deepEqual(bridge.requests.map((r) => [r.method, r.path, r.authorized]), [
+      ["POST", "/sessions", true],
+      ["POST", `/sessions/${session.sessionId}/accept`, true],
+      ["DELETE", `/sessions/${session.sessionId}`, true],
+    ]);
+    assert.deepEqual(bridge.requests[0]!.body, SESSION);
+    assert.equal(bridge.sessions.get(session.sessionId)?.endReason, "meta_terminate");
+    assert.equal((await failure(client.acceptSession("missing"))).failure, "not_found");
+  });
+});
+
+Deno.test("bridge client: failures are typed by cause", async () => {
+  await withBridge(async (bridge, client) => {
+    bridge.createFault = {
+      kind: "status",
+      status: 503,
+      body: { error: "at capacity", reason: "cpu" },
+    };
+    const capacity = await failure(client.createSession(SESSION));
+    assert.deepEqual([capacity.failure, capacity.httpStatus], ["capacity", 503]);
+    assert.match(capacity.message, /at capacity; cpu/);
+    bridge.createFault = {
+      kind: "status",
+      status: 400,
+      body: { error: "unusable offer", reasons: ["no opus"] },
+    };
+    assert.equal((await failure(client.createSession(SESSION))).failure, "offer_rejected");
+    bridge.createFault = { kind: "bad_answer", body: { sessionId: "x", sdp: "not sdp" } };
+    assert.equal((await failure(client.createSession(SESSION))).failure, "bad_response");
+    bridge.createFault = { kind: "delay", ms: 500 };
+    assert.equal((await failure(client.createSession(SESSION))).failure, "timeout");
+    bridge.createFault = undefined;
+    await client.createSession(SESSION);
+    assert.equal((await failure(client.createSession(SESSION))).failure, "conflict");
+  });
+  const wrongSecret = new BridgeClient({
+    baseUrl: "http://127.0.0.1:1",
+    secret: "s",
+    fetch: () => Promise.resolve(new Response("{}", { status: 401 })),
+  });
+  assert.equal((await failure(wrongSecret.createSession(SESSION))).failure, "bad_response");
+});
+
+Deno.test("bridge client: connection refused is `unreachable` and never shows the secret", async () => {
+  const client = new BridgeClient({
+    baseUrl: `http://127.0.0.1:${closedPort()}`,
+    secret: "top-secret",
+  });
+  const e = await failure(client.createSession(SESSION));
+  assert.equal(e.failure, "unreachable");
+  assert.doesNotMatch(e.message, /top-secret/);
+  const echoing = new BridgeClient({
+    baseUrl: "http://bridge.test",
+    secret: "top-secret",
+    fetch: () => Promise.resolve(Response.json({ error: "bad token top-secret" }, { status: 500 })),
+  });
+  const echoed = await failure(echoing.endSession("s1", "x"));
+  assert.doesNotMatch(echoed.message, /top-secret/);
+  assert.match(echoed.message, /\[redacted\]/);
+});
