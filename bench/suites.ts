@@ -10,7 +10,8 @@ import { suite as resample } from "../lib/audio/resample_bench.ts";
 import { suite as opus } from "../lib/audio/opus_bench.ts";
 import { suite as rtp } from "../lib/rtp/packet_bench.ts";
 import { suite as jitter } from "../lib/rtp/jitter_buffer_bench.ts";
+import { suite as webhook } from "../supabase/functions/webhook_bench.ts";
 import { suite as calls } from "../bridge/bridge_bench.ts";
 
 /** Suites in print order. */
-export const suites: BenchSuite[] = [g711, resample, opus, rtp, jitter, calls];
+export const suites: BenchSuite[] = [g711, resample, opus, rtp, jitter, webhook, calls];

@@ -259,12 +259,12 @@ export class FakeMetaGraph implements WebhookObserver {
     this.fetch = (input, init) => this.handle(new Request(input, init));
   }
 
-  /** Serves the fake on 127.0.0.1 with an ephemeral port; `url` includes `/v23.0`. */
-  start(): Promise<{ url: string; close: () => Promise<void> }> {
+  /** Serves the fake on 127.0.0.1 (an ephemeral port unless given); `url` includes `/v23.0`. */
+  start(port = 0): Promise<{ url: string; close: () => Promise<void> }> {
     return new Promise((resolve) => {
       const server = Deno.serve({
         hostname: "127.0.0.1",
-        port: 0,
+        port,
         onListen: ({ port }) =>
           resolve({ url: `http://127.0.0.1:${port}/v23.0`, close: () => server.shutdown() }),
         // A client that gave up (timeout) aborts the pending latency; nothing to report.

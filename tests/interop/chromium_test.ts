@@ -272,7 +272,10 @@ async function callFromChromium(executablePath: string): Promise<void> {
     assert.equal(dominantTone(pcm, 24000, TONES).freqHz, MIC_HZ, "the agent hears the caller");
 
     const peak = await pc.evaluate(remotePeak, 1000);
-    assert.ok(Math.abs(peak.hz - AGENT_HZ) < 20, `Chromium hears the agent's tone, got ${peak.hz} Hz`);
+    assert.ok(
+      Math.abs(peak.hz - AGENT_HZ) < 20,
+      `Chromium hears the agent's tone, got ${peak.hz} Hz`,
+    );
     assert.ok(peak.db > -50, `and loud, got ${peak.db.toFixed(1)} dBFS`);
 
     await pc.evaluate((pc) => pc.getSenders()[0]!.dtmf!.insertDTMF("12#", 100, 70));

@@ -211,7 +211,7 @@ async function callFromChromium(executablePath: string): Promise<void> {
       VOICE_BRIDGE_SECRET: SECRET,
       BRIDGE_HOST: "127.0.0.1",
       BRIDGE_PORT: "0",
-      ICE_INCLUDE_LOOPBACK: "true",
+      ICE_INCLUDE_LOOPBACK: "false",
       LOG_LEVEL: "error",
     }),
     undefined,
@@ -268,9 +268,31 @@ async function callFromChromium(executablePath: string): Promise<void> {
     try {
       await until(() => agent.heard.length >= 100, 15_000, "two seconds of Chromium's microphone");
     } catch (e) {
-      console.log("ICE", await pc.evaluate(async (pc) => JSON.stringify([...(await pc.getStats()).values()].filter((s) => ["transport","candidate-pair","local-candidate","remote-candidate"].includes(s.type)), null, 1)));
-      console.log("HEARD", agent.heard.length, await pc.evaluate(rtpStats), await pc.evaluate((pc) => pc.connectionState));
-      console.log(JSON.stringify(await (await fetch(`${bridge.url}/sessions/${sessionId}`, { headers: auth })).json()));
+      console.log(
+        "ICE",
+        await pc.evaluate(async (pc) =>
+          JSON.stringify(
+            [...(await pc.getStats()).values()].filter((s) =>
+              ["transport", "candidate-pair", "local-candidate", "remote-candidate"].includes(
+                s.type,
+              )
+            ),
+            null,
+            1,
+          )
+        ),
+      );
+      console.log(
+        "HEARD",
+        agent.heard.length,
+        await pc.evaluate(rtpStats),
+        await pc.evaluate((pc) => pc.connectionState),
+      );
+      console.log(
+        JSON.stringify(
+          await (await fetch(`${bridge.url}/sessions/${sessionId}`, { headers: auth })).json(),
+        ),
+      );
       throw e;
     }
     const heard = agent.heard.slice(50, 100);
@@ -278,15 +300,20 @@ async function callFromChromium(executablePath: string): Promise<void> {
     heard.forEach((frame, i) => pcm.set(frame, i * 480));
     assert.equal(dominantTone(pcm, 24000, TONES).freqHz, MIC_HZ, "the agent hears the caller");
 
-    const peak = await pc.evaluate(remotePeak, 1000); console.log("PEAK", peak);
-    assert.ok(Math.abs(peak.hz - AGENT_HZ) < 20, `Chromium hears the agent's tone, got ${peak.hz} Hz`);
+    const peak = await pc.evaluate(remotePeak, 1000);
+    console.log("PEAK", peak);
+    assert.ok(
+      Math.abs(peak.hz - AGENT_HZ) < 20,
+      `Chromium hears the agent's tone, got ${peak.hz} Hz`,
+    );
     assert.ok(peak.db > -50, `and loud, got ${peak.db.toFixed(1)} dBFS`);
 
     await pc.evaluate((pc) => pc.getSenders()[0]!.dtmf!.insertDTMF("12#", 100, 70));
     await until(() => agent.digits.length >= 3, 10_000, "three DTMF digits");
     assert.deepEqual(agent.digits, ["1", "2", "#"], "libwebrtc's RFC 4733 digits reach the agent");
 
-    const stats = await pc.evaluate(rtpStats); console.log("STATS", stats, agent.digits, dominantTone(pcm, 24000, TONES));
+    const stats = await pc.evaluate(rtpStats);
+    console.log("STATS", stats, agent.digits, dominantTone(pcm, 24000, TONES));
     assert.equal(stats.codec, "audio/opus");
     assert.ok(stats.received > 50, `Chromium received ${stats.received} RTP packets`);
     assert.ok(stats.sent > 50, `Chromium sent ${stats.sent} RTP packets`);

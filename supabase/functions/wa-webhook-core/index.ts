@@ -21,10 +21,10 @@ import {
   parseFunctionsEnv,
   type RawEnv,
   requireEnv,
+  secretEquals,
   storeFromEnv,
 } from "../_shared/env.ts";
 import type { NewWebhookReceipt, Store } from "../_shared/store.ts";
-import { secretEquals } from "../wa-webhook-voice-calls/auth.ts";
 import { BackgroundTasks, type EdgeRuntimeApi } from "./background.ts";
 import { readBodyLimited } from "./body.ts";
 import { planWebhook, type ReceiptRoute, type SingleChangeEnvelope } from "./route.ts";
@@ -241,4 +241,5 @@ export const handler: CoreHandler = createCoreHandler({
   store: storeFromEnv(Deno.env.toObject()),
 });
 
-if (import.meta.main) Deno.serve(handler);
+// Supabase's Edge Runtime loads the entrypoint as a worker module; serve there too.
+if (import.meta.main || "EdgeRuntime" in globalThis) Deno.serve(handler);

@@ -15,6 +15,7 @@ import { GraphClient } from "../../../lib/whatsapp/graph.ts";
 import { extractCallEvents, parseWebhook } from "../../../lib/whatsapp/webhook.ts";
 import { BridgeClient } from "../_shared/bridge_client.ts";
 import {
+  bearerMatches,
   envErrorResponse,
   type EnvName,
   parseFunctionsEnv,
@@ -23,7 +24,6 @@ import {
   storeFromEnv,
 } from "../_shared/env.ts";
 import type { Store } from "../_shared/store.ts";
-import { bearerMatches } from "./auth.ts";
 import { type CallEventResult, DEFAULT_STALE_AFTER_MS, handleCallEvent } from "./call_flow.ts";
 
 /** Dependencies of {@link createVoiceCallsHandler}; absent clients are built from `env`. */
@@ -126,4 +126,5 @@ export const handler: (req: Request) => Promise<Response> = createVoiceCallsHand
   store: storeFromEnv(Deno.env.toObject()),
 });
 
-if (import.meta.main) Deno.serve(handler);
+// Supabase's Edge Runtime loads the entrypoint as a worker module; serve there too.
+if (import.meta.main || "EdgeRuntime" in globalThis) Deno.serve(handler);

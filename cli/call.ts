@@ -1,0 +1,163 @@
+/**
+ * `deno task call`: places a simulated WhatsApp call against a running stack
+ * (`deno task dev` by default) and prints its timeline. It plays Meta's part:
+ * a fake Graph API on the port the stack's `WHATSAPP_GRAPH_URL` names, a
+ * signed `connect` webhook, and a caller whose voice is a WAV file, speech
+ * from `espeak-ng` (with `sox`) when installed, or tone bursts. What the
+ * caller heard is saved as a WAV.
+ *
+ * ```sh
+ * deno task call [--wav in.wav | --say "text"] [--out heard.wav] [--listen 4] [--dtmf 12#]
+ *                [--functions-url URL] [--app-secret S] [--graph-port 54330] [--access-token T]
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Resampler } from "../lib/audio/resample.ts";
+import { sine } from "../lib/audio/tone.ts";
+import { decodeWav, encodeWav } from "../lib/audio/wav.ts";
+import type { DtmfDigit } from "../lib/rtp/dtmf.ts";
+import { FakeMetaGraph } from "../tests/fakes/meta_graph.ts";
+import { type CallTimeline, placeSimulatedCall } from "../tests/fakes/simulated_call.ts";
+import { DEV_DEFAULTS, SANDBOX_GRAPH_PORT } from "./dev.ts";
+
+const RATES = new Set([8000, 16000, 24000, 48000]);
+
+/** Reads a WAV as 24 kHz mono PCM, or explains why not. */
+export function speechFromWav(bytes: Uint8Array): Int16Array {
+  const wav = decodeWav(bytes);
+  if ("error" in wav) throw new Error(`cannot read WAV: ${wav.error}`);
+  if (wav.sampleRate === 24000) return wav.samples;
+  if (!RATES.has(wav.sampleRate)) {
+    throw new Error(
+      `WAV is ${wav.sampleRate} Hz; use 8, 16, 24 or 48 kHz (sox in.wav -r 24000 out.wav)`,
+    );
+  }
+  const r = new Resampler(wav.sampleRate, 24000);
+  const a = r.process(wav.samples);
+  const b = r.flush();
+  const out = new Int16Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+async function run(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" })
+      .output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+/** Speech from espeak-ng at 24 kHz (via sox), or undefined when either tool is missing. */
+async function speak(text: string): Promise<Int16Array | undefined> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const raw = `${dir}/raw.wav`, out = `${dir}/24k.wav`;
+    if (!(await run("espeak-ng", ["-w", raw, text]))) return undefined;
+    if (!(await run("sox", [raw, "-r", "24000", "-c", "1", "-b", "16", out]))) return undefined;
+    return speechFromWav(await Deno.readFile(out));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Three short 440 Hz "syllables": audible through any agent, detectable in tests. */
+function toneSpeech(): Int16Array {
+  const out = new Int16Array(24000 * 1.5);
+  for (let k = 0; k < 3; k++) out.set(sine(440, 24000, 9600, 8000), k * 12000);
+  return out;
+}
+
+const STEP_NAMES: Record<keyof CallTimeline, string> = {
+  webhookSent: "connect webhook sent",
+  preAccept: "pre_accept received",
+  accept: "accept received",
+  mediaConnected: "ICE + DTLS connected",
+  firstAgentAudio: "first agent audio heard",
+  hangup: "caller hung up",
+};
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      "functions-url": {
+        type: "string",
+        default: `http://127.0.0.1:${DEV_DEFAULTS.FUNCTIONS_PORT}/functions/v1`,
+      },
+      "app-secret": {
+        type: "string",
+        default: Deno.env.get("WHATSAPP_APP_SECRET") ?? DEV_DEFAULTS.WHATSAPP_APP_SECRET,
+      },
+      "access-token": {
+        type: "string",
+        default: Deno.env.get("WHATSAPP_ACCESS_TOKEN") ?? DEV_DEFAULTS.WHATSAPP_ACCESS_TOKEN,
+      },
+      "graph-port": { type: "string", default: String(SANDBOX_GRAPH_PORT) },
+      wav: { type: "string" },
+      say: { type: "string" },
+      out: { type: "string", default: "heard.wav" },
+      listen: { type: "string", default: "4" },
+      dtmf: { type: "string", default: "" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "deno task call [--wav in.wav | --say text] [--out heard.wav] [--listen s] [--dtmf 12#]\n" +
+        "  [--functions-url URL] [--app-secret S] [--access-token T] [--graph-port N]",
+    );
+    Deno.exit(0);
+  }
+  const digits = [...values.dtmf].filter((d): d is DtmfDigit => /^[0-9*#A-D]$/.test(d));
+  let speech: Int16Array;
+  let source: string;
+  if (values.wav) {
+    speech = speechFromWav(await Deno.readFile(values.wav));
+    source = values.wav;
+  } else {
+    const text = values.say ?? "Hello! I would like to check the status of my order, please.";
+    const spoken = await speak(text);
+    speech = spoken ?? toneSpeech();
+    source = spoken ? `espeak-ng: "${text}"` : "tone bursts (install espeak-ng and sox for speech)";
+  }
+  const graph = new FakeMetaGraph({ accessToken: values["access-token"] });
+  let server: { close(): Promise<void> };
+  try {
+    server = await graph.start(Number(values["graph-port"]));
+  } catch (error) {
+    console.error(`cannot serve the fake Meta Graph API on port ${values["graph-port"]}: ${error}`);
+    Deno.exit(1);
+  }
+  console.log(
+    `calling ${values["functions-url"]}/wa-webhook-core as a WhatsApp user; caller says ${source}`,
+  );
+  try {
+    const result = await placeSimulatedCall({
+      webhookUrl: `${values["functions-url"]}/wa-webhook-core`,
+      appSecret: values["app-secret"],
+      graph,
+      speech,
+      dtmf: digits,
+      listenMs: Number(values.listen) * 1000,
+      onStep: (step, ms) => console.log(`  ${ms.toFixed(0).padStart(6)} ms  ${STEP_NAMES[step]}`),
+    });
+    await Deno.writeFile(values.out, encodeWav(result.heard, 24000));
+    console.log(
+      `call ${result.callId}: ${result.outcome}; caller heard ${
+        (result.heard.length / 24000).toFixed(1)
+      } s, saved to ${values.out}`,
+    );
+    Deno.exitCode = result.outcome === "completed" ? 0 : 1;
+  } catch (error) {
+    console.error(`call failed: ${error instanceof Error ? error.message : error}`);
+    Deno.exitCode = 1;
+  } finally {
+    await server.close();
+  }
+}

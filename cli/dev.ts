@@ -1,0 +1,98 @@
+/**
+ * `deno task dev`: the whole product on one machine with no keys and no
+ * Docker. It runs both Edge Functions, the bridge and one embedded PGlite
+ * database in a single process (PGlite allows one process per database), with
+ * sandbox defaults for everything unset:
+ *
+ * - Meta: the app secret, verify token and Graph token are dev values, and
+ *   `WHATSAPP_GRAPH_URL` points at `127.0.0.1:54330`, where `deno task call`
+ *   runs its fake Meta. Set the real variables to take real calls.
+ * - Agent: the echo agent, unless `OPENAI_API_KEY` is set.
+ * - Internal secrets (function ↔ function, function ↔ bridge) are random per run.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { loadConfig } from "../bridge/config.ts";
+import { configureLogging } from "../bridge/log.ts";
+import { startBridge } from "../bridge/main.ts";
+import { openStore, storeConfigFromEnv } from "../supabase/functions/_shared/store.ts";
+import { startFunctions } from "./functions.ts";
+
+/** Where `deno task call` serves its fake Meta Graph API by default. */
+export const SANDBOX_GRAPH_PORT = 54330;
+
+/** Sandbox values used where the environment sets none. */
+export const DEV_DEFAULTS = {
+  WHATSAPP_APP_SECRET: "dev-app-secret",
+  WHATSAPP_VERIFY_TOKEN: "dev-verify-token",
+  WHATSAPP_ACCESS_TOKEN: "dev-access-token",
+  WHATSAPP_GRAPH_URL: `http://127.0.0.1:${SANDBOX_GRAPH_PORT}/v23.0`,
+  FUNCTIONS_PORT: "54321",
+  BRIDGE_HOST: "127.0.0.1",
+  BRIDGE_PORT: "8080",
+  ICE_INCLUDE_LOOPBACK: "true",
+} as const;
+
+function randomSecret(): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(24)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+/** Starts everything; returns the URLs and a close function. */
+export async function startDev(vars: Record<string, string | undefined>) {
+  const env: Record<string, string | undefined> = { ...DEV_DEFAULTS };
+  for (const [k, v] of Object.entries(vars)) if (v !== undefined && v !== "") env[k] = v;
+  env.VOICE_BRIDGE_SECRET ??= randomSecret();
+  env.SUPABASE_SERVICE_ROLE_KEY ??= randomSecret();
+  const config = loadConfig(env, (path) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return undefined;
+    }
+  });
+  const store = await openStore(storeConfigFromEnv((n) => env[n]));
+  const bridge = startBridge(config, store);
+  const functions = startFunctions({ env: { ...env, VOICE_BRIDGE_URL: bridge.url }, store });
+  return {
+    functionsUrl: `${functions.url}/functions/v1`,
+    bridgeUrl: bridge.url,
+    config,
+    async close() {
+      await functions.close();
+      await bridge.close(Number(env.DRAIN_TIMEOUT_S ?? 5) * 1000);
+      await store.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  await configureLogging(
+    (Deno.env.get("LOG_LEVEL") as "info" | undefined) ?? "info",
+    (Deno.env.get("LOG_FORMAT") as "json" | undefined) ??
+      (Deno.stdout.isTerminal() ? "pretty" : "json"),
+  );
+  const dev = await startDev(Deno.env.toObject());
+  getLogger(["dev"]).info("DEV_STACK_READY", {
+    webhook: `${dev.functionsUrl}/wa-webhook-core`,
+    bridge: dev.bridgeUrl,
+    agent: dev.config.agent,
+    graph: dev.config.env.WHATSAPP_GRAPH_URL,
+  });
+  console.error(
+    `\nReady. Meta webhook URL: ${dev.functionsUrl}/wa-webhook-core (agent: ${dev.config.agent})\n` +
+      `Try a simulated WhatsApp call in another terminal:  deno task call\n`,
+  );
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await dev.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
