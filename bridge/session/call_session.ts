@@ -281,7 +281,7 @@ export class CallSession implements AgentContext {
     });
     this.#agent.start(this).then(() => {
       this.#mark("agentReady");
-      this.#log.info("OPENAI_REALTIME_CONNECTED", {
+      this.#log.info("AGENT_READY", {
         sessionId: this.id,
         ms: this.timings.agentReady,
       });
