@@ -128,6 +128,11 @@ export const suite: BenchSuite = {
           headers: auth,
         });
         await acc.body?.cancel();
+        // Memory is the slope after the first call: startup allocations are not per call.
+        if (i === 0) {
+          await new Promise((r) => setTimeout(r, 1000));
+          rssFirst = procRssBytes(child.pid);
+        }
       }
       await new Promise((r) => setTimeout(r, 2000)); // settle: every call streaming both ways
       const heardBefore = callers.map((c) => c.heardRtp.length);

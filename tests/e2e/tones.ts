@@ -1,0 +1,91 @@
+/**
+ * Reading test tones back out of real audio: what the simulated caller heard
+ * (20 ms frames with arrival times) and what the fake OpenAI received (base64
+ * PCM in `input_audio_buffer.append`). Every end-to-end scenario speaks in
+ * distinct sine tones so each side's audio is recognisable after Opus,
+ * resampling and the network.
+ *
+ * @module
+ */
+import { base64ToInt16, PcmDecodeError } from "../../lib/audio/pcm.ts";
+import { dominantTone, goertzelPower } from "../../lib/audio/tone.ts";
+import type { FakeRealtimeServer } from "../fakes/openai_realtime.ts";
+
+/** Sample rate of everything here. */
+export const RATE = 24000;
+
+/** One frame the caller heard. */
+export interface HeardFrame {
+  /** Arrival time, performance.now ms. */
+  at: number;
+  rms: number;
+  /** The candidate tone the frame carries, or null for silence or anything else. */
+  hz: number | null;
+}
+
+/** Root mean square of `pcm`. */
+export function rms(pcm: Int16Array): number {
+  let sum = 0;
+  for (const s of pcm) sum += s * s;
+  return Math.sqrt(sum / Math.max(1, pcm.length));
+}
+
+/**
+ * Names each frame's tone: the strongest of `candidates` when the frame is
+ * louder than `minRms` and that tone holds at least `purity` of its energy
+ * (speech-like or mixed audio gets null).
+ */
+export function classifyFrames(
+  frames: readonly Int16Array[],
+  at: readonly number[],
+  candidates: readonly number[],
+  { minRms = 300, purity = 0.3 }: { minRms?: number; purity?: number } = {},
+): HeardFrame[] {
+  return frames.map((frame, i) => {
+    const level = rms(frame);
+    let hz: number | null = null;
+    if (level >= minRms) {
+      const best = dominantTone(frame, RATE, candidates);
+      if (best.power >= purity * level * level) hz = best.freqHz;
+    }
+    return { at: at[i] ?? NaN, rms: level, hz };
+  });
+}
+
+/** The concatenation of the `windowMs` windows of `pcm` louder than `minRms`. */
+export function voicedPart(pcm: Int16Array, minRms = 500, windowMs = 10): Int16Array {
+  const n = (RATE / 1000) * windowMs;
+  const kept: Int16Array[] = [];
+  for (let i = 0; i + n <= pcm.length; i += n) {
+    const w = pcm.subarray(i, i + n);
+    if (rms(w) >= minRms) kept.push(w);
+  }
+  return concat(kept);
+}
+
+/** The fraction of `pcm`'s energy at `hz` (1 for a pure tone spanning whole cycles). */
+export function toneShare(pcm: Int16Array, hz: number): number {
+  const level = rms(pcm);
+  return level === 0 ? 0 : goertzelPower(pcm, RATE, hz) / (level * level);
+}
+
+/** All caller audio the fake OpenAI received (on one connection, or all), in order. */
+export function appendedAudio(fake: FakeRealtimeServer, connection?: number): Int16Array {
+  const parts = fake.receivedOf("input_audio_buffer.append", connection).map((e) => {
+    const pcm = base64ToInt16(String(e.audio));
+    if (pcm instanceof PcmDecodeError) throw pcm;
+    return pcm;
+  });
+  return concat(parts);
+}
+
+/** Joins PCM chunks. */
+export function concat(parts: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
