@@ -128,9 +128,10 @@ export class CallMedia {
     this.#clock.start();
   }
 
-  /** Stops the clock; nothing more is sent or delivered. */
+  /** Stops the clock and frees the decoder; nothing more is sent or delivered. */
   stop(): void {
     this.#clock.stop();
+    this.#decoder.close();
   }
 
   /** True while the clock runs. */

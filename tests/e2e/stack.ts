@@ -130,7 +130,8 @@ function childEnv(extra: Record<string, string>): Record<string, string> {
 }
 
 async function drain(stream: ReadableStream<Uint8Array>, sink: string[]): Promise<void> {
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) sink.push(text);
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) sink.push(decoder.decode(bytes, { stream: true }));
 }
 
 async function listening(url: string): Promise<boolean> {

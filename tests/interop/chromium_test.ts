@@ -355,8 +355,5 @@ async function callFromChromium(executablePath: string): Promise<void> {
 Deno.test({
   name: "bridge interoperates with Chromium: ICE, DTLS-SRTP, Opus both ways, DTMF [chromium]",
   ignore: !chromiumPath,
-  // puppeteer leaves the browser's pipes and CDP socket to close a tick after `browser.close()`.
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: () => callFromChromium(chromiumPath!),
 });
