@@ -3,6 +3,7 @@
  *
  *   POST   /sessions             Meta's offer in, our answer out (201), 400 bad offer, 503 full
  *   POST   /sessions/:id/accept  Meta accepted: start media
+ *   POST   /sessions/:id/events  Meta's call status / business-initiated answer, recorded
  *   DELETE /sessions/:id         hang up (the caller did, or the function decided)
  *   GET    /sessions, /sessions/:id, /metrics, /healthz
  *
@@ -31,6 +32,11 @@ const SessionBody = z.object({
 });
 
 const DeleteBody = z.object({ reason: z.string().max(200).optional() }).optional();
+
+const MetaEventBody = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("status"), status: z.enum(["RINGING", "ACCEPTED", "REJECTED"]) }),
+  z.object({ kind: z.literal("connect_answer"), sdp: z.string().min(1).max(64 * 1024) }),
+]);
 
 /** Dependencies of the HTTP API. */
 export interface AppOptions {
@@ -119,6 +125,15 @@ export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono {
       return c.json({ error: "session has ended", reason: session.endReason }, 409);
     }
     session.accept();
+    return c.json({ sessionId: session.id, state: session.state });
+  });
+
+  app.post("/sessions/:id/events", async (c) => {
+    const session = manager.get(c.req.param("id"));
+    if (!session) return c.json({ error: "no such session" }, 404);
+    const body = MetaEventBody.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) return c.json({ error: "invalid body" }, 400);
+    session.metaEvent(body.data);
     return c.json({ sessionId: session.id, state: session.state });
   });
 

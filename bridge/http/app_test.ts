@@ -78,6 +78,16 @@ Deno.test("POST /sessions answers, then accept, GET and DELETE work; numbers are
   const list = await (await call("GET", "/sessions")).json();
   assert.equal(list.sessions.length, 1);
   assert.ok(!JSON.stringify(list).includes("16315553602"));
+  const note = await call("POST", `/sessions/${sessionId}/events`, {
+    kind: "status",
+    status: "ACCEPTED",
+  });
+  assert.equal(note.status, 200);
+  await note.body?.cancel();
+  assert.equal(
+    (await call("POST", `/sessions/${sessionId}/events`, { kind: "status", status: "x" })).status,
+    400,
+  );
   const del = await call("DELETE", `/sessions/${sessionId}`, { reason: "caller_hangup" });
   assert.equal(del.status, 200);
   assert.equal((await del.json()).reason, "caller_hangup");

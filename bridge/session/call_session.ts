@@ -170,6 +170,21 @@ export class CallSession implements AgentContext {
     return this.#ended;
   }
 
+  /**
+   * Meta's view of the call, passed on by the function: a status webhook or a
+   * business-initiated `connect` answer. The bridge answers user-initiated
+   * calls only, so these are recorded against the session, not acted on.
+   */
+  metaEvent(
+    event: { kind: "status"; status: string } | { kind: "connect_answer"; sdp: string },
+  ): void {
+    const name = event.kind === "status"
+      ? `meta_status_${event.status.toLowerCase()}`
+      : "meta_connect_answer";
+    this.#log.info("WA_CALL_META_EVENT", { sessionId: this.id, event: name });
+    this.#record(name, event.kind === "status" ? { status: event.status } : {});
+  }
+
   /** Calls `listener` once the session has fully ended. */
   onEnded(listener: (s: CallSession) => void): void {
     this.#endedListeners.push(listener);

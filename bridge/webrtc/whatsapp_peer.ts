@@ -17,6 +17,9 @@ import {
 } from "werift";
 import { Buffer } from "node:buffer";
 import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
+import { installWeriftDtlsFix } from "./werift_dtls_fix.ts";
+
+installWeriftDtlsFix();
 
 /** Network options for the peer, from the bridge config. */
 export interface PeerNetworkOptions {

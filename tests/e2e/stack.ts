@@ -275,7 +275,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     graph,
     backend: database.backend,
     call: (opts = {}) =>
-      placeSimulatedCall({ ...opts, webhookUrl: stack.webhookUrl, appSecret: E2E_APP_SECRET, graph }),
+      placeSimulatedCall({
+        ...opts,
+        webhookUrl: stack.webhookUrl,
+        appSecret: E2E_APP_SECRET,
+        graph,
+      }),
     async records(callId, ready = () => true, timeoutMs = 10_000) {
       if (database.backend === "pglite") {
         await stop();

@@ -85,7 +85,7 @@ export class FakeBridge {
     if (!authorized) return Response.json({ error: "unauthorized" }, { status: 401 });
 
     if (req.method === "POST" && path === "/sessions") return await this.#create(body);
-    const match = /^\/sessions\/([^/]+)(\/accept)?$/.exec(path);
+    const match = /^\/sessions\/([^/]+)(\/accept|\/events)?$/.exec(path);
     const session = match ? this.sessions.get(decodeURIComponent(match[1]!)) : undefined;
     if (session === undefined) return Response.json({ error: "no such session" }, { status: 404 });
     if (req.method === "POST" && match?.[2] === "/accept") {
@@ -94,6 +94,9 @@ export class FakeBridge {
       }
       session.state = "accepted";
       return Response.json({ sessionId: session.sessionId, state: "active" });
+    }
+    if (req.method === "POST" && match?.[2] === "/events") {
+      return Response.json({ sessionId: session.sessionId, state: session.state });
     }
     if (req.method === "DELETE" && match?.[2] === undefined) {
       session.state = "ended";

@@ -376,6 +376,33 @@ Deno.test("stale connect (older than 60 s) is recorded, not answered", async () 
   }
 });
 
+Deno.test("a status for a call the bridge holds is passed to its session", async () => {
+  const rig = await voiceCallsRig();
+  try {
+    const callId = newCallId();
+    await rig.store.upsertCall({ callId, status: "accepted", bridgeSessionId: "sess-held" });
+    rig.bridge.sessions.set("sess-held", { sessionId: "sess-held", callId, state: "accepted" });
+    const accepted = callStatus({
+      callId,
+      user: "16315553602",
+      timestamp: nowSec(),
+      status: "ACCEPTED",
+    });
+    assert.equal((await rig.send(accepted))[0]?.outcome, "recorded");
+    const notes = rig.bridge.requestsTo("POST", "/sessions/sess-held/events");
+    assert.equal(notes.length, 1);
+    assert.deepEqual(notes[0]!.body, { kind: "status", status: "ACCEPTED" });
+    await rig.send(accepted);
+    assert.equal(
+      rig.bridge.requestsTo("POST", "/sessions/sess-held/events").length,
+      1,
+      "duplicates are not passed on",
+    );
+  } finally {
+    await rig.close();
+  }
+});
+
 Deno.test("statuses[] and business-initiated connect answers are recorded once", async () => {
   const rig = await voiceCallsRig();
   try {

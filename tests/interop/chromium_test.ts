@@ -14,7 +14,7 @@ import { checkWhatsAppAnswer, validateWhatsAppOffer } from "../../lib/sdp/whatsa
 import type { Agent, AgentContext } from "../../bridge/agents/agent.ts";
 import { loadConfig } from "../../bridge/config.ts";
 import { startBridge } from "../../bridge/main.ts";
-import { encodeWav } from "./wav.ts";
+import { encodeWav } from "../../lib/audio/wav.ts";
 
 const SECRET = "interop-bridge-secret-0123456789";
 const AUTH = { authorization: `Bearer ${SECRET}`, "content-type": "application/json" };
@@ -256,29 +256,19 @@ async function hangUp(bridgeUrl: string, sessionId: string): Promise<void> {
 }
 
 /**
- * Dials until the bridge decrypts Chromium's SRTP. werift 0.25.2's DTLS
- * client has a race: libwebrtc retransmits its ServerHello flight after 50 ms
- * on loopback (2 × ICE RTT, floored); when werift is slower than that to
- * answer and the retransmission is still being handled as the server's
- * Finished arrives, werift builds a second ClientKeyExchange from a fresh
- * ECDHE key and derives SRTP keys from a master secret Chromium never saw.
- * ICE and DTLS report "connected" but every SRTP packet fails
- * authentication, both ways. The first handshake of a process (cold JIT) on a
- * loaded machine is usually that slow, so the test redials, and says so,
- * rather than flake.
+ * Dials once and requires media to flow on that first call. A cold first
+ * handshake used to hit werift's DTLS retransmission bug (connected, but
+ * every SRTP packet failing authentication); `bridge/webrtc/werift_dtls_fix.ts`
+ * fixes it, and this is its regression test.
  */
-async function dialUntilMediaFlows(page: Page, bridgeUrl: string): Promise<Call> {
-  for (let attempt = 1;; attempt++) {
-    const call = await dial(page, bridgeUrl, `wacid.chromium${attempt}`);
-    if (await bridgeDecrypts(bridgeUrl, call.sessionId, 5000)) return call;
-    const stats = await call.pc.evaluate(rtpStats);
-    const diagnosis = `attempt ${attempt}: ICE+DTLS connected but no SRTP decrypted ` +
-      `(Chromium sent ${stats.sent}, received ${stats.received} RTP packets)`;
-    assert.ok(attempt < 3, diagnosis);
-    console.warn(`${diagnosis}: werift DTLS retransmission race, redialing`);
-    await call.pc.evaluate((pc) => pc.close());
-    await hangUp(bridgeUrl, call.sessionId);
-  }
+async function dialWithMedia(page: Page, bridgeUrl: string): Promise<Call> {
+  const call = await dial(page, bridgeUrl, "wacid.chromium1");
+  if (await bridgeDecrypts(bridgeUrl, call.sessionId, 5000)) return call;
+  const stats = await call.pc.evaluate(rtpStats);
+  throw new Error(
+    `ICE+DTLS connected but no SRTP decrypted (Chromium sent ${stats.sent}, ` +
+      `received ${stats.received} RTP packets): DTLS keys disagree`,
+  );
 }
 
 async function callFromChromium(executablePath: string): Promise<void> {
@@ -312,7 +302,7 @@ async function callFromChromium(executablePath: string): Promise<void> {
     // getUserMedia needs a secure context, which about:blank and data: URLs
     // are not; a loopback http origin is, and the bridge already serves one.
     await page.goto(`${bridge.url}/healthz`);
-    const { pc, callId, sessionId } = await dialUntilMediaFlows(page, bridge.url);
+    const { pc, callId, sessionId } = await dialWithMedia(page, bridge.url);
     const agent = agents.get(callId)!;
 
     const accept = await fetch(`${bridge.url}/sessions/${sessionId}/accept`, {

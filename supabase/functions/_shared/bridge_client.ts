@@ -123,6 +123,19 @@ export class BridgeClient {
     if (status !== 200) throw this.#statusError("accept session", status, json);
   }
 
+  /** Passes Meta's status webhook or business-initiated answer to the session holding the call. */
+  async notifySession(
+    sessionId: string,
+    event: { kind: "status"; status: string } | { kind: "connect_answer"; sdp: string },
+  ): Promise<void> {
+    const { status, json } = await this.#request(
+      "POST",
+      `/sessions/${encodeURIComponent(sessionId)}/events`,
+      event,
+    );
+    if (status !== 200) throw this.#statusError("notify session", status, json);
+  }
+
   /** Ends a session; `reason` is kept in the bridge's records. */
   async endSession(sessionId: string, reason: string): Promise<void> {
     const { status, json } = await this.#request(

@@ -427,6 +427,26 @@ async function handleTerminate(deps: CallFlowDeps, item: TerminateItem): Promise
   return result("ended");
 }
 
+/** Tells the bridge session holding the call, if any; the webhook is already recorded either way. */
+async function passToBridge(
+  deps: CallFlowDeps,
+  item: ConnectAnswerItem | StatusItem,
+  log: Logger,
+): Promise<void> {
+  const sessionId = (await deps.store.getCall(item.callId))?.bridgeSessionId;
+  if (!sessionId) return;
+  try {
+    await deps.bridge.notifySession(
+      sessionId,
+      item.kind === "status"
+        ? { kind: "status", status: item.status }
+        : { kind: "connect_answer", sdp: item.sdp },
+    );
+  } catch (error) {
+    log.warn("WA_CALL_BRIDGE_NOTIFY_FAILED", { sessionId, error: String(error) });
+  }
+}
+
 async function recordOnly(
   deps: CallFlowDeps,
   item: ConnectAnswerItem | StatusItem,
@@ -443,6 +463,7 @@ async function recordOnly(
       : { from: item.from, to: item.to, sdp: item.sdp },
   });
   const outcome: CallOutcome = inserted ? "recorded" : "duplicate";
+  if (inserted) await passToBridge(deps, item, log);
   if (!inserted) log.info("WA_CALL_DUPLICATE", { event: name });
   else if (item.kind === "status") log.info("WA_CALL_STATUS", { status: item.status });
   else {
