@@ -6,6 +6,7 @@ import {
   type PlayoutFrame,
   type PushOutcome,
 } from "./jitter_buffer.ts";
+import { mulberry32 as rng } from "../../tests/support/prng.ts";
 
 const OPUS = { clockRate: 48000, frameTicks: 960 } as const;
 
@@ -197,18 +198,6 @@ Deno.test("frames carry their 16-bit sequence number and RTP timestamp", () => {
   assert.deepEqual([f0.sequenceNumber, f0.timestamp], [65535, 0xfffffc40]);
   assert.deepEqual([f1.sequenceNumber, f1.timestamp], [0, 0]);
 });
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("adapts: target rises under jitter, then latency falls back when calm", () => {
   const rand = rng(7);

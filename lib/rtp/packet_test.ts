@@ -9,6 +9,7 @@ import {
   serializeRtp,
   writeRtp,
 } from "./packet.ts";
+import { mulberry32 as rng } from "../../tests/support/prng.ts";
 
 function fixture(name: string): Promise<Uint8Array> {
   return Deno.readFile(new URL(`./testdata/${name}.bin`, import.meta.url));
@@ -215,18 +216,6 @@ function assertSamePacket(got: RtpPacket, want: RtpPacket): void {
   assert.equal(extension?.profile, wantExt?.profile);
   if (wantExt?.elements === null) assert.deepEqual(extension?.data, wantExt.data);
   else assert.deepEqual(extension?.elements, wantExt?.elements);
-}
-
-/** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function bytesOf(rand: () => number, n: number): Uint8Array {

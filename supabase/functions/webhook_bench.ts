@@ -8,11 +8,13 @@
  */
 
 import { type BenchSuite, type Figure, percentile } from "../../bench/figure.ts";
-import { startFunctions } from "../../cli/functions.ts";
-import { FakeMetaGraph } from "../../tests/fakes/meta_graph.ts";
 import { signWebhook } from "../../tests/fakes/meta_webhooks.ts";
-import { FakeBridge } from "../../tests/functions/fake_bridge.ts";
-import { newCallId, offerFor, TEST_ENV } from "../../tests/functions/harness.ts";
+import {
+  functionsServerRig,
+  newCallId,
+  offerFor,
+  TEST_ENV,
+} from "../../tests/functions/harness.ts";
 import { openStore } from "./_shared/store.ts";
 
 const CALLS = 200;
@@ -21,16 +23,7 @@ const WARMUP = 10;
 /** Milliseconds from POST to `pre_accept` for `count` fresh calls, one after another. */
 async function measure(count: number): Promise<number[]> {
   const store = await openStore({ pgliteDir: "memory://" });
-  const graph = new FakeMetaGraph({ accessToken: TEST_ENV.WHATSAPP_ACCESS_TOKEN });
-  const bridge = new FakeBridge(TEST_ENV.VOICE_BRIDGE_SECRET);
-  const graphServer = await graph.start();
-  const bridgeServer = await bridge.start();
-  const functions = startFunctions({
-    port: 0,
-    store,
-    env: { ...TEST_ENV, WHATSAPP_GRAPH_URL: graphServer.url, VOICE_BRIDGE_URL: bridgeServer.url },
-  });
-  const core = `${functions.url}/functions/v1/wa-webhook-core`;
+  const { graph, core, close } = await functionsServerRig(store);
   const preAcceptAt = new Map<string, number>();
   graph.onRequest((r) => {
     if (r.action === "pre_accept" && r.callId !== undefined) {
@@ -57,9 +50,7 @@ async function measure(count: number): Promise<number[]> {
       await graph.waitFor("accept", callId);
     }
   } finally {
-    await functions.close();
-    await bridgeServer.close();
-    await graphServer.close();
+    await close();
     await store.close();
   }
   return latencies;

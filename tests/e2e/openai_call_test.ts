@@ -110,14 +110,13 @@ Deno.test("e2e: a call with the OpenAI agent carries audio both ways and is reco
     assert.equal(call.endReason, "meta_completed");
     assert.ok(call.acceptedAt !== null && call.endedAt !== null);
     assert.ok((call.durationSeconds ?? -1) >= 1, `duration ${call.durationSeconds}`);
-    assertInOrder(names(records), [
-      "connect",
-      "bridge_session_started",
-      "bridge_accept",
-      "accepted",
-      "terminate",
-      "bridge_session_ended",
-    ]);
+    // The bridge records its own events without waiting, so only causally
+    // ordered ones are checked for order.
+    const events = names(records);
+    assertInOrder(events, ["connect", "accepted", "terminate", "bridge_session_ended"]);
+    for (const name of ["bridge_session_started", "bridge_accept"]) {
+      assert.ok(events.includes(name), `${name} missing in ${events}`);
+    }
     assert.deepEqual(
       records.transcripts.map((t) => [t.speaker, t.text, t.interrupted]),
       [

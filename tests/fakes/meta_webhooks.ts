@@ -7,6 +7,7 @@
  */
 
 import { signMetaBody } from "../../lib/whatsapp/signature.ts";
+import { mulberry32 } from "../support/prng.ts";
 
 /** The business side of a webhook: WABA and phone number. */
 export interface BusinessNumber {
@@ -307,18 +308,6 @@ export async function postWebhook(
   const doFetch = options.fetch ?? fetch;
   const res = await doFetch(url, { method: "POST", headers: webhook.headers, body: webhook.body });
   return { webhook, status: res.status, responseBody: await res.text() };
-}
-
-/** Deterministic PRNG (mulberry32) so shuffled deliveries are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -1,43 +1,16 @@
 import assert from "node:assert/strict";
-import { startFunctions } from "../../cli/functions.ts";
-import { FakeMetaGraph } from "../fakes/meta_graph.ts";
-import { postWebhook, signWebhook } from "../fakes/meta_webhooks.ts";
-import { FakeBridge } from "./fake_bridge.ts";
-import { newCallId, nowSec, offerFor, sharedStore, terminateFor, TEST_ENV } from "./harness.ts";
-
-/** The local functions server on port 0 with the fake Graph and bridge over loopback HTTP. */
-async function serverRig() {
-  const store = await sharedStore();
-  const graph = new FakeMetaGraph({ accessToken: TEST_ENV.WHATSAPP_ACCESS_TOKEN });
-  const bridge = new FakeBridge(TEST_ENV.VOICE_BRIDGE_SECRET);
-  const graphServer = await graph.start();
-  const bridgeServer = await bridge.start();
-  const functions = startFunctions({
-    port: 0,
-    store,
-    env: { ...TEST_ENV, WHATSAPP_GRAPH_URL: graphServer.url, VOICE_BRIDGE_URL: bridgeServer.url },
-  });
-  const core = `${functions.url}/functions/v1/wa-webhook-core`;
-  return {
-    store,
-    graph,
-    bridge,
-    functions,
-    core,
-    async deliver(payload: Record<string, unknown>) {
-      const w = await signWebhook(payload, TEST_ENV.WHATSAPP_APP_SECRET);
-      return await postWebhook(core, w, { observer: graph });
-    },
-    async close() {
-      await functions.close();
-      await bridgeServer.close();
-      await graphServer.close();
-    },
-  };
-}
+import {
+  functionsServerRig,
+  newCallId,
+  nowSec,
+  offerFor,
+  sharedStore,
+  terminateFor,
+  TEST_ENV,
+} from "./harness.ts";
 
 Deno.test("core → voice-calls through supabase-js functions.invoke on the local server", async () => {
-  const rig = await serverRig();
+  const rig = await functionsServerRig(await sharedStore());
   let closed = false;
   try {
     const callId = newCallId();
@@ -61,7 +34,7 @@ Deno.test("core → voice-calls through supabase-js functions.invoke on the loca
 });
 
 Deno.test("functions server: voice-calls refuses callers without the key; unknown names 404", async () => {
-  const rig = await serverRig();
+  const rig = await functionsServerRig(await sharedStore());
   try {
     const res = await fetch(`${rig.functions.url}/functions/v1/wa-webhook-voice-calls`, {
       method: "POST",

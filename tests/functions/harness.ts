@@ -10,7 +10,14 @@ import { openStore, type Store } from "../../supabase/functions/_shared/store.ts
 import { createVoiceCallsHandler } from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
 import type { CallEventResult } from "../../supabase/functions/wa-webhook-voice-calls/call_flow.ts";
 import { FakeMetaGraph } from "../fakes/meta_graph.ts";
-import { connectOffer, type Payload, terminate } from "../fakes/meta_webhooks.ts";
+import {
+  connectOffer,
+  type Payload,
+  postWebhook,
+  signWebhook,
+  terminate,
+} from "../fakes/meta_webhooks.ts";
+import { startFunctions } from "../../cli/functions.ts";
 import { FakeBridge } from "./fake_bridge.ts";
 
 /** Variables every test sets. */
@@ -145,6 +152,36 @@ export async function voiceCallsRig(
     },
     async close() {
       await server?.close();
+    },
+  };
+}
+
+/** The local functions server wired to a fake Graph API and a fake bridge on loopback. */
+export async function functionsServerRig(store: Store) {
+  const graph = new FakeMetaGraph({ accessToken: TEST_ENV.WHATSAPP_ACCESS_TOKEN });
+  const bridge = new FakeBridge(TEST_ENV.VOICE_BRIDGE_SECRET);
+  const graphServer = await graph.start();
+  const bridgeServer = await bridge.start();
+  const functions = startFunctions({
+    port: 0,
+    store,
+    env: { ...TEST_ENV, WHATSAPP_GRAPH_URL: graphServer.url, VOICE_BRIDGE_URL: bridgeServer.url },
+  });
+  const core = `${functions.url}/functions/v1/wa-webhook-core`;
+  return {
+    store,
+    graph,
+    bridge,
+    functions,
+    core,
+    async deliver(payload: Record<string, unknown>) {
+      const w = await signWebhook(payload, TEST_ENV.WHATSAPP_APP_SECRET);
+      return await postWebhook(core, w, { observer: graph });
+    },
+    async close() {
+      await functions.close();
+      await bridgeServer.close();
+      await graphServer.close();
     },
   };
 }
