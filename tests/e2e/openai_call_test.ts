@@ -99,7 +99,8 @@ Deno.test("e2e: a call with the OpenAI agent carries audio both ways and is reco
     // The caller's voice reached OpenAI as 24 kHz PCM, still a 440 Hz tone.
     const voiced = voicedPart(appendedAudio(fake));
     assert.ok(voiced.length >= 0.8 * SPEECH.length, `${voiced.length} voiced samples at OpenAI`);
-    assert.ok(toneShare(voiced, CALLER_HZ) > 0.5, `440 Hz share ${toneShare(voiced, CALLER_HZ)}`);
+    const share = toneShare(voiced, CALLER_HZ, TONES);
+    assert.ok(share >= 0.9, `${(share * 100).toFixed(0)}% of the voiced frames are 440 Hz`);
 
     const records = await stack.records(
       result.callId,
@@ -160,6 +161,7 @@ Deno.test("e2e: the caller barges in on a long reply, which stops and is truncat
     // As the caller perceives it: from their first word to the agent's silence.
     const spokeAt = stack.graph.webhooks[0]!.at + result.timeline.firstAgentAudio! + speakAfterMs;
     const bargeInMs = lastReplyAt - spokeAt;
+    console.log("BARGE", { stopMs, bargeInMs, endMs, heardReply });
     assert.ok(bargeInMs <= 500, `reply heard ${bargeInMs.toFixed(0)} ms into the interruption`);
     assert.ok(heardMs(frames, REPLY_HZ) >= 300, "the answer to the interruption was heard");
 
@@ -252,11 +254,14 @@ Deno.test("e2e: a dropped OpenAI socket reconnects without hanging up or gapping
       if (heardAt[i]! < droppedAt - 100 || heardAt[i - 1]! > reconnectedAt + 500) continue;
       maxGap = Math.max(maxGap, heardAt[i]! - heardAt[i - 1]!);
     }
+    console.log("GAP", { maxGap, reconnect: reconnectedAt - droppedAt });
     assert.ok(maxGap <= 100, `${maxGap.toFixed(0)} ms without media during the reconnect`);
 
     // The conversation goes on over the new socket.
     const voiced = voicedPart(appendedAudio(fake, 2));
-    assert.ok(toneShare(voiced, CALLER_HZ) > 0.5, "the caller's speech reached the new session");
+    assert.ok(voiced.length >= 0.8 * SPEECH.length, `${voiced.length} voiced samples at OpenAI`);
+    const share = toneShare(voiced, CALLER_HZ, TONES);
+    assert.ok(share >= 0.9, `${(share * 100).toFixed(0)}% of the new session's speech is 440 Hz`);
     const frames = classifyFrames(result.caller.heard, heardAt, TONES);
     assert.ok(heardMs(frames, REPLY_HZ) >= 400, "the reply after the reconnect was heard");
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { base64ToInt16, PcmDecodeError } from "../../lib/audio/pcm.ts";
-import { dominantTone, goertzelPower } from "../../lib/audio/tone.ts";
+import { dominantTone } from "../../lib/audio/tone.ts";
 import type { FakeRealtimeServer } from "../fakes/openai_realtime.ts";
 
 /** Sample rate of everything here. */
@@ -63,10 +63,17 @@ export function voicedPart(pcm: Int16Array, minRms = 500, windowMs = 10): Int16A
   return concat(kept);
 }
 
-/** The fraction of `pcm`'s energy at `hz` (1 for a pure tone spanning whole cycles). */
-export function toneShare(pcm: Int16Array, hz: number): number {
-  const level = rms(pcm);
-  return level === 0 ? 0 : goertzelPower(pcm, RATE, hz) / (level * level);
+/**
+ * The share of `pcm`'s 20 ms frames that carry `hz` (see
+ * {@linkcode classifyFrames}). Judged frame by frame, so packet loss
+ * concealment or a skipped frame (phase jumps) cannot hide a tone.
+ */
+export function toneShare(pcm: Int16Array, hz: number, candidates: readonly number[]): number {
+  const frames: Int16Array[] = [];
+  for (let i = 0; i + 480 <= pcm.length; i += 480) frames.push(pcm.subarray(i, i + 480));
+  if (frames.length === 0) return 0;
+  const named = classifyFrames(frames, [], candidates, { minRms: 0 });
+  return named.filter((f) => f.hz === hz).length / frames.length;
 }
 
 /** All caller audio the fake OpenAI received (on one connection, or all), in order. */

@@ -24,6 +24,8 @@ import { FrameClock } from "../../bridge/media/frame_clock.ts";
 export const META_OPUS_FMTP =
   "maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1";
 
+const SILENCE = new Int16Array(480);
+
 /** Produces the caller's next 20 ms (480 samples at 24 kHz), or null for silence. */
 export type CallerVoice = (frameIndex: number) => Int16Array | null;
 
@@ -31,6 +33,13 @@ export type CallerVoice = (frameIndex: number) => Int16Array | null;
 export interface WhatsAppCallerOptions {
   /** The caller's voice; silence when absent. */
   voice?: CallerVoice;
+  /**
+   * The caller's voice already Opus-encoded (20 ms packets), instead of `voice`:
+   * load tests share one encoded clip so the callers do not outweigh the bridge.
+   */
+  opusVoice?: (frameIndex: number) => Uint8Array;
+  /** Decode what the caller hears into `heard`. @default true (load tests keep only RTP facts) */
+  decode?: boolean;
   /** Drop the call when none of our media arrives for this long. @default 20000 */
   mediaTimeoutMs?: number;
   /** Wait for our first packet before sending (Meta's behaviour). @default true */
@@ -83,6 +92,8 @@ export class WhatsAppCaller {
     this.offerSdp = offer;
     this.#opts = {
       voice: opts.voice ?? (() => null),
+      opusVoice: opts.opusVoice ?? ((i) => this.#encoder.encode(this.#opts.voice(i) ?? SILENCE)),
+      decode: opts.decode ?? true,
       mediaTimeoutMs: opts.mediaTimeoutMs ?? 20_000,
       waitForFirstPacket: opts.waitForFirstPacket ?? true,
     };
@@ -99,7 +110,7 @@ export class WhatsAppCaller {
           pt: rtp.header.payloadType,
         });
         if (rtp.header.payloadType !== 111) return;
-        const pcm = this.#decoder.decode(rtp.payload);
+        const pcm = this.#opts.decode ? this.#decoder.decode(rtp.payload) : undefined;
         if (pcm instanceof Int16Array) {
           this.heard.push(pcm);
           this.heardAt.push(now);
@@ -207,8 +218,7 @@ export class WhatsAppCaller {
 
   #sendFrame(index: number): void {
     if (this.#closed || this.#pc.connectionState !== "connected") return;
-    const pcm = this.#opts.voice(index) ?? new Int16Array(480);
-    this.#sendRaw(111, this.#encoder.encode(pcm), this.#ts, index === 0);
+    this.#sendRaw(111, this.#opts.opusVoice(index), this.#ts, index === 0);
     this.#ts = (this.#ts + RTP_TICKS_PER_FRAME) >>> 0;
     this.framesSent++;
   }
