@@ -12,6 +12,16 @@ import { suite as rtp } from "../lib/rtp/packet_bench.ts";
 import { suite as jitter } from "../lib/rtp/jitter_buffer_bench.ts";
 import { suite as webhook } from "../supabase/functions/webhook_bench.ts";
 import { suite as calls } from "../bridge/bridge_bench.ts";
+import { suite as callSetup } from "../tests/e2e/call_setup_bench.ts";
 
 /** Suites in print order. */
-export const suites: BenchSuite[] = [g711, resample, opus, rtp, jitter, webhook, calls];
+export const suites: BenchSuite[] = [
+  g711,
+  resample,
+  opus,
+  rtp,
+  jitter,
+  webhook,
+  callSetup,
+  calls,
+];

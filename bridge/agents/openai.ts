@@ -133,6 +133,8 @@ interface ItemTrack {
   /** Estimated playback start, epoch ms. */
   startedAt: number;
   transcript: string;
+  /** `response.output_audio_transcript.done` arrived: `transcript` is final. */
+  transcriptDone: boolean;
   reported: boolean;
   /** Fully played or cut at a barge-in. */
   settled: boolean;
@@ -157,6 +159,7 @@ export class OpenAIRealtimeAgent implements Agent {
   #queue: ResponseParams[] = [];
   #discarded = new Set<string>();
   #items = new Map<string, ItemTrack>();
+  #reportTimers = new Set<TimerId>();
   #callerSpeech = new Map<string, { startedAt: number; endedAt?: number }>();
   #goodbye: string | null = null;
   #tools = new AbortController();
@@ -240,6 +243,8 @@ export class OpenAIRealtimeAgent implements Agent {
     if (this.#state !== "connecting") return; // closed meanwhile
     this.#state = "ready";
     this.#log.info("OPENAI_REALTIME_CONNECTED", { model: this.#cfg.model });
+    // Meta may have accepted (and the greeting been queued) before OpenAI confirmed the session.
+    this.#pump();
   }
 
   /** Greets at once, with the session persona plus a greeting directive. */
@@ -290,8 +295,11 @@ export class OpenAIRealtimeAgent implements Agent {
   /** Closes the socket, aborts tool calls, cancels retries. Idempotent. */
   async close(reason: string): Promise<void> {
     if (this.#state === "closed" && !this.#ws) return;
+    this.#flushTranscripts();
     this.#state = "closed";
     this.#tools.abort();
+    for (const t of this.#reportTimers) this.#cfg.timers.clearTimeout(t);
+    this.#reportTimers.clear();
     if (this.#retryTimer !== undefined) this.#cfg.timers.clearTimeout(this.#retryTimer);
     this.#abortConnect?.(new ConnectError(`closed: ${reason}`, true));
     const ws = this.#ws;
@@ -303,6 +311,25 @@ export class OpenAIRealtimeAgent implements Agent {
     const closed = new Promise<void>((resolve) => ws.addEventListener("close", () => resolve()));
     ws.close(1000, "bridge closed");
     await closed;
+  }
+
+  /** At hang-up, store what the caller heard of lines still playing. */
+  #flushTranscripts(): void {
+    const ctx = this.#ctx;
+    if (!ctx || this.#state === "closed") return;
+    for (const [itemId, t] of this.#items) {
+      if (t.reported || t.transcript.trim() === "") continue;
+      const heard = Math.min(ctx.audio.playedMs(itemId), t.receivedMs);
+      const whole = t.audioDone && heard >= t.receivedMs;
+      this.#report(
+        ctx,
+        t,
+        whole
+          ? t.transcript
+          : truncateText(t.transcript, t.receivedMs > 0 ? heard / t.receivedMs : 0),
+        !whole,
+      );
+    }
   }
 
   // ------------------------------------------------------------ connection
@@ -441,8 +468,11 @@ export class OpenAIRealtimeAgent implements Agent {
 
   #fatal(message: string): void {
     if (this.#state === "closed") return;
+    this.#flushTranscripts();
     this.#state = "closed";
     this.#tools.abort();
+    for (const t of this.#reportTimers) this.#cfg.timers.clearTimeout(t);
+    this.#reportTimers.clear();
     this.#log.error("OPENAI_REALTIME_FATAL", { error: message });
     this.#ctx?.onFatal(new Error(message));
   }
@@ -519,8 +549,9 @@ export class OpenAIRealtimeAgent implements Agent {
       case "response.output_audio.delta":
         return this.#onAudio(ctx, event);
       case "response.output_audio_transcript.delta": {
-        const t = this.#items.get(event.item_id);
-        if (t && !this.#discarded.has(event.response_id)) t.transcript += event.delta;
+        // Text can run ahead of the item's first audio; keep it from the first word.
+        if (this.#discarded.has(event.response_id)) return;
+        this.#track(ctx, event.item_id, event.response_id).transcript += event.delta;
         return;
       }
       case "response.output_audio.done": {
@@ -531,17 +562,9 @@ export class OpenAIRealtimeAgent implements Agent {
       case "response.output_audio_transcript.done": {
         const t = this.#items.get(event.item_id);
         if (!t || t.reported || this.#discarded.has(event.response_id)) return;
-        t.reported = true;
-        const text = event.transcript.trim();
-        if (text !== "") {
-          ctx.onTranscript({
-            speaker: "agent",
-            text,
-            startedAt: t.startedAt,
-            endedAt: t.startedAt + t.receivedMs,
-          });
-        }
-        if (t.settled) this.#items.delete(event.item_id);
+        t.transcript = event.transcript;
+        t.transcriptDone = true;
+        this.#reportWhenHeard(ctx, event.item_id, t);
         return;
       }
       case "response.function_call_arguments.done":
@@ -570,24 +593,65 @@ export class OpenAIRealtimeAgent implements Agent {
       this.#log.warn("OPENAI_REALTIME_BAD_AUDIO", { error: pcm.message });
       return;
     }
-    let t = this.#items.get(event.item_id);
+    const t = this.#track(ctx, event.item_id, event.response_id);
+    t.receivedMs += pcm.length / 24;
+    ctx.audio.enqueue(pcm, event.item_id);
+  }
+
+  /** The item's record, created on its first audio or transcript delta. */
+  #track(ctx: AgentContext, itemId: string, responseId: string): ItemTrack {
+    let t = this.#items.get(itemId);
     if (!t) {
       const queued = ctx.audio.queuedMs();
       // Nothing queued: every earlier item has been heard in full.
       if (queued === 0) this.#settleDoneItems();
       t = {
-        responseId: event.response_id,
+        responseId,
         receivedMs: 0,
         audioDone: false,
         startedAt: this.#cfg.clock() + queued,
         transcript: "",
+        transcriptDone: false,
         reported: false,
         settled: false,
       };
-      this.#items.set(event.item_id, t);
+      this.#items.set(itemId, t);
     }
-    t.receivedMs += pcm.length / 24;
-    ctx.audio.enqueue(pcm, event.item_id);
+    return t;
+  }
+
+  /**
+   * Stores the agent's line once the caller has heard all of it. A barge-in
+   * before then stores the heard part instead (marked interrupted), so each
+   * line is stored exactly once and never claims words the caller missed.
+   */
+  #reportWhenHeard(ctx: AgentContext, itemId: string, t: ItemTrack): void {
+    if (t.reported || this.#state === "closed") return;
+    const remaining = t.receivedMs - ctx.audio.playedMs(itemId);
+    if (!t.audioDone || remaining > 0) {
+      const timer = this.#cfg.timers.setTimeout(() => {
+        this.#reportTimers.delete(timer);
+        this.#reportWhenHeard(ctx, itemId, t);
+      }, Math.max(20, remaining));
+      this.#reportTimers.add(timer);
+      return;
+    }
+    this.#report(ctx, t, t.transcript, false);
+    if (t.settled) this.#items.delete(itemId);
+  }
+
+  #report(ctx: AgentContext, t: ItemTrack, text: string, interrupted: boolean): void {
+    t.reported = true;
+    const trimmed = text.trim();
+    if (trimmed === "") return;
+    const now = this.#cfg.clock();
+    ctx.onTranscript({
+      speaker: "agent",
+      text: trimmed,
+      startedAt: t.startedAt,
+      endedAt: interrupted ? Math.max(t.startedAt, now) : t.startedAt + t.receivedMs,
+      ...(interrupted ? { interrupted } : {}),
+    });
   }
 
   #settleDoneItems(): void {
@@ -683,16 +747,13 @@ export class OpenAIRealtimeAgent implements Agent {
         receivedMs: t.receivedMs,
         action: endMs ? "truncate" : "delete",
       });
-      const text = truncateText(t.transcript, t.receivedMs > 0 ? heard / t.receivedMs : 0);
-      if (text !== "") {
-        const entry: TranscriptEntry = {
-          speaker: "agent",
-          text,
-          startedAt: t.startedAt,
-          endedAt: Math.max(t.startedAt, now),
-          interrupted: true,
-        };
-        ctx.onTranscript(entry);
+      if (!t.reported) {
+        this.#report(
+          ctx,
+          t,
+          truncateText(t.transcript, t.receivedMs > 0 ? heard / t.receivedMs : 0),
+          true,
+        );
       }
     }
     if (!cancelled && cut.length === 0) return;

@@ -121,6 +121,14 @@ async function until(cond: () => boolean, what: string, timeoutMs = 3000): Promi
   }
 }
 
+/** Waits like `until`, playing queued agent audio as it goes: agent lines are stored once heard. */
+function untilHeard(h: Harness, cond: () => boolean, what: string): Promise<void> {
+  return until(() => {
+    h.audio.tick(1);
+    return cond();
+  }, what);
+}
+
 function pushPcm(agent: OpenAIRealtimeAgent, pcm: Int16Array): void {
   for (let i = 0; i + 480 <= pcm.length; i += 480) agent.pushAudio(pcm.subarray(i, i + 480));
 }
@@ -195,7 +203,7 @@ Deno.test("openai agent: callAccepted greets, audio is enqueued under the item i
   assert.match(response.instructions, /^You are a test agent\.\n\nThe call has just connected/);
   assert.deepEqual(response.metadata, { purpose: "greeting" });
   const delta = await h.fake.waitForSent("response.output_audio.delta");
-  await until(() => h.transcripts.length === 1, "agent transcript");
+  await untilHeard(h, () => h.transcripts.length === 1, "agent transcript");
   assert.equal(h.audio.enqueued.get(String(delta.item_id)), 400);
   assert.equal(h.transcripts[0]!.speaker, "agent");
   assert.equal(h.transcripts[0]!.text, "Hello there.");
@@ -210,7 +218,7 @@ Deno.test("openai agent: caller speech → VAD → caller transcript → respons
   });
   await h.agent.start(h.ctx);
   pushPcm(h.agent, new Int16Array([...silence(200), ...tone(300, 600), ...silence(720)]));
-  await until(() => h.transcripts.length === 2, "caller and agent transcripts");
+  await untilHeard(h, () => h.transcripts.length === 2, "caller and agent transcripts");
   assert.deepEqual(h.transcripts.map((t) => [t.speaker, t.text]), [
     ["caller", "I need help"],
     ["agent", "Sure."],
@@ -310,7 +318,7 @@ Deno.test("openai agent: speech after the agent finished and was heard sends not
   const h = harness({ responses: [{ kind: "audio", transcript: "Hi.", durationMs: 200 }] });
   await h.agent.start(h.ctx);
   h.agent.callAccepted();
-  await until(() => h.transcripts.length === 1, "the whole greeting arrived");
+  await untilHeard(h, () => h.transcripts.length === 1, "the whole greeting arrived");
   h.audio.tick(10);
   assert.equal(h.audio.queuedMs(), 0);
   pushPcm(h.agent, tone(300, 200));
@@ -371,7 +379,7 @@ Deno.test("openai agent: an HTTP tool round trip feeds the output back, then one
   );
   await h.agent.start(h.ctx);
   h.agent.callAccepted();
-  await until(() => h.transcripts.some((t) => t.text === "Your order shipped."), "answer");
+  await untilHeard(h, () => h.transcripts.some((t) => t.text === "Your order shipped."), "answer");
   const call = h.fake.sent.find((e) => e.type === "response.function_call_arguments.done")!.event;
   assert.deepEqual(bodies, [{
     name: "lookup_order",
@@ -409,7 +417,11 @@ Deno.test("openai agent: sayGoodbye waits for the active response, then hangs up
     { purpose: "greeting" },
     { purpose: "goodbye" },
   ]);
-  assert.ok(h.transcripts.some((t) => t.text === "Bye!"));
+  await untilHeard(
+    h,
+    () => h.transcripts.some((t) => t.text === "Bye!"),
+    "the goodbye line, once heard",
+  );
   assert.equal(h.fake.sent.filter((e) => e.type === "error").length, 0);
   await h.done();
 });
@@ -426,7 +438,8 @@ Deno.test("openai agent: a create refused for an active VAD response is retried 
   // The server's VAD turn starts a response just before our response.create lands.
   pushPcm(h.agent, new Int16Array([...tone(300, 400), ...silence(560)]));
   h.agent.callAccepted();
-  await until(
+  await untilHeard(
+    h,
     () => h.transcripts.some((t) => t.text === "Greeting."),
     "greeting after the VAD reply",
   );
@@ -462,7 +475,7 @@ Deno.test("openai agent: reconnects within 2 s after a drop and re-injects the t
   });
   await h.agent.start(h.ctx);
   h.agent.callAccepted();
-  await until(() => h.transcripts.length === 1, "greeting transcript");
+  await untilHeard(h, () => h.transcripts.length === 1, "greeting transcript");
   h.transcripts.push({ speaker: "caller", text: "My order is late", startedAt: 1, endedAt: 2 });
   const dropped = performance.now();
   h.fake.dropAll();
@@ -546,4 +559,41 @@ Deno.test("openai agent: start times out without session.updated", async () => {
   await agent.close("done");
   await h.done();
   await silent.shutdown();
+});
+
+Deno.test("openai agent: a greeting asked for before the session is ready is sent once it is", async () => {
+  const h = harness();
+  try {
+    const started = h.agent.start(h.ctx);
+    h.agent.callAccepted(); // Meta accepted before OpenAI confirmed the session
+    await started;
+    await until(
+      () => h.frames.some((f) => (f as { type?: string }).type === "response.create"),
+      "the greeting's response.create",
+    );
+  } finally {
+    await h.done();
+  }
+});
+
+Deno.test("openai agent: an agent line is stored once, whole when heard, cut when interrupted", async () => {
+  const h = harness({
+    responses: [{ kind: "audio", transcript: "One two three four.", durationMs: 800 }],
+    speed: 50,
+  });
+  try {
+    await h.agent.start(h.ctx);
+    h.agent.callAccepted();
+    await h.fake.waitForSent("response.done");
+    assert.equal(h.transcripts.length, 0, "nothing stored before the caller heard it");
+    h.audio.tick(20); // 400 ms heard
+    pushPcm(h.agent, tone(300, 200)); // the caller barges in
+    await until(() => h.transcripts.length === 1, "the interrupted line");
+    assert.equal(h.transcripts[0]!.text, "One two");
+    assert.equal(h.transcripts[0]!.interrupted, true);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(h.transcripts.length, 1, "never stored a second time");
+  } finally {
+    await h.done();
+  }
 });

@@ -161,7 +161,6 @@ Deno.test("e2e: the caller barges in on a long reply, which stops and is truncat
     // As the caller perceives it: from their first word to the agent's silence.
     const spokeAt = stack.graph.webhooks[0]!.at + result.timeline.firstAgentAudio! + speakAfterMs;
     const bargeInMs = lastReplyAt - spokeAt;
-    console.log("BARGE", { stopMs, bargeInMs, endMs, heardReply });
     assert.ok(bargeInMs <= 500, `reply heard ${bargeInMs.toFixed(0)} ms into the interruption`);
     assert.ok(heardMs(frames, REPLY_HZ) >= 300, "the answer to the interruption was heard");
 
@@ -254,7 +253,6 @@ Deno.test("e2e: a dropped OpenAI socket reconnects without hanging up or gapping
       if (heardAt[i]! < droppedAt - 100 || heardAt[i - 1]! > reconnectedAt + 500) continue;
       maxGap = Math.max(maxGap, heardAt[i]! - heardAt[i - 1]!);
     }
-    console.log("GAP", { maxGap, reconnect: reconnectedAt - droppedAt });
     assert.ok(maxGap <= 100, `${maxGap.toFixed(0)} ms without media during the reconnect`);
 
     // The conversation goes on over the new socket.

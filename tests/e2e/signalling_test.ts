@@ -27,8 +27,9 @@ Deno.test("e2e: duplicate and late connect webhooks answer the call once", async
     const terminate = stack.graph.webhooks.findIndex((w) => w.webhook.body.includes('"terminate"'));
     assert.ok(terminate > 0);
     assert.deepEqual(await Promise.all([redeliver(0), redeliver(terminate)]), [200, 200]);
-    // Stopping waits for the functions' background work: every delivery has been handled.
-    await stack.stop();
+    // Stopping waits for the functions' background work: every delivery has been
+    // handled. A clean exit also proves the SIGTERM drain.
+    assert.equal((await stack.stop()).code, 0);
 
     const actions = stack.graph.requests.filter((r) => r.callId === result.callId)
       .map((r) => r.action);

@@ -134,11 +134,12 @@ async function drain(stream: ReadableStream<Uint8Array>, sink: string[]): Promis
   for await (const bytes of stream) sink.push(decoder.decode(bytes, { stream: true }));
 }
 
-async function listening(url: string): Promise<boolean> {
+/** True when `url` answers a GET with a status `accepted` allows. */
+async function answers(url: string, accepted: (status: number) => boolean): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
     await res.body?.cancel();
-    return res.ok;
+    return accepted(res.status);
   } catch {
     return false;
   }
@@ -305,10 +306,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (exit !== undefined) throw new Error(`the stack exited with ${exit.code} while starting`);
       if (performance.now() > deadline) throw new Error("the stack did not become ready in time");
       const [bridge, functions] = await Promise.all([
-        listening(`${bridgeUrl}/healthz`),
-        // Meta's subscription check: any answer other than a 5xx means the function serves.
-        fetch(stack.webhookUrl, { signal: AbortSignal.timeout(1000) })
-          .then(async (r) => (await r.body?.cancel(), r.status < 500), () => false),
+        answers(`${bridgeUrl}/healthz`, (status) => status === 200),
+        // Meta's subscription check without its parameters: refused, but served.
+        answers(stack.webhookUrl, (status) => status < 500),
       ]);
       if (bridge && functions) return stack;
       await new Promise((resolve) => setTimeout(resolve, 50));
