@@ -21,7 +21,7 @@
  * @module
  */
 import { getLogger, type Logger } from "@logtape/logtape";
-import type { Agent, AgentContext, TranscriptEntry } from "./agent.ts";
+import type { Agent, AgentContext } from "./agent.ts";
 import {
   type ClientEvent,
   type KnownServerEvent,
@@ -717,7 +717,6 @@ export class OpenAIRealtimeAgent implements Agent {
       this.#discarded.add(cancelled);
       this.#send({ type: "response.cancel", response_id: cancelled });
     }
-    const now = this.#cfg.clock();
     const cut: { itemId: string; playedMs: number; receivedMs: number; action: string }[] = [];
     for (const [itemId, t] of this.#items) {
       if (t.settled) continue;
