@@ -96,7 +96,7 @@ export const suite: BenchSuite = {
           : { STORE_PGLITE_DIR: "memory://" }),
         LOG_LEVEL: "warning",
       },
-      stdout: "null",
+      stdout: Deno.env.get("BENCH_STDOUT") ? "inherit" : "null",
       stderr: "inherit",
     }).spawn();
     const auth = { authorization: `Bearer ${SECRET}`, "content-type": "application/json" };
@@ -209,6 +209,13 @@ export const suite: BenchSuite = {
         {
           name: "per-frame processing agent→caller p99",
           value: quantile(metrics, "bridge_outbound_frame_ms", "0.99"),
+          unit: "ms",
+          op: "<=",
+          target: 2,
+        },
+        {
+          name: "outbound pacing deviation p50",
+          value: quantile(metrics, "bridge_pacing_late_ms", "0.5"),
           unit: "ms",
           op: "<=",
           target: 2,
