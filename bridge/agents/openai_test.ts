@@ -325,10 +325,6 @@ Deno.test("openai agent: speech after the agent finished and was heard sends not
   await h.fake.waitForSent("input_audio_buffer.speech_started");
   await new Promise((r) => setTimeout(r, 50));
   const types = h.frames.map((f) => f.type);
-  console.log(
-    h.frames.filter((f) => f.type !== "input_audio_buffer.append"),
-    h.fake.sent.map((e) => e.type),
-  );
   assert.ok(!types.includes("conversation.item.truncate"));
   assert.ok(!types.includes("conversation.item.delete"));
   assert.ok(!types.includes("response.cancel"));
