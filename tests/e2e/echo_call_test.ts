@@ -46,10 +46,13 @@ Deno.test("e2e: the echo agent chimes, then echoes the caller's speech", async (
     );
     assert.equal(records.call?.status, "completed");
     assert.ok(records.events.some((e) => e.name === "agent_greeting"));
-    assert.deepEqual(
-      records.transcripts.map((t) => [t.speaker, t.text]),
-      [["caller", "[1.0 s of speech]"], ["agent", "[echo of 1.0 s]"]],
-    );
+    // The energy VAD's onset and the network decide the exact length: 1 s give or take a frame or few.
+    const [caller, agent] = records.transcripts;
+    assert.equal(caller?.speaker, "caller");
+    assert.equal(agent?.speaker, "agent");
+    const seconds = Number(caller!.text.match(/^\[(\d+\.\d) s of speech\]$/)?.[1]);
+    assert.ok(seconds >= 0.8 && seconds <= 1.2, caller!.text);
+    assert.equal(agent!.text, `[echo of ${seconds.toFixed(1)} s]`);
   } finally {
     await stack.close();
   }
