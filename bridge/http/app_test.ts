@@ -132,7 +132,8 @@ Deno.test("draining refuses new calls and /healthz says so; /metrics is Promethe
   await call("POST", "/sessions", offer("wacid.d1"));
   const metrics = await (await call("GET", "/metrics")).text();
   assert.match(metrics, /^bridge_sessions_active 1$/m);
-  assert.match(metrics, /^# TYPE bridge_inbound_frame_ms summary$/m);
+  assert.match(metrics, /^# TYPE bridge_inbound_frame_ms histogram$/m);
+  assert.match(metrics, /^bridge_pacing_late_ms_bucket{le="5"} \d+$/m);
   await manager.drain(0);
   assert.equal(manager.list().length, 0, "drain ends the calls left");
   assert.equal((await app.request("/healthz")).status, 503);

@@ -1,23 +1,24 @@
 /**
- * `GET /metrics` in Prometheus text format: live calls, admission, RTP and the
- * per-frame processing and pacing figures the benchmarks also report.
+ * `GET /metrics` in Prometheus text format: live calls, admission, RTP, and
+ * histograms of per-frame processing and pacing since start. Histograms (not
+ * summaries) so scrapes can be diffed over a window and aggregated across
+ * bridges.
  *
  * @module
  */
-import { LatencyHistogram } from "../media/latency_histogram.ts";
+import type { LatencyHistogram } from "../media/latency_histogram.ts";
 import type { SessionManager } from "../session/session_manager.ts";
+
+/** Bucket upper bounds (ms) for per-frame processing. */
+export const FRAME_BUCKETS_MS = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50] as const;
+/** Bucket upper bounds (ms) for send-clock lateness. */
+export const PACING_BUCKETS_MS = [0.5, 1, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 100] as const;
 
 /** Renders the metrics page. */
 export function renderMetrics(manager: SessionManager, cpuPercent: number): string {
   const sessions = manager.list();
-  const inbound = new LatencyHistogram(50, 0.01);
-  const outbound = new LatencyHistogram(50, 0.01);
-  const pacing = new LatencyHistogram(200, 0.05);
   let sent = 0, received = 0, lost = 0, concealed = 0;
   for (const s of sessions) {
-    inbound.merge(s.media.inboundMs);
-    outbound.merge(s.media.outboundMs);
-    pacing.merge(s.media.pacingLateMs);
     const st = s.mediaStats();
     sent += st.packetsSent;
     received += st.packetsReceived;
@@ -28,11 +29,21 @@ export function renderMetrics(manager: SessionManager, cpuPercent: number): stri
   const metric = (name: string, type: string, help: string, value: number | string) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
   };
-  const quantiles = (name: string, help: string, h: LatencyHistogram) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} summary`);
-    for (const q of [0.5, 0.99]) lines.push(`${name}{quantile="${q}"} ${h.percentile(q * 100)}`);
-    lines.push(`${name}_sum ${h.sum}`, `${name}_count ${h.count}`);
+  const histogram = (
+    name: string,
+    help: string,
+    h: LatencyHistogram,
+    buckets: readonly number[],
+  ) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+    for (const le of buckets) lines.push(`${name}_bucket{le="${le}"} ${h.countAtMost(le)}`);
+    lines.push(
+      `${name}_bucket{le="+Inf"} ${h.count}`,
+      `${name}_sum ${h.sum}`,
+      `${name}_count ${h.count}`,
+    );
   };
+  const { histograms } = manager;
   metric("bridge_sessions_active", "gauge", "Calls in progress.", sessions.length);
   metric("bridge_sessions_created_total", "counter", "Sessions created.", manager.counters.created);
   metric(
@@ -58,8 +69,23 @@ export function renderMetrics(manager: SessionManager, cpuPercent: number): stri
     "Caller frames concealed by FEC/PLC (live calls).",
     concealed,
   );
-  quantiles("bridge_inbound_frame_ms", "Caller→agent processing per 20 ms frame.", inbound);
-  quantiles("bridge_outbound_frame_ms", "Agent→caller processing per 20 ms frame.", outbound);
-  quantiles("bridge_pacing_late_ms", "Lateness of the 20 ms send clock.", pacing);
+  histogram(
+    "bridge_inbound_frame_ms",
+    "Caller→agent processing per 20 ms frame.",
+    histograms.inboundMs,
+    FRAME_BUCKETS_MS,
+  );
+  histogram(
+    "bridge_outbound_frame_ms",
+    "Agent→caller processing per 20 ms frame.",
+    histograms.outboundMs,
+    FRAME_BUCKETS_MS,
+  );
+  histogram(
+    "bridge_pacing_late_ms",
+    "Lateness of the 20 ms send clock.",
+    histograms.pacingLateMs,
+    PACING_BUCKETS_MS,
+  );
   return lines.join("\n") + "\n";
 }

@@ -46,6 +46,25 @@ export interface CallerSink {
   pushDtmf(digit: string): void;
 }
 
+/** Per-frame timing, shared by every call of a process for `/metrics`. */
+export interface MediaHistograms {
+  /** Processing time per frame, caller → agent (jitter pop + decode + agent push). */
+  inboundMs: LatencyHistogram;
+  /** Processing time per frame, agent → caller (frame + encode + send). */
+  outboundMs: LatencyHistogram;
+  /** How late each tick ran against its drift-free schedule. */
+  pacingLateMs: LatencyHistogram;
+}
+
+/** Empty histograms with the layout `/metrics` expects. */
+export function newMediaHistograms(): MediaHistograms {
+  return {
+    inboundMs: new LatencyHistogram(50, 0.01),
+    outboundMs: new LatencyHistogram(50, 0.01),
+    pacingLateMs: new LatencyHistogram(200, 0.05),
+  };
+}
+
 /** Options for {@linkcode CallMedia}. */
 export interface CallMediaOptions {
   port: MediaPort;
@@ -60,6 +79,8 @@ export interface CallMediaOptions {
   onFirstCallerAudio?: () => void;
   /** RMS above which a caller frame counts as voice (for the silence timeout). @default 300 */
   voiceRms?: number;
+  /** Where frame timings go. @default fresh histograms for this call */
+  histograms?: MediaHistograms;
 }
 
 /** Counters and timing of one call's media. */
@@ -81,12 +102,8 @@ export interface MediaStats {
 
 /** The media path of one call; see the module doc. */
 export class CallMedia {
-  /** Processing time per frame, caller → agent (jitter pop + decode + agent push). */
-  readonly inboundMs = new LatencyHistogram(50, 0.01);
-  /** Processing time per frame, agent → caller (frame + encode + send). */
-  readonly outboundMs = new LatencyHistogram(50, 0.01);
-  /** How late each tick ran against its drift-free schedule. */
-  readonly pacingLateMs = new LatencyHistogram(200, 0.05);
+  /** Frame timings (shared with the process when the manager passes its own). */
+  readonly histograms: MediaHistograms;
   /** Scheduler time of the last caller frame with voice energy. */
   lastVoiceAt: number;
 
@@ -115,6 +132,7 @@ export class CallMedia {
   /** Wires the port's RTP into the path; nothing is sent until `start()`. */
   constructor(options: CallMediaOptions) {
     this.#opts = options;
+    this.histograms = options.histograms ?? newMediaHistograms();
     this.#scheduler = options.scheduler ?? realScheduler;
     this.#clock = new FrameClock((t) => this.#tick(t), { scheduler: this.#scheduler });
     this.#voiceRmsSquared = (options.voiceRms ?? 300) ** 2;
@@ -169,7 +187,7 @@ export class CallMedia {
   }
 
   #tick(tick: Tick): void {
-    this.pacingLateMs.record(tick.lateMs);
+    this.histograms.pacingLateMs.record(tick.lateMs);
     if (tick.skipped > 0) {
       // Keep the RTP clock in step with wall time so the far end's playout stays aligned.
       this.#stats.skippedTicks += tick.skipped;
@@ -193,7 +211,7 @@ export class CallMedia {
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#timestamp = (this.#timestamp + RTP_TICKS_PER_FRAME) >>> 0;
     this.#stats.packetsSent++;
-    this.outboundMs.record(performance.now() - t0);
+    this.histograms.outboundMs.record(performance.now() - t0);
     if (marker) {
       this.#sentFirst = true;
       this.#opts.onFirstPacketSent?.();
@@ -223,7 +241,7 @@ export class CallMedia {
     if (frameEnergy(pcm) >= this.#voiceRmsSquared) this.lastVoiceAt = this.#scheduler.now();
     this.#opts.sink.pushAudio(pcm);
     this.#stats.framesToAgent++;
-    this.inboundMs.record(performance.now() - t0);
+    this.histograms.inboundMs.record(performance.now() - t0);
     if (!this.#heardFirst) {
       this.#heardFirst = true;
       this.#opts.onFirstCallerAudio?.();

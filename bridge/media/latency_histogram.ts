@@ -45,6 +45,14 @@ export class LatencyHistogram {
     return this.max;
   }
 
+  /** How many samples were at most `ms` (to the bucket: a bucket counts once its upper edge is ≤ `ms`). */
+  countAtMost(ms: number): number {
+    const last = Math.min(this.#buckets.length - 1, Math.floor(ms / this.bucketMs + 1e-9) - 1);
+    let n = 0;
+    for (let i = 0; i <= last; i++) n += this.#buckets[i]!;
+    return n;
+  }
+
   /** Merges another histogram with the same bucket layout into this one. */
   merge(other: LatencyHistogram): void {
     const theirs = other.#buckets;

@@ -21,3 +21,12 @@ Deno.test("LatencyHistogram clamps outliers and merges", () => {
   assert.equal(a.max, 500);
   assert.equal(a.percentile(100), 500);
 });
+
+Deno.test("LatencyHistogram counts samples at most a bound, for Prometheus buckets", () => {
+  const h = new LatencyHistogram(100, 0.05);
+  for (const v of [0.01, 0.3, 0.99, 1.0, 4.9, 5.0, 7, 250]) h.record(v);
+  assert.equal(h.countAtMost(0.5), 2);
+  assert.equal(h.countAtMost(1), 3, "1.0 lands in the bucket above 1 ms");
+  assert.equal(h.countAtMost(5), 5);
+  assert.equal(h.countAtMost(100), 7, "the overflow bucket is never under a bound");
+});

@@ -14,7 +14,12 @@ import type { Logger } from "@logtape/logtape";
 import { validateWhatsAppOffer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import type { Agent, AgentContext, TranscriptEntry } from "../agents/agent.ts";
 import { callLogger } from "../log.ts";
-import { CallMedia, type MediaPort, type MediaStats } from "../media/call_media.ts";
+import {
+  CallMedia,
+  type MediaHistograms,
+  type MediaPort,
+  type MediaStats,
+} from "../media/call_media.ts";
 import { realScheduler, type Scheduler, type TimerHandle } from "../media/frame_clock.ts";
 import { OutboundPlayer } from "../media/outbound_player.ts";
 import type { Store } from "../../supabase/functions/_shared/store.ts";
@@ -61,6 +66,8 @@ export interface SessionDeps {
   maxCallMs: number;
   /** Caller silence that ends the call (0 disables). */
   callerSilenceTimeoutMs: number;
+  /** Process-wide frame timings for `/metrics`. */
+  histograms?: MediaHistograms | undefined;
 }
 
 /** Why a request could not become a session. */
@@ -118,6 +125,7 @@ export class CallSession implements AgentContext {
       opusPayloadType: peer.opusPayloadType,
       telephoneEventPayloadType: peer.telephoneEventPayloadType,
       scheduler: this.#scheduler,
+      ...(deps.histograms ? { histograms: deps.histograms } : {}),
       onFirstPacketSent: () => {
         this.#mark("firstPacketSent");
         this.#log.info("AI_AUDIO_SENT", { first: true, sessionId: this.id });

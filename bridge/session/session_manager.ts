@@ -6,6 +6,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { type MediaHistograms, newMediaHistograms } from "../media/call_media.ts";
 import { CallSession, type SessionDeps, type SessionRequest } from "./call_session.ts";
 
 /** Why a new session was refused. */
@@ -44,6 +45,8 @@ export class SessionManager {
   #byId = new Map<string, CallSession>();
   #byCall = new Map<string, CallSession>();
   #draining = false;
+  /** Frame timings of every call since start (monotonic, for `/metrics`). */
+  readonly histograms: MediaHistograms = newMediaHistograms();
   /** Sessions ever created / refused, for metrics. */
   readonly counters = { created: 0, refused: 0, ended: 0, failedOffers: 0 };
 
@@ -89,7 +92,7 @@ export class SessionManager {
     }
     let session: CallSession;
     try {
-      session = await CallSession.create(req, this.#opts.deps);
+      session = await CallSession.create(req, { ...this.#opts.deps, histograms: this.histograms });
     } catch (error) {
       this.counters.failedOffers++;
       throw error;
