@@ -77,6 +77,13 @@ export interface CallMediaOptions {
   onFirstPacketSent?: () => void;
   /** Called once, when the first decoded caller frame reached the agent. */
   onFirstCallerAudio?: () => void;
+  /**
+   * Called once if no caller packet has arrived this long after media started:
+   * the telltale of a one-way call (UDP blocked, or DTLS keys that disagree).
+   */
+  onNoCallerMedia?: (afterMs: number) => void;
+  /** @default 5000 */
+  noCallerMediaAfterMs?: number;
   /** RMS above which a caller frame counts as voice (for the silence timeout). @default 300 */
   voiceRms?: number;
   /** Where frame timings go. @default fresh histograms for this call */
@@ -118,6 +125,7 @@ export class CallMedia {
   #timestamp = randomUint(32);
   #sentFirst = false;
   #heardFirst = false;
+  #warnedSilent = false;
   #stats = {
     packetsSent: 0,
     packetsReceived: 0,
@@ -188,6 +196,13 @@ export class CallMedia {
 
   #tick(tick: Tick): void {
     this.histograms.pacingLateMs.record(tick.lateMs);
+    if (!this.#heardFirst && !this.#warnedSilent && this.#stats.packetsReceived === 0) {
+      const afterMs = tick.index * 20;
+      if (afterMs >= (this.#opts.noCallerMediaAfterMs ?? 5000)) {
+        this.#warnedSilent = true;
+        this.#opts.onNoCallerMedia?.(afterMs);
+      }
+    }
     if (tick.skipped > 0) {
       // Keep the RTP clock in step with wall time so the far end's playout stays aligned.
       this.#stats.skippedTicks += tick.skipped;

@@ -130,6 +130,11 @@ export class CallSession implements AgentContext {
         this.#mark("firstPacketSent");
         this.#log.info("AI_AUDIO_SENT", { first: true, sessionId: this.id });
       },
+      onNoCallerMedia: (afterMs) => {
+        // Meta answers our media with its own; nothing back means a one-way path.
+        this.#log.warn("WEBRTC_NO_CALLER_MEDIA", { sessionId: this.id, afterMs });
+        this.#record("no_caller_media", { afterMs });
+      },
       onFirstCallerAudio: () => {
         this.#mark("firstCallerAudio");
         this.#log.info("USER_AUDIO_RECEIVED", { first: true, sessionId: this.id });

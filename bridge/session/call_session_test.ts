@@ -149,3 +149,23 @@ Deno.test("CallSession.end runs once and does not call Meta when the caller hung
   assert.deepEqual(terminated, []);
   assert.equal(session.state, "ended");
 });
+
+Deno.test("CallSession records a one-way call when no caller media arrives after ours starts", async () => {
+  const events: string[] = [];
+  const recorder = {
+    recordEvent: (e: { name: string }) => Promise.resolve({ inserted: events.push(e.name) > 0 }),
+    addTranscript: () => Promise.reject(new Error("unused")),
+    upsertCall: () => Promise.resolve({} as never),
+  };
+  const { scheduler, peer, session } = await setup({ recorder });
+  peer.connect();
+  session.accept();
+  await tick();
+  scheduler.advance(4_900);
+  assert.ok(!events.includes("no_caller_media"));
+  scheduler.advance(200);
+  assert.equal(events.filter((e) => e === "no_caller_media").length, 1);
+  scheduler.advance(10_000);
+  assert.equal(events.filter((e) => e === "no_caller_media").length, 1, "said once");
+  await session.end("hangup", false);
+});
