@@ -31,3 +31,32 @@ Deno.test("fake caller offers Meta's lines, stays silent until our first packet,
     await peer.close();
   }
 });
+
+Deno.test("the bridge's answer honours RTP_PORT_MIN/MAX and PUBLIC_IP", async () => {
+  const caller = await WhatsAppCaller.create();
+  const checked = validateWhatsAppOffer(caller.offerSdp);
+  assert.ok(checked.ok);
+  const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
+    portRange: [45000, 45100],
+    publicIp: "203.0.113.7",
+    // This machine's own interface is public-range; a private (here: loopback) one takes the public IP.
+    includeLoopback: true,
+  });
+  try {
+    const candidates = peer.answerSdp.split("\r\n").filter((l) => l.startsWith("a=candidate:"));
+    assert.ok(candidates.length > 0);
+    for (const c of candidates) {
+      const port = Number(c.split(" ")[5]);
+      assert.ok(port >= 45000 && port <= 45100, c);
+    }
+    assert.ok(candidates.some((c) => c.split(" ")[4] === "203.0.113.7"), candidates.join("\n"));
+    assert.ok(
+      !candidates.some((c) => c.split(" ")[4] === "127.0.0.1"),
+      "the private address is not announced",
+    );
+    assert.match(peer.answerSdp, /^c=IN IP4 203\.0\.113\.7$/m);
+  } finally {
+    await caller.close();
+    await peer.close();
+  }
+});
