@@ -7,7 +7,9 @@ COPY deno.json deno.lock ./
 COPY lib ./lib
 COPY bridge ./bridge
 COPY supabase ./supabase
-RUN deno cache bridge/main.ts
+RUN deno cache bridge/main.ts && mkdir -p .data && chown deno:deno .data
+# Production keeps call records in Supabase's Postgres (DATABASE_URL or SUPABASE_DB_URL);
+# without either the bridge falls back to PGlite under /app/.data.
 ENV BRIDGE_PORT=8080 RTP_PORT_MIN=40000 RTP_PORT_MAX=40999
 EXPOSE 8080/tcp 40000-40999/udp
 USER deno
