@@ -83,8 +83,14 @@ export function renderMetrics(manager: SessionManager, cpuPercent: number): stri
   );
   histogram(
     "bridge_pacing_late_ms",
-    "Lateness of the 20 ms send clock.",
+    "Lateness of each call's send against the drift-free 20 ms schedule.",
     histograms.pacingLateMs,
+    PACING_BUCKETS_MS,
+  );
+  histogram(
+    "bridge_send_interval_deviation_ms",
+    "|interval between a call's consecutive packets − 20 ms|: outbound jitter.",
+    histograms.sendIntervalDeviationMs,
     PACING_BUCKETS_MS,
   );
   return lines.join("\n") + "\n";

@@ -19,7 +19,13 @@ import {
 } from "../../lib/audio/opus.ts";
 import { JitterBuffer } from "../../lib/rtp/jitter_buffer.ts";
 import { DtmfDetector } from "../../lib/rtp/dtmf.ts";
-import { FrameClock, realScheduler, type Scheduler, type Tick } from "./frame_clock.ts";
+import {
+  FrameClock,
+  realScheduler,
+  type Scheduler,
+  type SharedFrameClock,
+  type Tick,
+} from "./frame_clock.ts";
 import { LatencyHistogram } from "./latency_histogram.ts";
 import type { OutboundPlayer } from "./outbound_player.ts";
 
@@ -52,8 +58,13 @@ export interface MediaHistograms {
   inboundMs: LatencyHistogram;
   /** Processing time per frame, agent → caller (frame + encode + send). */
   outboundMs: LatencyHistogram;
-  /** How late each tick ran against its drift-free schedule. */
+  /** How late each tick ran against its drift-free schedule (includes a call's fixed phase offset). */
   pacingLateMs: LatencyHistogram;
+  /**
+   * |send interval − 20 ms| of consecutive packets: the jitter the caller's
+   * playout sees. A fixed phase offset (a call's place in the shared pass) is not jitter.
+   */
+  sendIntervalDeviationMs: LatencyHistogram;
 }
 
 /** Empty histograms with the layout `/metrics` expects. */
@@ -62,6 +73,7 @@ export function newMediaHistograms(): MediaHistograms {
     inboundMs: new LatencyHistogram(50, 0.01),
     outboundMs: new LatencyHistogram(50, 0.01),
     pacingLateMs: new LatencyHistogram(200, 0.05),
+    sendIntervalDeviationMs: new LatencyHistogram(200, 0.05),
   };
 }
 
@@ -88,6 +100,8 @@ export interface CallMediaOptions {
   voiceRms?: number;
   /** Where frame timings go. @default fresh histograms for this call */
   histograms?: MediaHistograms;
+  /** The process's shared 20 ms clock; absent: this call runs its own (on `scheduler`). */
+  clock?: SharedFrameClock;
 }
 
 /** Counters and timing of one call's media. */
@@ -116,7 +130,11 @@ export class CallMedia {
 
   #opts: CallMediaOptions;
   #scheduler: Scheduler;
-  #clock: FrameClock;
+  #clock: FrameClock | undefined;
+  #leave: (() => void) | undefined;
+  #running = false;
+  #frames = 0;
+  #lastSentAt: number | undefined;
   #jitter = new JitterBuffer({ clockRate: 48000, frameTicks: RTP_TICKS_PER_FRAME });
   #dtmf = new DtmfDetector();
   #encoder = new OpusEncoder();
@@ -141,8 +159,10 @@ export class CallMedia {
   constructor(options: CallMediaOptions) {
     this.#opts = options;
     this.histograms = options.histograms ?? newMediaHistograms();
-    this.#scheduler = options.scheduler ?? realScheduler;
-    this.#clock = new FrameClock((t) => this.#tick(t), { scheduler: this.#scheduler });
+    this.#scheduler = options.clock?.scheduler ?? options.scheduler ?? realScheduler;
+    if (!options.clock) {
+      this.#clock = new FrameClock((t) => this.#tick(t), { scheduler: this.#scheduler });
+    }
     this.#voiceRmsSquared = (options.voiceRms ?? 300) ** 2;
     this.lastVoiceAt = this.#scheduler.now();
     options.port.onRtp((p) => this.#onRtp(p));
@@ -150,19 +170,31 @@ export class CallMedia {
 
   /** Starts both directions; the first packet goes out synchronously, now. */
   start(): void {
-    this.lastVoiceAt = this.#scheduler.now();
-    this.#clock.start();
+    if (this.#running) return;
+    this.#running = true;
+    const now = this.#scheduler.now();
+    this.lastVoiceAt = now;
+    if (this.#clock) {
+      this.#clock.start();
+      return;
+    }
+    // The first packet cannot wait for the shared clock's next tick.
+    this.#tick({ index: 0, dueAt: now, lateMs: 0, skipped: 0 });
+    this.#leave = this.#opts.clock!.join((tick) => this.#tick(tick));
   }
 
   /** Stops the clock and frees the decoder; nothing more is sent or delivered. */
   stop(): void {
-    this.#clock.stop();
+    if (!this.#running) return;
+    this.#running = false;
+    this.#clock?.stop();
+    this.#leave?.();
     this.#decoder.close();
   }
 
-  /** True while the clock runs. */
+  /** True between `start()` and `stop()`. */
   get running(): boolean {
-    return this.#clock.running;
+    return this.#running;
   }
 
   /** A snapshot of the counters. */
@@ -180,7 +212,7 @@ export class CallMedia {
 
   #onRtp(p: Parameters<Parameters<MediaPort["onRtp"]>[0]>[0]): void {
     this.#stats.packetsReceived++;
-    if (!this.#clock.running) return;
+    if (!this.#running) return;
     if (p.payloadType === this.#opts.opusPayloadType) {
       this.#jitter.push(p, this.#scheduler.now());
     } else if (p.payloadType === this.#opts.telephoneEventPayloadType) {
@@ -195,9 +227,11 @@ export class CallMedia {
   }
 
   #tick(tick: Tick): void {
-    this.histograms.pacingLateMs.record(tick.lateMs);
+    // Measured here, not at the tick's start: on a shared clock this call may run later in the pass.
+    this.histograms.pacingLateMs.record(Math.max(0, this.#scheduler.now() - tick.dueAt));
+    this.#frames++;
     if (!this.#heardFirst && !this.#warnedSilent && this.#stats.packetsReceived === 0) {
-      const afterMs = tick.index * 20;
+      const afterMs = this.#frames * 20;
       if (afterMs >= (this.#opts.noCallerMediaAfterMs ?? 5000)) {
         this.#warnedSilent = true;
         this.#opts.onNoCallerMedia?.(afterMs);
@@ -214,6 +248,11 @@ export class CallMedia {
 
   #sendFrame(): void {
     const t0 = performance.now();
+    const sentAt = this.#scheduler.now();
+    if (this.#lastSentAt !== undefined) {
+      this.histograms.sendIntervalDeviationMs.record(Math.abs(sentAt - this.#lastSentAt - 20));
+    }
+    this.#lastSentAt = sentAt;
     const player = this.#opts.player;
     const frame = player.nextFrame();
     // Once the agent has been quiet a few frames (the next packet carries the

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FrameClock, type Tick } from "./frame_clock.ts";
+import { FrameClock, SharedFrameClock, type Tick } from "./frame_clock.ts";
 import { ManualScheduler } from "./fake_scheduler.ts";
 
 Deno.test("FrameClock ticks immediately, then every period, without drift", () => {
@@ -33,4 +33,35 @@ Deno.test("FrameClock catches up a short stall back-to-back and skips a long one
   assert.equal(after.length, 4);
   assert.equal(after.at(-1)!.index, 12);
   clock.stop();
+});
+
+Deno.test("SharedFrameClock ticks every listener, survives a throwing one, and stops when empty", async () => {
+  const s = new ManualScheduler();
+  const clock = new SharedFrameClock({ scheduler: s });
+  const a: number[] = [];
+  const b: number[] = [];
+  const leaveA = clock.join((t) => a.push(t.index));
+  const leaveBad = clock.join(() => {
+    throw new Error("one call's bug");
+  });
+  const leaveB = clock.join((t) => b.push(t.index));
+  const errors: unknown[] = [];
+  const onError = (e: ErrorEvent) => {
+    e.preventDefault();
+    errors.push(e.error);
+  };
+  globalThis.addEventListener("error", onError);
+  s.advance(60);
+  await new Promise((r) => setTimeout(r, 0));
+  globalThis.removeEventListener("error", onError);
+  assert.deepEqual(a, [1, 2, 3], "joined after the immediate tick 0");
+  assert.deepEqual(b, [1, 2, 3]);
+  assert.equal(errors.length, 3, "the failure is reported, not swallowed");
+  leaveBad();
+  leaveA();
+  assert.equal(clock.size, 1);
+  leaveB();
+  assert.equal(clock.size, 0);
+  s.advance(100);
+  assert.deepEqual(a, [1, 2, 3], "stopped once empty");
 });

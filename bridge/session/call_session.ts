@@ -20,7 +20,12 @@ import {
   type MediaPort,
   type MediaStats,
 } from "../media/call_media.ts";
-import { realScheduler, type Scheduler, type TimerHandle } from "../media/frame_clock.ts";
+import {
+  realScheduler,
+  type Scheduler,
+  type SharedFrameClock,
+  type TimerHandle,
+} from "../media/frame_clock.ts";
 import { OutboundPlayer } from "../media/outbound_player.ts";
 import type { Store } from "../../supabase/functions/_shared/store.ts";
 import { maskPhone } from "../../supabase/functions/_shared/mask.ts";
@@ -68,6 +73,8 @@ export interface SessionDeps {
   callerSilenceTimeoutMs: number;
   /** Process-wide frame timings for `/metrics`. */
   histograms?: MediaHistograms | undefined;
+  /** The process's shared 20 ms media clock; absent: each call runs its own on `scheduler`. */
+  clock?: SharedFrameClock | undefined;
 }
 
 /** Why a request could not become a session. */
@@ -126,6 +133,7 @@ export class CallSession implements AgentContext {
       telephoneEventPayloadType: peer.telephoneEventPayloadType,
       scheduler: this.#scheduler,
       ...(deps.histograms ? { histograms: deps.histograms } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
       onFirstPacketSent: () => {
         this.#mark("firstPacketSent");
         this.#log.info("AI_AUDIO_SENT", { first: true, sessionId: this.id });

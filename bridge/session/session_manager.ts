@@ -7,6 +7,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { type MediaHistograms, newMediaHistograms } from "../media/call_media.ts";
+import { realScheduler, SharedFrameClock } from "../media/frame_clock.ts";
 import { CallSession, type SessionDeps, type SessionRequest } from "./call_session.ts";
 
 /** Why a new session was refused. */
@@ -45,6 +46,8 @@ export class SessionManager {
   #byId = new Map<string, CallSession>();
   #byCall = new Map<string, CallSession>();
   #draining = false;
+  /** One 20 ms clock drives every call's media. */
+  readonly clock: SharedFrameClock;
   /** Frame timings of every call since start (monotonic, for `/metrics`). */
   readonly histograms: MediaHistograms = newMediaHistograms();
   /** Sessions ever created / refused, for metrics. */
@@ -53,6 +56,7 @@ export class SessionManager {
   /** Creates an empty manager. */
   constructor(options: SessionManagerOptions) {
     this.#opts = options;
+    this.clock = new SharedFrameClock({ scheduler: options.deps.scheduler ?? realScheduler });
   }
 
   /** True once `drain()` started: new sessions get 503. */
@@ -92,7 +96,11 @@ export class SessionManager {
     }
     let session: CallSession;
     try {
-      session = await CallSession.create(req, { ...this.#opts.deps, histograms: this.histograms });
+      session = await CallSession.create(req, {
+        ...this.#opts.deps,
+        histograms: this.histograms,
+        clock: this.clock,
+      });
     } catch (error) {
       this.counters.failedOffers++;
       throw error;
