@@ -185,10 +185,10 @@ export class CallMedia {
 
   /** Stops the clock and frees the decoder; nothing more is sent or delivered. */
   stop(): void {
-    if (!this.#running) return;
     this.#running = false;
     this.#clock?.stop();
     this.#leave?.();
+    this.#leave = undefined;
     this.#decoder.close();
   }
 
