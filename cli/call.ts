@@ -14,6 +14,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { concatPcm } from "../lib/audio/pcm.ts";
 import { Resampler } from "../lib/audio/resample.ts";
 import { sine } from "../lib/audio/tone.ts";
 import { decodeWav, encodeWav } from "../lib/audio/wav.ts";
@@ -35,12 +36,7 @@ export function speechFromWav(bytes: Uint8Array): Int16Array {
     );
   }
   const r = new Resampler(wav.sampleRate, 24000);
-  const a = r.process(wav.samples);
-  const b = r.flush();
-  const out = new Int16Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  return concatPcm([r.process(wav.samples), r.flush()]);
 }
 
 async function run(cmd: string, args: string[]): Promise<boolean> {

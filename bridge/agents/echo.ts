@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatPcm } from "../../lib/audio/pcm.ts";
 import type { Agent, AgentContext } from "./agent.ts";
 
 /** Tuning for {@linkcode EchoAgent}'s energy VAD. */
@@ -136,8 +137,7 @@ export class EchoAgent implements Agent {
     this.#utterance = [];
     this.#speaking = false;
     this.#speechRun = 0;
-    const pcm = new Int16Array(speech.length * 480);
-    speech.forEach((f, i) => pcm.set(f, i * 480));
+    const pcm = concatPcm(speech);
     const endedAt = this.#opts.now();
     const seconds = (pcm.length / 24000).toFixed(1);
     ctx.onTranscript({

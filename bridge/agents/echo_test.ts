@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { concatPcm } from "../../lib/audio/pcm.ts";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
 import { OutboundPlayer } from "../media/outbound_player.ts";
 import type { AgentContext, TranscriptEntry } from "./agent.ts";
@@ -32,9 +33,7 @@ function frames(pcm: Int16Array): Int16Array[] {
 function drain(audio: OutboundPlayer): Int16Array {
   const chunks: Int16Array[] = [];
   while (audio.queuedMs() > 0) chunks.push(audio.nextFrame().slice());
-  const out = new Int16Array(chunks.length * 480);
-  chunks.forEach((c, i) => out.set(c, i * 480));
-  return out;
+  return concatPcm(chunks);
 }
 
 Deno.test("EchoAgent greets with the two-tone chime on accept", async () => {

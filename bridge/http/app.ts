@@ -13,7 +13,6 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { OfferRejectedError } from "../session/call_session.ts";
 import {
@@ -22,6 +21,7 @@ import {
   type SessionManager,
 } from "../session/session_manager.ts";
 import { renderMetrics } from "./metrics.ts";
+import { bearerMatches } from "../../supabase/functions/_shared/secret.ts";
 
 const SessionBody = z.object({
   callId: z.string().min(1).max(256),
@@ -45,13 +45,6 @@ export interface AppOptions {
   cpuPercent: () => number;
 }
 
-/** True when `header` is `Bearer <secret>`, compared in constant time. */
-export function bearerMatches(header: string | undefined, secret: string): boolean {
-  if (!header?.startsWith("Bearer ")) return false;
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(header.slice(7)), digest(secret));
-}
-
 /** Builds the Hono app; `Deno.serve(app.fetch)` serves it. */
 export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono {
   const app = new Hono();
@@ -66,7 +59,7 @@ export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono {
   );
 
   app.use("*", async (c, next) => {
-    if (!bearerMatches(c.req.header("authorization"), secret)) {
+    if (!await bearerMatches(c.req.header("authorization") ?? null, secret)) {
       return c.json({ error: "unauthorized" }, 401);
     }
     await next();
@@ -141,7 +134,13 @@ export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono {
     const session = manager.get(c.req.param("id"));
     if (!session) return c.json({ error: "no such session" }, 404);
     const text = await c.req.text();
-    const body = DeleteBody.safeParse(text ? safeJson(text) : undefined);
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      return c.json({ error: "invalid body" }, 400);
+    }
+    const body = DeleteBody.safeParse(json);
     if (!body.success) return c.json({ error: "invalid body" }, 400);
     await session.end(body.data?.reason ?? "hangup", false);
     return c.json({ sessionId: session.id, state: session.state, reason: session.endReason });
@@ -149,12 +148,4 @@ export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono {
 
   app.onError((error, c) => c.json({ error: "internal error", message: error.message }, 500));
   return app;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return Symbol("invalid");
-  }
 }

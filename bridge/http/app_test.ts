@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { ManualScheduler } from "../media/fake_scheduler.ts";
 import { SessionManager } from "../session/session_manager.ts";
 import { FakeAgent, FakePeer, META_OFFER } from "../../tests/support/session_fakes.ts";
-import { bearerMatches, createApp } from "./app.ts";
+import { createApp } from "./app.ts";
+import { bearerMatches } from "../../supabase/functions/_shared/secret.ts";
 
 const SECRET = "s3cret-s3cret-s3cret";
 
@@ -41,11 +42,11 @@ const offer = (callId: string) => ({
   sdp: META_OFFER,
 });
 
-Deno.test("bearerMatches compares the whole secret", () => {
-  assert.ok(bearerMatches(`Bearer ${SECRET}`, SECRET));
-  assert.ok(!bearerMatches(`Bearer ${SECRET}x`, SECRET));
-  assert.ok(!bearerMatches(SECRET, SECRET));
-  assert.ok(!bearerMatches(undefined, SECRET));
+Deno.test("bearerMatches compares the whole secret", async () => {
+  assert.ok(await bearerMatches(`Bearer ${SECRET}`, SECRET));
+  assert.ok(!await bearerMatches(`Bearer ${SECRET}x`, SECRET));
+  assert.ok(!await bearerMatches(SECRET, SECRET));
+  assert.ok(!await bearerMatches(null, SECRET));
 });
 
 Deno.test("every route but /healthz needs the bearer secret", async () => {

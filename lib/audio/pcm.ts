@@ -167,3 +167,14 @@ export function base64ToInt16(text: string): Int16Array | PcmDecodeError {
   const bytes = base64ToBytes(text);
   return bytes instanceof PcmDecodeError ? bytes : checkedBytesToInt16(bytes);
 }
+
+/** Joins PCM chunks (frames, deltas, whole clips) into one fresh array. */
+export function concatPcm(parts: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

@@ -5,6 +5,7 @@ import {
   bytesToBase64,
   bytesToInt16,
   checkedBytesToInt16,
+  concatPcm,
   int16ToBase64,
   int16ToBytes,
   PcmDecodeError,
@@ -98,4 +99,15 @@ Deno.test("int16 ⇄ base64 round trip; odd byte payload rejected", () => {
   assert.equal(r.kind, "odd-byte-length");
   const bad = base64ToInt16("AAA*");
   assert.ok(bad instanceof PcmDecodeError && bad.kind === "invalid-base64");
+});
+
+Deno.test("concatPcm joins chunks of any length in order", () => {
+  const out = concatPcm([
+    Int16Array.of(1, 2),
+    new Int16Array(0),
+    Int16Array.of(3),
+    Int16Array.of(-4, 5),
+  ]);
+  assert.deepEqual(Array.from(out), [1, 2, 3, -4, 5]);
+  assert.equal(concatPcm([]).length, 0);
 });

@@ -4,6 +4,7 @@
  * reaches the agent and our first packet follows `/accept`.
  */
 import assert from "node:assert/strict";
+import { concatPcm } from "../../lib/audio/pcm.ts";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
 import { checkWhatsAppAnswer } from "../../lib/sdp/whatsapp.ts";
 import type { Agent, AgentContext } from "../../bridge/agents/agent.ts";
@@ -39,12 +40,6 @@ class ToneAgent implements Agent {
   close(): Promise<void> {
     return Promise.resolve();
   }
-}
-
-function concat(frames: Int16Array[]): Int16Array {
-  const out = new Int16Array(frames.length * 480);
-  frames.forEach((f, i) => out.set(f, i * 480));
-  return out;
 }
 
 async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -121,7 +116,7 @@ Deno.test("bridge answers a WhatsApp offer and carries audio and DTMF both ways"
       AGENT_HZ,
       "the caller hears the agent",
     );
-    const got = concat(agent.frames.slice(10, 40));
+    const got = concatPcm(agent.frames.slice(10, 40));
     assert.equal(
       dominantTone(got, 24000, candidates).freqHz,
       CALLER_HZ,

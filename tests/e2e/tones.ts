@@ -10,6 +10,7 @@
 import { base64ToInt16, PcmDecodeError } from "../../lib/audio/pcm.ts";
 import { dominantTone } from "../../lib/audio/tone.ts";
 import type { FakeRealtimeServer } from "../fakes/openai_realtime.ts";
+import { concatPcm } from "../../lib/audio/pcm.ts";
 
 /** Sample rate of everything here. */
 export const RATE = 24000;
@@ -60,7 +61,7 @@ export function voicedPart(pcm: Int16Array, minRms = 500, windowMs = 10): Int16A
     const w = pcm.subarray(i, i + n);
     if (rms(w) >= minRms) kept.push(w);
   }
-  return concat(kept);
+  return concatPcm(kept);
 }
 
 /**
@@ -83,16 +84,5 @@ export function appendedAudio(fake: FakeRealtimeServer, connection?: number): In
     if (pcm instanceof PcmDecodeError) throw pcm;
     return pcm;
   });
-  return concat(parts);
-}
-
-/** Joins PCM chunks. */
-export function concat(parts: readonly Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatPcm(parts);
 }

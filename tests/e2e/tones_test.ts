@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { sine } from "../../lib/audio/tone.ts";
 import { int16ToBase64 } from "../../lib/audio/pcm.ts";
 import { FakeRealtimeServer } from "../fakes/openai_realtime.ts";
-import { appendedAudio, classifyFrames, concat, toneShare, voicedPart } from "./tones.ts";
+import { concatPcm } from "../../lib/audio/pcm.ts";
+import { appendedAudio, classifyFrames, toneShare, voicedPart } from "./tones.ts";
 
 const CANDIDATES = [440, 700, 1100];
 
@@ -14,7 +15,7 @@ function frames(pcm: Int16Array): Int16Array[] {
 
 Deno.test("classifyFrames names tones, and silence or noise as null", () => {
   const noise = Int16Array.from({ length: 480 }, (_, i) => ((i * 7919) % 2001) * 8 - 8000);
-  const pcm = concat([
+  const pcm = concatPcm([
     sine(700, 24000, 960, 8000),
     new Int16Array(480),
     noise,
@@ -29,7 +30,7 @@ Deno.test("classifyFrames names tones, and silence or noise as null", () => {
 Deno.test("voicedPart keeps loud windows; toneShare counts frames, not phase", () => {
   const a = sine(440, 24000, 4800, 8000);
   const b = sine(440, 24000, 4800, 8000, Math.PI / 2); // a phase jump, as after a lost packet
-  const voiced = voicedPart(concat([a, new Int16Array(2400), b]));
+  const voiced = voicedPart(concatPcm([a, new Int16Array(2400), b]));
   assert.equal(voiced.length, 9600);
   assert.equal(toneShare(voiced, 440, CANDIDATES), 1);
   assert.equal(toneShare(voiced, 700, CANDIDATES), 0);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { int16ToBase64 } from "../../lib/audio/pcm.ts";
 import { BETA_DISABLED_MESSAGE, FakeRealtimeServer, tone } from "./openai_realtime.ts";
+import { concatPcm } from "../../lib/audio/pcm.ts";
 
 type Json = Record<string, unknown>;
 
@@ -74,16 +75,6 @@ function appendAll(c: Client, pcm: Int16Array): void {
   for (let i = 0; i < pcm.length; i += 960) {
     c.send({ type: "input_audio_buffer.append", audio: int16ToBase64(pcm.subarray(i, i + 960)) });
   }
-}
-
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 const silence = (ms: number) => new Int16Array(ms * 24);
@@ -174,7 +165,7 @@ Deno.test("fake realtime: energy VAD on the input timeline, transcript, then a f
   });
   const c = await session(fake);
   const t0 = performance.now();
-  appendAll(c, concat(silence(1000), tone(300, 600), silence(800)));
+  appendAll(c, concatPcm([silence(1000), tone(300, 600), silence(800)]));
   const started = await c.next("input_audio_buffer.speech_started");
   assert.equal(started.audio_start_ms, 700); // 1000 ms onset minus 300 ms prefix padding
   const stopped = await c.next("input_audio_buffer.speech_stopped");

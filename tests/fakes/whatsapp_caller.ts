@@ -17,6 +17,7 @@ import {
 } from "werift";
 import { Buffer } from "node:buffer";
 import { OpusDecoder, OpusEncoder, RTP_TICKS_PER_FRAME } from "../../lib/audio/opus.ts";
+import { concatPcm } from "../../lib/audio/pcm.ts";
 import { type DtmfDigit, telephoneEventPackets } from "../../lib/rtp/dtmf.ts";
 import { FrameClock } from "../../bridge/media/frame_clock.ts";
 
@@ -201,10 +202,7 @@ export class WhatsAppCaller {
 
   /** Hears everything since `fromFrame` as one buffer (24 kHz). */
   heardPcm(fromFrame = 0): Int16Array {
-    const frames = this.heard.slice(fromFrame);
-    const out = new Int16Array(frames.length * 480);
-    frames.forEach((f, i) => out.set(f, i * 480));
-    return out;
+    return concatPcm(this.heard.slice(fromFrame));
   }
 
   /** Hangs up the media. Idempotent. */

@@ -21,9 +21,9 @@ import {
   parseFunctionsEnv,
   type RawEnv,
   requireEnv,
-  secretEquals,
   storeFromEnv,
 } from "../_shared/env.ts";
+import { secretEquals } from "../_shared/secret.ts";
 import type { NewWebhookReceipt, Store } from "../_shared/store.ts";
 import { BackgroundTasks, type EdgeRuntimeApi } from "./background.ts";
 import { readBodyLimited } from "./body.ts";

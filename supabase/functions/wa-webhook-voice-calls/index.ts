@@ -14,8 +14,8 @@ import { getLogger } from "@logtape/logtape";
 import { GraphClient } from "../../../lib/whatsapp/graph.ts";
 import { extractCallEvents, parseWebhook } from "../../../lib/whatsapp/webhook.ts";
 import { BridgeClient } from "../_shared/bridge_client.ts";
+import { bearerMatches } from "../_shared/secret.ts";
 import {
-  bearerMatches,
   envErrorResponse,
   type EnvName,
   parseFunctionsEnv,
