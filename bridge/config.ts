@@ -24,7 +24,7 @@ const EnvSchema = z.object({
   BRIDGE_PORT: int(8080),
   VOICE_BRIDGE_SECRET: z.string().min(16, "VOICE_BRIDGE_SECRET must be at least 16 characters"),
   MAX_SESSIONS: int(100),
-  MAX_CPU_PERCENT: z.coerce.number().min(1).max(100).default(85),
+  MAX_CPU_PERCENT: z.coerce.number().min(0).max(100).default(85),
   PUBLIC_IP: z.ipv4().optional(),
   RTP_PORT_MIN: z.coerce.number().int().min(1024).max(65535).optional(),
   RTP_PORT_MAX: z.coerce.number().int().min(1024).max(65535).optional(),

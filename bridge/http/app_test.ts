@@ -142,3 +142,30 @@ Deno.test("draining refuses new calls and /healthz says so; /metrics is Promethe
   assert.equal(res.status, 503);
   assert.equal((await res.json()).reason, "draining");
 });
+
+Deno.test("MAX_CPU_PERCENT=0 turns CPU admission off", async () => {
+  const { call } = harness({ cpu: 400 });
+  // harness() uses maxCpuPercent 80; a manager with 0 must admit at any CPU reading.
+  const scheduler = new ManualScheduler();
+  const manager = new SessionManager({
+    maxSessions: 10,
+    maxCpuPercent: 0,
+    cpuPercent: () => 400,
+    deps: {
+      createPeer: () => Promise.resolve(new FakePeer(scheduler)),
+      createAgent: () => new FakeAgent(),
+      scheduler,
+      mediaConnectTimeoutMs: 10_000,
+      maxCallMs: 60_000,
+      callerSilenceTimeoutMs: 0,
+    },
+  });
+  const session = await manager.create(offer("wacid.cpu0"));
+  assert.equal(manager.list().length, 1);
+  assert.equal(
+    (await call("POST", "/sessions", offer("wacid.cpu1"))).status,
+    503,
+    "80 % still refuses at 400 %",
+  );
+  await session.end("test", false);
+});

@@ -32,7 +32,7 @@ export class DuplicateCallError extends Error {
 export interface SessionManagerOptions {
   deps: SessionDeps;
   maxSessions: number;
-  /** Refuse new calls above this share of one core (0–100). */
+  /** Refuse new calls above this share of one core (1–100); 0 turns CPU admission off. */
   maxCpuPercent: number;
   /** Current CPU use of this process, percent of one core. */
   cpuPercent: () => number;
@@ -82,7 +82,7 @@ export class SessionManager {
       ? "draining"
       : this.#byId.size >= this.#opts.maxSessions
       ? "max_sessions"
-      : this.#opts.cpuPercent() > this.#opts.maxCpuPercent
+      : this.#opts.maxCpuPercent > 0 && this.#opts.cpuPercent() > this.#opts.maxCpuPercent
       ? "cpu"
       : undefined;
     if (refusal) {

@@ -280,6 +280,8 @@ async function callFromChromium(executablePath: string): Promise<void> {
   const bridge = startBridge(
     loadConfig({
       VOICE_BRIDGE_SECRET: SECRET,
+      // Tests share one process across workers: its CPU says nothing about this bridge.
+      MAX_CPU_PERCENT: "0",
       BRIDGE_HOST: "127.0.0.1",
       BRIDGE_PORT: "0",
       // Chromium never gathers loopback, so a loopback socket would only add a prflx pair.
