@@ -10,6 +10,7 @@ import { suite as resample } from "../lib/audio/resample_bench.ts";
 import { suite as opus } from "../lib/audio/opus_bench.ts";
 import { suite as rtp } from "../lib/rtp/packet_bench.ts";
 import { suite as jitter } from "../lib/rtp/jitter_buffer_bench.ts";
+import { suite as srtp } from "../lib/srtp/srtp_bench.ts";
 import { suite as webhook } from "../supabase/functions/webhook_bench.ts";
 import { suite as calls } from "../bridge/bridge_bench.ts";
 import { suite as callSetup } from "../tests/e2e/call_setup_bench.ts";
@@ -21,6 +22,7 @@ export const suites: BenchSuite[] = [
   opus,
   rtp,
   jitter,
+  srtp,
   webhook,
   callSetup,
   calls,

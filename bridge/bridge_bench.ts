@@ -5,6 +5,9 @@
  * memory are read from /proc, its per-frame figures from `/metrics`, and what
  * the callers heard is checked for gaps.
  *
+ * `BENCH_DENO_FLAGS` adds flags to the bridge's `deno run` (e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof` to profile it under load).
+ *
  * @module
  */
 import type { BenchSuite, Figure } from "../bench/figure.ts";
@@ -96,6 +99,7 @@ export const suite: BenchSuite = {
       args: [
         "run",
         "-A",
+        ...(Deno.env.get("BENCH_DENO_FLAGS")?.split(" ") ?? []),
         ...(Deno.env.get("BENCH_V8_FLAGS") ? [`--v8-flags=${Deno.env.get("BENCH_V8_FLAGS")}`] : []),
         new URL("./main.ts", import.meta.url).pathname,
       ],
@@ -283,7 +287,8 @@ export const suite: BenchSuite = {
       ];
     } finally {
       await Promise.all(callers.map((c) => c.close()));
-      child.kill("SIGKILL");
+      // A profiled bridge must exit on its own to write its profile.
+      child.kill(Deno.env.get("BENCH_DENO_FLAGS") ? "SIGTERM" : "SIGKILL");
       await child.status;
       await db?.drop();
       await pg?.stop();

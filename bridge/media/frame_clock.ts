@@ -71,13 +71,23 @@ export class FrameClock {
     return this.#running;
   }
 
-  /** Starts ticking; the first tick runs synchronously, now. */
-  start(): void {
+  /**
+   * Starts ticking. Without `alignTo` the first tick runs synchronously, now;
+   * with it, ticks fall on the grid `alignTo + n × period`, from the first
+   * grid point after now.
+   */
+  start(alignTo?: number): void {
     if (this.#running) return;
     this.#running = true;
-    this.#startedAt = this.#scheduler.now();
-    this.#next = 0;
-    this.#run();
+    if (alignTo === undefined) {
+      this.#startedAt = this.#scheduler.now();
+      this.#next = 0;
+      this.#run();
+      return;
+    }
+    this.#startedAt = alignTo;
+    this.#next = Math.max(0, Math.floor((this.#scheduler.now() - alignTo) / this.periodMs) + 1);
+    this.#schedule();
   }
 
   /** Stops ticking. Safe to call twice. */
@@ -103,51 +113,102 @@ export class FrameClock {
       skipped = 0;
       this.#next++;
     }
-    if (!this.#running) return;
+    if (this.#running) this.#schedule();
+  };
+
+  #schedule(): void {
     const delay = this.#startedAt + this.#next * this.periodMs - this.#scheduler.now();
     this.#timer = this.#scheduler.setTimeout(this.#run, Math.max(0, delay));
-  };
+  }
+}
+
+/** Options for {@linkcode SharedFrameClock}. */
+export interface SharedFrameClockOptions extends FrameClockOptions {
+  /**
+   * Groups the calls are spread over, each ticking `period / phases` after the
+   * previous one. @default 4
+   */
+  phases?: number;
+}
+
+interface Phase {
+  clock: FrameClock;
+  listeners: Set<(tick: Tick) => void>;
 }
 
 /**
- * One drift-free clock for every call of a process: a single timer instead of
- * one per call (50 idle per-call timers cost ~5 % of a core here), and every
- * call's frame goes out in the same pass.
+ * The media clock of every call of a process: a few timers instead of one per
+ * call (50 idle per-call timers cost ~5 % of a core here). Calls are spread
+ * over `phases` groups whose ticks are evenly staggered across the period, so
+ * the process sends a quarter of its frames every 5 ms rather than all of them
+ * in one burst every 20 ms: each pass is short, a pass delayed by the OS or by
+ * inbound work holds back only its group, and the send load is smooth.
  */
 export class SharedFrameClock {
   readonly scheduler: Scheduler;
-  #clock: FrameClock;
-  #listeners = new Set<(tick: Tick) => void>();
+  #phases: Phase[];
+  #periodMs: number;
+  #epoch: number | undefined;
 
-  /** Creates a stopped clock; it runs while it has listeners. */
-  constructor(options: FrameClockOptions = {}) {
+  /** Creates a stopped clock; each group runs while it has listeners. */
+  constructor(options: SharedFrameClockOptions = {}) {
     this.scheduler = options.scheduler ?? realScheduler;
-    this.#clock = new FrameClock((tick) => {
-      for (const listener of this.#listeners) {
-        // One call's failure must never stop the others' audio.
-        try {
-          listener(tick);
-        } catch (error) {
-          queueMicrotask(() => {
-            throw error;
-          });
+    const clockOptions = { ...options, scheduler: this.scheduler };
+    this.#phases = Array.from({ length: Math.max(1, options.phases ?? 4) }, () => {
+      const listeners = new Set<(tick: Tick) => void>();
+      const clock = new FrameClock((tick) => {
+        for (const listener of listeners) {
+          // One call's failure must never stop the others' audio.
+          try {
+            listener(tick);
+          } catch (error) {
+            queueMicrotask(() => {
+              throw error;
+            });
+          }
         }
-      }
-    }, options);
+      }, clockOptions);
+      return { clock, listeners };
+    });
+    this.#periodMs = this.#phases[0]!.clock.periodMs;
   }
 
-  /** Listeners currently ticking. */
+  /** Listeners currently ticking, over all groups. */
   get size(): number {
-    return this.#listeners.size;
+    return this.#phases.reduce((n, p) => n + p.listeners.size, 0);
   }
 
-  /** Calls `listener` from the next tick on; returns the function that removes it. */
+  /** Listeners per group, in phase order. */
+  get groupSizes(): number[] {
+    return this.#phases.map((p) => p.listeners.size);
+  }
+
+  /**
+   * Calls `listener` on every tick of the least busy group, from its first
+   * tick at least half a period away (the joiner has usually just sent a frame
+   * of its own); returns the function that removes it.
+   */
   join(listener: (tick: Tick) => void): () => void {
-    if (!this.#clock.running) this.#clock.start();
-    this.#listeners.add(listener);
+    let index = 0;
+    this.#phases.forEach((p, i) => {
+      if (p.listeners.size < this.#phases[index]!.listeners.size) index = i;
+    });
+    const phase = this.#phases[index]!;
+    this.#epoch ??= this.scheduler.now();
+    if (!phase.clock.running) {
+      phase.clock.start(this.#epoch + (index * this.#periodMs) / this.#phases.length);
+    }
+    const from = this.scheduler.now() + this.#periodMs / 2;
+    let joined = false;
+    const member = (tick: Tick) => {
+      if (!joined && tick.dueAt < from) return;
+      joined = true;
+      listener(tick);
+    };
+    phase.listeners.add(member);
     return () => {
-      this.#listeners.delete(listener);
-      if (this.#listeners.size === 0) this.#clock.stop();
+      phase.listeners.delete(member);
+      if (phase.listeners.size === 0) phase.clock.stop();
     };
   }
 }

@@ -35,16 +35,29 @@ Deno.test("FrameClock catches up a short stall back-to-back and skips a long one
   clock.stop();
 });
 
+Deno.test("FrameClock aligned to a grid ticks on it from the next point on", () => {
+  const s = new ManualScheduler();
+  s.advance(33);
+  const ticks: Tick[] = [];
+  const clock = new FrameClock((t) => ticks.push(t), { scheduler: s });
+  clock.start(5);
+  assert.equal(ticks.length, 0, "nothing runs synchronously");
+  s.advance(47);
+  assert.deepEqual(ticks.map((t) => t.dueAt), [45, 65]);
+  assert.ok(ticks.every((t) => t.lateMs === 0));
+  clock.stop();
+});
+
 Deno.test("SharedFrameClock ticks every listener, survives a throwing one, and stops when empty", async () => {
   const s = new ManualScheduler();
-  const clock = new SharedFrameClock({ scheduler: s });
+  const clock = new SharedFrameClock({ scheduler: s, phases: 1 });
   const a: number[] = [];
   const b: number[] = [];
-  const leaveA = clock.join((t) => a.push(t.index));
+  const leaveA = clock.join((t) => a.push(t.dueAt));
   const leaveBad = clock.join(() => {
     throw new Error("one call's bug");
   });
-  const leaveB = clock.join((t) => b.push(t.index));
+  const leaveB = clock.join((t) => b.push(t.dueAt));
   const errors: unknown[] = [];
   const onError = (e: ErrorEvent) => {
     e.preventDefault();
@@ -54,8 +67,8 @@ Deno.test("SharedFrameClock ticks every listener, survives a throwing one, and s
   s.advance(60);
   await new Promise((r) => setTimeout(r, 0));
   globalThis.removeEventListener("error", onError);
-  assert.deepEqual(a, [1, 2, 3], "joined after the immediate tick 0");
-  assert.deepEqual(b, [1, 2, 3]);
+  assert.deepEqual(a, [20, 40, 60], "a joiner has just sent its own first frame: no tick now");
+  assert.deepEqual(b, [20, 40, 60]);
   assert.equal(errors.length, 3, "the failure is reported, not swallowed");
   leaveBad();
   leaveA();
@@ -63,5 +76,26 @@ Deno.test("SharedFrameClock ticks every listener, survives a throwing one, and s
   leaveB();
   assert.equal(clock.size, 0);
   s.advance(100);
-  assert.deepEqual(a, [1, 2, 3], "stopped once empty");
+  assert.deepEqual(a, [20, 40, 60], "stopped once empty");
+});
+
+Deno.test("SharedFrameClock staggers its groups across the period and fills the emptiest", () => {
+  const s = new ManualScheduler();
+  const clock = new SharedFrameClock({ scheduler: s, phases: 4 });
+  const due: number[][] = [];
+  const leave = Array.from({ length: 6 }, (_, i) => {
+    due.push([]);
+    return clock.join((t) => due[i]!.push(t.dueAt));
+  });
+  assert.deepEqual(clock.groupSizes, [2, 2, 1, 1]);
+  s.advance(40);
+  assert.deepEqual(due, [[20, 40], [25], [10, 30], [15, 35], [20, 40], [25]], "none before 10 ms");
+  leave[2]!();
+  assert.deepEqual(clock.groupSizes, [2, 2, 0, 1]);
+  s.advance(40);
+  assert.equal(due[2]!.length, 2, "a group stops once empty");
+  clock.join((t) => due[2]!.push(t.dueAt));
+  assert.deepEqual(clock.groupSizes, [2, 2, 1, 1], "and restarts on its own phase");
+  s.advance(20);
+  assert.deepEqual(due[2], [10, 30, 90]);
 });

@@ -20,6 +20,10 @@ import { OpusDecoder, OpusEncoder, RTP_TICKS_PER_FRAME } from "../../lib/audio/o
 import { concatPcm } from "../../lib/audio/pcm.ts";
 import { type DtmfDigit, telephoneEventPackets } from "../../lib/rtp/dtmf.ts";
 import { FrameClock } from "../../bridge/media/frame_clock.ts";
+import { installWeriftUdpFix } from "../../bridge/webrtc/werift_udp_fix.ts";
+
+// Meta's relay is native code; the fake should not spend the bench's CPU on Deno's dgram.
+installWeriftUdpFix();
 
 /** Meta's Opus parameters, as in production offers. */
 export const META_OPUS_FMTP =
@@ -183,6 +187,20 @@ export class WhatsAppCaller {
         }
       });
     });
+  }
+
+  /**
+   * The latest RTCP sender report heard for `ssrc` (Meta's relay reads these
+   * for round-trip time and stream statistics), or undefined before the first.
+   */
+  senderReport(ssrc: number): { packetCount: number; octetCount: number } | undefined {
+    const receiver = this.#transceiver.receiver as unknown as {
+      remotePacketCountBySsrc: Record<number, number>;
+      remoteOctetCountBySsrc: Record<number, number>;
+    };
+    const packetCount = receiver.remotePacketCountBySsrc[ssrc];
+    if (packetCount === undefined) return undefined;
+    return { packetCount, octetCount: receiver.remoteOctetCountBySsrc[ssrc] ?? 0 };
   }
 
   /** Called once if the fake drops the call for lack of our media. */
