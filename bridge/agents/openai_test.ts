@@ -7,6 +7,7 @@ import {
   tone,
 } from "../../tests/fakes/openai_realtime.ts";
 import { base64ToInt16 } from "../../lib/audio/pcm.ts";
+import { until } from "../../tests/support/until.ts";
 
 type Json = Record<string, unknown>;
 
@@ -113,17 +114,14 @@ function harness(
   };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** Agent events arrive within milliseconds; poll often. */
+function soon(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  return until(cond, timeoutMs, what, 5);
 }
 
-/** Waits like `until`, playing queued agent audio as it goes: agent lines are stored once heard. */
+/** Waits like `soon`, playing queued agent audio as it goes: agent lines are stored once heard. */
 function untilHeard(h: Harness, cond: () => boolean, what: string): Promise<void> {
-  return until(() => {
+  return soon(() => {
     h.audio.tick(1);
     return cond();
   }, what);
@@ -238,7 +236,7 @@ Deno.test("openai agent: barge-in flushes synchronously, cancels the in-flight r
   h.agent.callAccepted();
   const delta = await h.fake.waitForSent("response.output_audio.delta");
   const itemId = String(delta.item_id);
-  await until(() => (h.audio.enqueued.get(itemId) ?? 0) >= 1000, "1 s of agent audio");
+  await soon(() => (h.audio.enqueued.get(itemId) ?? 0) >= 1000, "1 s of agent audio");
   h.audio.tick(10); // the caller heard 200 ms
   const framesBefore = h.frames.length;
   const flushSpy = h.audio.flush.bind(h.audio);
@@ -345,7 +343,7 @@ Deno.test("openai agent: end_call sends the output and requests a hang-up", asyn
   const out = await h.fake.waitForEvent("conversation.item.create");
   assert.equal((out.item as Json).type, "function_call_output");
   assert.equal((out.item as Json).output, '{"ok":true}');
-  await until(() => h.hangups.length === 1, "hang-up");
+  await soon(() => h.hangups.length === 1, "hang-up");
   assert.deepEqual(h.hangups, ["caller said bye"]);
   assert.equal(h.fake.receivedOf("response.create").length, 1); // no reply after end_call
   await h.done();
@@ -406,7 +404,7 @@ Deno.test("openai agent: sayGoodbye waits for the active response, then hangs up
   await h.fake.waitForSent("response.output_audio.delta");
   h.agent.sayGoodbye("max_duration");
   assert.equal(h.fake.receivedOf("response.create").length, 1);
-  await until(() => h.hangups.length === 1, "hang-up");
+  await soon(() => h.hangups.length === 1, "hang-up");
   assert.deepEqual(h.hangups, ["max_duration"]);
   const creates = h.fake.receivedOf("response.create");
   assert.deepEqual(creates.map((c) => (c.response as Json).metadata), [
@@ -475,7 +473,7 @@ Deno.test("openai agent: reconnects within 2 s after a drop and re-injects the t
   h.transcripts.push({ speaker: "caller", text: "My order is late", startedAt: 1, endedAt: 2 });
   const dropped = performance.now();
   h.fake.dropAll();
-  await until(() => h.events.some((e) => e.name === "openai_reconnected"), "reconnect", 2000);
+  await soon(() => h.events.some((e) => e.name === "openai_reconnected"), "reconnect", 2000);
   assert.ok(performance.now() - dropped < 2000);
   assert.equal(h.fake.urls.length, 2);
   const second = h.fake.received.filter((r) => r.connection === 2).map((r) => r.event);
@@ -501,7 +499,7 @@ Deno.test("openai agent: repeated reconnect failures are fatal", async () => {
   await h.agent.start(h.ctx);
   h.fake.dropNext(10);
   h.fake.dropAll();
-  await until(() => h.fatals.length === 1, "fatal");
+  await soon(() => h.fatals.length === 1, "fatal");
   assert.match(h.fatals[0]!.message, /after 3 attempts/);
   await h.done();
 });
@@ -511,7 +509,7 @@ Deno.test("openai agent: a 401 on reconnect is fatal at once", async () => {
   await h.agent.start(h.ctx);
   h.fake.apiKey = "sk-rotated";
   h.fake.dropAll();
-  await until(() => h.fatals.length === 1, "fatal", 1000); // no 2.5 s backoff wait
+  await soon(() => h.fatals.length === 1, "fatal", 1000); // no 2.5 s backoff wait
   assert.match(h.fatals[0]!.message, /401/);
   await h.done();
 });
@@ -520,7 +518,7 @@ Deno.test("openai agent: close code 4000 is fatal, not retried", async () => {
   const h = harness();
   await h.agent.start(h.ctx);
   h.fake.dropAll(4000, "beta_api_shape_disabled");
-  await until(() => h.fatals.length === 1, "fatal");
+  await soon(() => h.fatals.length === 1, "fatal");
   assert.match(h.fatals[0]!.message, /4000: beta_api_shape_disabled/);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(h.fake.urls.length, 1);
@@ -563,7 +561,7 @@ Deno.test("openai agent: a greeting asked for before the session is ready is sen
     const started = h.agent.start(h.ctx);
     h.agent.callAccepted(); // Meta accepted before OpenAI confirmed the session
     await started;
-    await until(
+    await soon(
       () => h.frames.some((f) => (f as { type?: string }).type === "response.create"),
       "the greeting's response.create",
     );
@@ -584,7 +582,7 @@ Deno.test("openai agent: an agent line is stored once, whole when heard, cut whe
     assert.equal(h.transcripts.length, 0, "nothing stored before the caller heard it");
     h.audio.tick(20); // 400 ms heard
     pushPcm(h.agent, tone(300, 200)); // the caller barges in
-    await until(() => h.transcripts.length === 1, "the interrupted line");
+    await soon(() => h.transcripts.length === 1, "the interrupted line");
     assert.equal(h.transcripts[0]!.text, "One two");
     assert.equal(h.transcripts[0]!.interrupted, true);
     await new Promise((r) => setTimeout(r, 100));

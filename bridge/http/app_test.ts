@@ -7,11 +7,11 @@ import { bearerMatches } from "../../supabase/functions/_shared/secret.ts";
 
 const SECRET = "s3cret-s3cret-s3cret";
 
-function harness(opts: { maxSessions?: number; cpu?: number } = {}) {
+function harness(opts: { maxSessions?: number; cpu?: number; maxCpuPercent?: number } = {}) {
   const scheduler = new ManualScheduler();
   const manager = new SessionManager({
     maxSessions: opts.maxSessions ?? 10,
-    maxCpuPercent: 80,
+    maxCpuPercent: opts.maxCpuPercent ?? 80,
     cpuPercent: () => opts.cpu ?? 5,
     deps: {
       createPeer: () => Promise.resolve(new FakePeer(scheduler)),
@@ -145,21 +145,8 @@ Deno.test("draining refuses new calls and /healthz says so; /metrics is Promethe
 
 Deno.test("MAX_CPU_PERCENT=0 turns CPU admission off", async () => {
   const { call } = harness({ cpu: 400 });
-  // harness() uses maxCpuPercent 80; a manager with 0 must admit at any CPU reading.
-  const scheduler = new ManualScheduler();
-  const manager = new SessionManager({
-    maxSessions: 10,
-    maxCpuPercent: 0,
-    cpuPercent: () => 400,
-    deps: {
-      createPeer: () => Promise.resolve(new FakePeer(scheduler)),
-      createAgent: () => new FakeAgent(),
-      scheduler,
-      mediaConnectTimeoutMs: 10_000,
-      maxCallMs: 60_000,
-      callerSilenceTimeoutMs: 0,
-    },
-  });
+  // A manager with 0 must admit at any CPU reading.
+  const { manager } = harness({ cpu: 400, maxCpuPercent: 0 });
   const session = await manager.create(offer("wacid.cpu0"));
   assert.equal(manager.list().length, 1);
   assert.equal(

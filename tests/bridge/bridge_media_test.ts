@@ -7,48 +7,15 @@ import assert from "node:assert/strict";
 import { concatPcm } from "../../lib/audio/pcm.ts";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
 import { checkWhatsAppAnswer } from "../../lib/sdp/whatsapp.ts";
-import type { Agent, AgentContext } from "../../bridge/agents/agent.ts";
 import { loadConfig } from "../../bridge/config.ts";
 import { startBridge } from "../../bridge/main.ts";
 import { WhatsAppCaller } from "../fakes/whatsapp_caller.ts";
+import { ToneAgent } from "../support/tone_agent.ts";
+import { until } from "../support/until.ts";
 
 const SECRET = "test-bridge-secret-0123456789";
 const CALLER_HZ = 440;
 const AGENT_HZ = 1000;
-
-/** An agent that speaks a 1 kHz tone on accept and keeps what it hears. */
-class ToneAgent implements Agent {
-  frames: Int16Array[] = [];
-  digits: string[] = [];
-  acceptedAt: number | undefined;
-  start(ctx: AgentContext): Promise<void> {
-    this.ctx = ctx;
-    return Promise.resolve();
-  }
-  ctx: AgentContext | undefined;
-  callAccepted(): void {
-    this.acceptedAt = performance.now();
-    this.ctx!.audio.enqueue(sine(AGENT_HZ, 24000, 24000, 8000), "tone");
-  }
-  pushAudio(frame: Int16Array): void {
-    this.frames.push(frame.slice());
-  }
-  pushDtmf(digit: string): void {
-    this.digits.push(digit);
-  }
-  sayGoodbye(): void {}
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 Deno.test("bridge answers a WhatsApp offer and carries audio and DTMF both ways", async () => {
   const agents: ToneAgent[] = [];
@@ -63,7 +30,7 @@ Deno.test("bridge answers a WhatsApp offer and carries audio and DTMF both ways"
   });
   const bridge = startBridge(config, undefined, {
     createAgent: () => {
-      const a = new ToneAgent();
+      const a = new ToneAgent(AGENT_HZ, 1);
       agents.push(a);
       return a;
     },
@@ -105,7 +72,7 @@ Deno.test("bridge answers a WhatsApp offer and carries audio and DTMF both ways"
     assert.equal(new Set(caller.heardRtp.map((p) => p.ssrc)).size, 1, "one SSRC");
 
     const agent = agents[0]!;
-    await until(() => agent.frames.length >= 50, 5000, "one second of caller audio");
+    await until(() => agent.heard.length >= 50, 5000, "one second of caller audio");
     await caller.sendDtmf("7");
     await caller.sendDtmf("#");
     await until(() => agent.digits.length >= 2, 3000, "two DTMF digits");
@@ -118,7 +85,7 @@ Deno.test("bridge answers a WhatsApp offer and carries audio and DTMF both ways"
       AGENT_HZ,
       "the caller hears the agent",
     );
-    const got = concatPcm(agent.frames.slice(10, 40));
+    const got = concatPcm(agent.heard.slice(10, 40));
     assert.equal(
       dominantTone(got, 24000, candidates).freqHz,
       CALLER_HZ,

@@ -95,6 +95,19 @@ export interface VoiceCallsRig {
   close(): Promise<void>;
 }
 
+/** Runs `test` on a fresh rig and closes the rig however the test ends. */
+export async function withRig(
+  test: (rig: VoiceCallsRig) => Promise<void>,
+  opts: Parameters<typeof voiceCallsRig>[0] = {},
+): Promise<void> {
+  const rig = await voiceCallsRig(opts);
+  try {
+    await test(rig);
+  } finally {
+    await rig.close();
+  }
+}
+
 /** Starts the fake bridge (unless `bridgeUrl` is given) and builds the handler. */
 export async function voiceCallsRig(
   opts: { bridgeUrl?: string; now?: () => number; store?: Store } = {},

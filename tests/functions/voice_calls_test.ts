@@ -11,6 +11,7 @@ import {
   terminateFor,
   TEST_ENV,
   voiceCallsRig,
+  withRig,
 } from "./harness.ts";
 import { createVoiceCallsHandler } from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
 
@@ -76,9 +77,8 @@ Deno.test("reference connect: bridge answer is pre_accepted then accepted, call 
   }
 });
 
-Deno.test("duplicate connect: one bridge session, one pre_accept", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("duplicate connect: one bridge session, one pre_accept", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     const offer = offerFor(callId);
     assert.equal((await rig.send(offer))[0]?.outcome, "accepted");
@@ -89,14 +89,10 @@ Deno.test("duplicate connect: one bridge session, one pre_accept", async () => {
     }]);
     assert.equal(rig.bridge.sessionsFor(callId).length, 1);
     assert.deepEqual(actions(rig, callId), ["pre_accept", "accept"]);
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("concurrent duplicate connects (Promise.all): exactly one is answered", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("concurrent duplicate connects (Promise.all): exactly one is answered", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     const offer = offerFor(callId);
     const outcomes = (await Promise.all([1, 2, 3, 4].map(() => rig.send(offer))))
@@ -104,14 +100,10 @@ Deno.test("concurrent duplicate connects (Promise.all): exactly one is answered"
     assert.deepEqual(outcomes, ["accepted", "duplicate", "duplicate", "duplicate"]);
     assert.equal(rig.bridge.sessionsFor(callId).length, 1);
     assert.deepEqual(actions(rig, callId), ["pre_accept", "accept"]);
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("terminate before connect: call recorded ended, the late connect is not answered", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("terminate before connect: call recorded ended, the late connect is not answered", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     assert.deepEqual(await rig.send(terminateFor(callId)), [{
       callId,
@@ -128,14 +120,10 @@ Deno.test("terminate before connect: call recorded ended, the late connect is no
     assert.equal((await rig.store.getCall(callId))?.status, "completed");
     const events = (await rig.store.listEvents(callId)).map((e) => e.name);
     assert.ok(events.includes("connect_after_terminate"));
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("bridge down (connection refused): Graph reject within 2 s, reason recorded", async () => {
-  const rig = await voiceCallsRig({ bridgeUrl: `http://127.0.0.1:${closedPort()}` });
-  try {
+Deno.test("bridge down (connection refused): Graph reject within 2 s, reason recorded", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     const started = Date.now();
     const [result] = await rig.send(offerFor(callId));
@@ -151,14 +139,10 @@ Deno.test("bridge down (connection refused): Graph reject within 2 s, reason rec
     const call = await rig.store.getCall(callId);
     assert.equal(call?.status, "rejected");
     assert.equal(call?.endReason, "bridge_unreachable");
-  } finally {
-    await rig.close();
-  }
-});
+  }, { bridgeUrl: `http://127.0.0.1:${closedPort()}` }));
 
-Deno.test("bridge at capacity (503): Graph reject", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("bridge at capacity (503): Graph reject", () =>
+  withRig(async (rig) => {
     rig.bridge.createFault = {
       kind: "status",
       status: 503,
@@ -170,14 +154,10 @@ Deno.test("bridge at capacity (503): Graph reject", async () => {
     assert.deepEqual(actions(rig, callId), ["reject"]);
     assert.equal(rig.graph.call(callId)?.state, "rejected");
     assert.equal((await rig.store.getCall(callId))?.endReason, "bridge_capacity");
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("bridge too slow: its 1.5 s deadline leaves the reject inside 2 s", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("bridge too slow: its 1.5 s deadline leaves the reject inside 2 s", () =>
+  withRig(async (rig) => {
     rig.bridge.createFault = { kind: "delay", ms: 1800 };
     const callId = newCallId();
     const started = Date.now();
@@ -185,14 +165,10 @@ Deno.test("bridge too slow: its 1.5 s deadline leaves the reject inside 2 s", as
     assert.equal(result?.reason, "bridge_timeout");
     const reject = await rig.graph.waitFor("reject", callId);
     assert.ok(reject.time - started < 2000, `reject after ${reject.time - started} ms`);
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("bridge answering badly: 201 without an SDP, or an offer it refuses → reject", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("bridge answering badly: 201 without an SDP, or an offer it refuses → reject", () =>
+  withRig(async (rig) => {
     rig.bridge.createFault = { kind: "bad_answer", body: { sessionId: "s1" } };
     const bad = newCallId();
     assert.equal((await rig.send(offerFor(bad)))[0]?.reason, "bridge_bad_response");
@@ -205,14 +181,10 @@ Deno.test("bridge answering badly: 201 without an SDP, or an offer it refuses �
     assert.equal((await rig.send(offerFor(refused)))[0]?.reason, "bridge_offer_rejected");
     assert.deepEqual(actions(rig, bad), ["reject"]);
     assert.deepEqual(actions(rig, refused), ["reject"]);
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("pre_accept refused by Meta (SDP validation): reject, session closed, failed with code", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("pre_accept refused by Meta (SDP validation): reject, session closed, failed with code", () =>
+  withRig(async (rig) => {
     rig.graph.failNext("pre_accept", {
       status: 400,
       code: 138008,
@@ -231,14 +203,10 @@ Deno.test("pre_accept refused by Meta (SDP validation): reject, session closed, 
     const call = await rig.store.getCall(callId);
     assert.equal(call?.status, "failed");
     assert.equal(call?.metaErrorCode, 138008);
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("Graph 5xx on accept: bounded retry, then terminate + bridge DELETE, failed with code", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("Graph 5xx on accept: bounded retry, then terminate + bridge DELETE, failed with code", () =>
+  withRig(async (rig) => {
     rig.graph.failNext("accept", { status: 500, code: 138004, times: 10 });
     const callId = newCallId();
     const [result] = await rig.send(offerFor(callId));
@@ -269,14 +237,10 @@ Deno.test("Graph 5xx on accept: bounded retry, then terminate + bridge DELETE, f
     const after = await rig.store.getCall(callId);
     assert.equal(after?.status, "failed");
     assert.equal(after?.metaErrorCode, 138004);
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("terminate of an accepted call: completed with times and duration, bridge session ended", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("terminate of an accepted call: completed with times and duration, bridge session ended", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     await rig.send(offerFor(callId));
     const start = nowSec();
@@ -301,14 +265,10 @@ Deno.test("terminate of an accepted call: completed with times and duration, bri
 
     assert.equal((await rig.send(terminateFor(callId)))[0]?.outcome, "duplicate");
     assert.equal(rig.bridge.requestsTo("DELETE", "/sessions/").length, 1);
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("reference terminate with errors[138021]: failed with meta_error_code", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("reference terminate with errors[138021]: failed with meta_error_code", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     await rig.send(offerFor(callId));
     const payload = await fixture("terminate_failed.json", callId);
@@ -318,14 +278,10 @@ Deno.test("reference terminate with errors[138021]: failed with meta_error_code"
     assert.equal(call?.metaErrorCode, MEDIA_RECEIVE_TIMEOUT_ERROR.code);
     const terminate = (await rig.store.listEvents(callId)).find((e) => e.name === "terminate");
     assert.equal((terminate?.data as { status: string }).status, "FAILED");
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("race: terminate while the bridge is answering → no pre_accept/accept, session DELETEd", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("race: terminate while the bridge is answering → no pre_accept/accept, session DELETEd", () =>
+  withRig(async (rig) => {
     rig.bridge.createFault = { kind: "delay", ms: 300 };
     const callId = newCallId();
     const connect = rig.send(offerFor(callId));
@@ -336,14 +292,10 @@ Deno.test("race: terminate while the bridge is answering → no pre_accept/accep
     assert.deepEqual(actions(rig, callId), []);
     assert.equal(rig.bridge.sessionsFor(callId)[0]?.state, "ended");
     assert.equal((await rig.store.getCall(callId))?.status, "completed");
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("race: terminate between pre_accept and accept → accept skipped, session DELETEd", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("race: terminate between pre_accept and accept → accept skipped, session DELETEd", () =>
+  withRig(async (rig) => {
     rig.graph.setLatency("pre_accept", 300);
     const callId = newCallId();
     const connect = rig.send(offerFor(callId));
@@ -355,14 +307,10 @@ Deno.test("race: terminate between pre_accept and accept → accept skipped, ses
     const [session] = rig.bridge.sessionsFor(callId);
     assert.equal(session?.state, "ended");
     assert.equal((await rig.store.getCall(callId))?.status, "completed");
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("stale connect (older than 60 s) is recorded, not answered", async () => {
-  const rig = await voiceCallsRig({ now: () => Date.now() + 61_000 });
-  try {
+Deno.test("stale connect (older than 60 s) is recorded, not answered", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     assert.equal((await rig.send(offerFor(callId)))[0]?.outcome, "stale");
     assert.deepEqual(actions(rig, callId), []);
@@ -371,14 +319,10 @@ Deno.test("stale connect (older than 60 s) is recorded, not answered", async () 
     assert.equal(call?.status, "failed");
     assert.equal(call?.endReason, "connect_stale");
     assert.ok((await rig.store.listEvents(callId)).some((e) => e.name === "connect_stale"));
-  } finally {
-    await rig.close();
-  }
-});
+  }, { now: () => Date.now() + 61_000 }));
 
-Deno.test("a status for a call the bridge holds is passed to its session", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("a status for a call the bridge holds is passed to its session", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     await rig.store.upsertCall({ callId, status: "accepted", bridgeSessionId: "sess-held" });
     rig.bridge.sessions.set("sess-held", { sessionId: "sess-held", callId, state: "accepted" });
@@ -398,14 +342,10 @@ Deno.test("a status for a call the bridge holds is passed to its session", async
       1,
       "duplicates are not passed on",
     );
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("statuses[] and business-initiated connect answers are recorded once", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("statuses[] and business-initiated connect answers are recorded once", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     const ringing = callStatus({
       callId,
@@ -430,14 +370,10 @@ Deno.test("statuses[] and business-initiated connect answers are recorded once",
     assert.deepEqual(names, ["connect_answer", "status_ringing"]);
     assert.equal(rig.graph.requests.length, 0);
     assert.equal(rig.bridge.requests.length, 0);
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
-Deno.test("callers without the service role key get 401 and nothing happens", async () => {
-  const rig = await voiceCallsRig();
-  try {
+Deno.test("callers without the service role key get 401 and nothing happens", () =>
+  withRig(async (rig) => {
     const callId = newCallId();
     for (
       const auth of [null, "Bearer wrong", `Basic ${TEST_ENV.SUPABASE_SERVICE_ROLE_KEY}`, "Bearer "]
@@ -448,10 +384,7 @@ Deno.test("callers without the service role key get 401 and nothing happens", as
     }
     assert.equal(await rig.store.getCall(callId), null);
     assert.equal(rig.bridge.requests.length, 0);
-  } finally {
-    await rig.close();
-  }
-});
+  }));
 
 Deno.test("malformed bodies are 400; missing variables are 500 naming them, not their values", async () => {
   const rig = await voiceCallsRig();

@@ -11,10 +11,11 @@ import { join } from "node:path";
 import puppeteer, { type Browser, type JSHandle, type Page } from "puppeteer-core";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
 import { checkWhatsAppAnswer, validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
-import type { Agent, AgentContext } from "../../bridge/agents/agent.ts";
 import { loadConfig } from "../../bridge/config.ts";
 import { startBridge } from "../../bridge/main.ts";
 import { encodeWav } from "../../lib/audio/wav.ts";
+import { ToneAgent } from "../support/tone_agent.ts";
+import { until } from "../support/until.ts";
 
 const SECRET = "interop-bridge-secret-0123456789";
 const AUTH = { authorization: `Bearer ${SECRET}`, "content-type": "application/json" };
@@ -38,39 +39,6 @@ function findChromium(): string | undefined {
 }
 
 const chromiumPath = findChromium();
-
-/** Answers with a steady tone once the call is accepted; keeps the caller's audio and digits. */
-class ListeningAgent implements Agent {
-  readonly heard: Int16Array[] = [];
-  readonly digits: string[] = [];
-  #ctx: AgentContext | undefined;
-  start(ctx: AgentContext): Promise<void> {
-    this.#ctx = ctx;
-    return Promise.resolve();
-  }
-  callAccepted(): void {
-    // Longer than the test, so the page hears the tone whenever it listens.
-    this.#ctx?.audio.enqueue(sine(AGENT_HZ, 24000, 24000 * 30, 8000), "tone");
-  }
-  pushAudio(frame: Int16Array): void {
-    this.heard.push(frame.slice());
-  }
-  pushDtmf(digit: string): void {
-    this.digits.push(digit);
-  }
-  sayGoodbye(): void {}
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function launch(executablePath: string, dir: string, micWav: string): Promise<Browser> {
   return puppeteer.launch({
@@ -276,7 +244,7 @@ async function callFromChromium(executablePath: string): Promise<void> {
   const micWav = join(dir, "mic.wav");
   // Chromium loops the file; whole cycles keep the loop seamless.
   await Deno.writeFile(micWav, encodeWav(sine(MIC_HZ, 48000, 48000 * 2, 8000), 48000));
-  const agents = new Map<string, ListeningAgent>();
+  const agents = new Map<string, ToneAgent>();
   const bridge = startBridge(
     loadConfig({
       VOICE_BRIDGE_SECRET: SECRET,
@@ -291,7 +259,8 @@ async function callFromChromium(executablePath: string): Promise<void> {
     undefined,
     {
       createAgent: (callId) => {
-        const agent = new ListeningAgent();
+        // Longer than the test, so the page hears the tone whenever it listens.
+        const agent = new ToneAgent(AGENT_HZ, 30);
         agents.set(callId, agent);
         return agent;
       },
