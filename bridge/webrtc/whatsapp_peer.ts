@@ -18,12 +18,14 @@ import {
 import { Buffer } from "node:buffer";
 import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { installWeriftDtlsFix } from "./werift_dtls_fix.ts";
+import { installWeriftRtpFix } from "./werift_rtp_fix.ts";
 import { installWeriftSrtpFix } from "./werift_srtp_fix.ts";
 import { installWeriftUdpFix } from "./werift_udp_fix.ts";
 
 installWeriftDtlsFix();
 installWeriftUdpFix();
 installWeriftSrtpFix();
+installWeriftRtpFix();
 
 /** Network options for the peer, from the bridge config. */
 export interface PeerNetworkOptions {
