@@ -18,6 +18,7 @@ import {
 import { Buffer } from "node:buffer";
 import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { installWeriftDtlsFix } from "./werift_dtls_fix.ts";
+import { leanExecute, type WeriftEvent } from "./werift_event_fix.ts";
 import { installWeriftRtpFix } from "./werift_rtp_fix.ts";
 import { installWeriftSrtpFix } from "./werift_srtp_fix.ts";
 import { installWeriftUdpFix } from "./werift_udp_fix.ts";
@@ -51,6 +52,14 @@ interface SenderReportState {
   octetCount: number;
   runRtcp(): Promise<void>;
   dtlsTransport: { sendRtp(payload: Buffer, header: RtpHeader): Promise<number> };
+}
+
+/** The werift events every received packet passes, from socket to DTLS transport. */
+interface ReceivePath {
+  onRtp: WeriftEvent;
+  iceTransport: {
+    connection: { onData: WeriftEvent; protocols: Array<{ onDataReceived: WeriftEvent }> };
+  };
 }
 
 /** An RTP packet as the media path needs it. */
@@ -93,6 +102,11 @@ export class WhatsAppPeer {
     this.ssrc = transceiver.sender.ssrc;
     this.opusPayloadType = offer.opusPt;
     this.telephoneEventPayloadType = offer.telephoneEventPt;
+    // Every candidate is gathered by now, so every protocol a packet can arrive on exists.
+    const path = transceiver.receiver.dtlsTransport as unknown as ReceivePath;
+    const { connection } = path.iceTransport;
+    [path.onRtp, connection.onData, ...connection.protocols.map((p) => p.onDataReceived)]
+      .forEach(leanExecute);
     pc.connectionStateChange.subscribe((s) => {
       if (s === "connected") this.#setState("connected");
       else if (s === "failed") this.#setState("failed");
@@ -189,7 +203,8 @@ export class WhatsAppPeer {
 
   /** Subscribes to every decrypted RTP packet from the caller (audio and DTMF). */
   onRtp(listener: (packet: RtpIn) => void): void {
-    const subscribe = (track: MediaStreamTrack) =>
+    const subscribe = (track: MediaStreamTrack) => {
+      leanExecute(track.onReceiveRtp as unknown as WeriftEvent);
       track.onReceiveRtp.subscribe((rtp) => {
         this.packetsReceived++;
         listener({
@@ -201,6 +216,7 @@ export class WhatsAppPeer {
           payload: rtp.payload,
         });
       });
+    };
     // Meta announces its SSRC in the offer, so werift may have made the track already.
     const receiver = this.#transceiver.receiver;
     const existing = receiver.tracks;
