@@ -5,12 +5,12 @@
  * `Number#toString(2)`, a split, an array spread, a slice, a join and a
  * `parseInt`: six string round trips per header. Every received packet is
  * parsed twice (once to check its SRTP tag, once as plain RTP), so at 50 calls
- * this parser made about a quarter of the bridge's garbage, and the young
- * generation collections it forced stalled the media clock for 3–9 ms a few
- * times a second.
+ * this parser made about a quarter of the bridge's garbage (V8's sampling heap
+ * profiler), and every young-generation collection pauses the media clock.
  *
- * Headers without CSRCs or extensions (the audio Meta sends) are parsed here
- * with shifts and masks into the same `RtpHeader` werift builds. Any other
+ * Headers without CSRCs or extensions (what a peer sends when, as in our
+ * answer, no header extension is negotiated) are parsed here with shifts and
+ * masks into the same `RtpHeader` werift builds. Any other
  * header, or one too short to hold the fixed 12 bytes, still goes to werift's
  * own parser, so its behaviour on unusual and malformed packets is unchanged.
  *
