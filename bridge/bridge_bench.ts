@@ -18,6 +18,7 @@ import { WhatsAppCaller } from "../tests/fakes/whatsapp_caller.ts";
 import { startPostgres } from "../tests/support/postgres.ts";
 import { BridgeClient } from "../supabase/functions/_shared/bridge_client.ts";
 import { setPriority } from "node:os";
+import { freePort } from "../tests/support/net.ts";
 
 const SECRET = "bench-bridge-secret-0123456789";
 const CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 50);
@@ -26,13 +27,6 @@ const PAGE = 4096;
 /** Niceness of the load generator (this process) while it measures. */
 const CALLER_NICENESS = 10;
 const TICKS_PER_S = 100; // Linux USER_HZ
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
-}
 
 function procCpuTicks(pid: number): number {
   const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");

@@ -75,6 +75,15 @@ export interface BridgeConfig {
 /** Reads a value that may be inline text or a path to a file holding it. */
 export type ReadTextFile = (path: string) => string | undefined;
 
+/** Reads a file from disk, or undefined when it cannot be read: the `readFile` {@linkcode loadConfig} takes outside tests. */
+export const readTextFileIfExists: ReadTextFile = (path) => {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * Validates the environment. `AGENT_INSTRUCTIONS` and `AGENT_TOOLS` may name a
  * file; `readFile` resolves those (injected so tests need no files).

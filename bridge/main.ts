@@ -13,7 +13,7 @@ import { GraphClient } from "../lib/whatsapp/graph.ts";
 import { openStore, type Store, storeConfigFromEnv } from "../supabase/functions/_shared/store.ts";
 import type { Agent } from "./agents/agent.ts";
 import { createAgentFactory } from "./agents/create_agent.ts";
-import { type BridgeConfig, loadConfig } from "./config.ts";
+import { type BridgeConfig, loadConfig, readTextFileIfExists } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { configureLogging } from "./log.ts";
 import type { CallTerminator } from "./session/call_session.ts";
@@ -93,13 +93,7 @@ export function startBridge(
 if (import.meta.main) {
   let config: BridgeConfig;
   try {
-    config = loadConfig(Deno.env.toObject(), (path) => {
-      try {
-        return Deno.readTextFileSync(path);
-      } catch {
-        return undefined;
-      }
-    });
+    config = loadConfig(Deno.env.toObject(), readTextFileIfExists);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     Deno.exit(2);

@@ -13,7 +13,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { loadConfig } from "../bridge/config.ts";
+import { loadConfig, readTextFileIfExists } from "../bridge/config.ts";
 import { configureLogging } from "../bridge/log.ts";
 import { startBridge } from "../bridge/main.ts";
 import { openStore, storeConfigFromEnv } from "../supabase/functions/_shared/store.ts";
@@ -32,6 +32,7 @@ export const DEV_DEFAULTS = {
   BRIDGE_HOST: "127.0.0.1",
   BRIDGE_PORT: "8080",
   ICE_INCLUDE_LOOPBACK: "true",
+  DRAIN_TIMEOUT_S: "5",
 } as const;
 
 function randomSecret(): string {
@@ -47,13 +48,7 @@ export async function startDev(vars: Record<string, string | undefined>) {
   for (const [k, v] of Object.entries(vars)) if (v !== undefined && v !== "") env[k] = v;
   env.VOICE_BRIDGE_SECRET ??= randomSecret();
   env.SUPABASE_SERVICE_ROLE_KEY ??= randomSecret();
-  const config = loadConfig(env, (path) => {
-    try {
-      return Deno.readTextFileSync(path);
-    } catch {
-      return undefined;
-    }
-  });
+  const config = loadConfig(env, readTextFileIfExists);
   const store = await openStore(storeConfigFromEnv((n) => env[n]));
   const bridge = startBridge(config, store);
   const functions = startFunctions({ env: { ...env, VOICE_BRIDGE_URL: bridge.url }, store });
@@ -63,7 +58,7 @@ export async function startDev(vars: Record<string, string | undefined>) {
     config,
     async close() {
       await functions.close();
-      await bridge.close(Number(env.DRAIN_TIMEOUT_S ?? 5) * 1000);
+      await bridge.close();
       await store.close();
     },
   };

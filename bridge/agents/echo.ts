@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { concatPcm } from "../../lib/audio/pcm.ts";
+import { concatPcm, rms } from "../../lib/audio/pcm.ts";
 import type { Agent, AgentContext } from "./agent.ts";
 
 /** Tuning for {@linkcode EchoAgent}'s energy VAD. */
@@ -41,12 +41,6 @@ export function chime(rate = 24000): Int16Array {
     }
   });
   return out;
-}
-
-function rms(frame: Int16Array): number {
-  let sum = 0;
-  for (let i = 0; i < frame.length; i++) sum += frame[i]! * frame[i]!;
-  return Math.sqrt(sum / frame.length);
 }
 
 /** Plays the caller's words back to them. */

@@ -119,6 +119,11 @@ export function truncateText(text: string, ratio: number): string {
   return cut.trimEnd();
 }
 
+/** The part of an item's transcript the caller heard: `heardMs` of its received audio. */
+function heardText(t: ItemTrack, heardMs: number): string {
+  return truncateText(t.transcript, t.receivedMs > 0 ? heardMs / t.receivedMs : 0);
+}
+
 /** Why a connection attempt failed, and whether retrying can help. */
 class ConnectError extends Error {
   constructor(message: string, readonly fatal: boolean) {
@@ -295,11 +300,7 @@ export class OpenAIRealtimeAgent implements Agent {
   /** Closes the socket, aborts tool calls, cancels retries. Idempotent. */
   async close(reason: string): Promise<void> {
     if (this.#state === "closed" && !this.#ws) return;
-    this.#flushTranscripts();
-    this.#state = "closed";
-    this.#tools.abort();
-    for (const t of this.#reportTimers) this.#cfg.timers.clearTimeout(t);
-    this.#reportTimers.clear();
+    this.#stopWork();
     if (this.#retryTimer !== undefined) this.#cfg.timers.clearTimeout(this.#retryTimer);
     this.#abortConnect?.(new ConnectError(`closed: ${reason}`, true));
     const ws = this.#ws;
@@ -313,6 +314,15 @@ export class OpenAIRealtimeAgent implements Agent {
     await closed;
   }
 
+  /** Stores what was heard, then stops tools and pending reports; the agent is closed after. */
+  #stopWork(): void {
+    this.#flushTranscripts();
+    this.#state = "closed";
+    this.#tools.abort();
+    for (const t of this.#reportTimers) this.#cfg.timers.clearTimeout(t);
+    this.#reportTimers.clear();
+  }
+
   /** At hang-up, store what the caller heard of lines still playing. */
   #flushTranscripts(): void {
     const ctx = this.#ctx;
@@ -324,9 +334,7 @@ export class OpenAIRealtimeAgent implements Agent {
       this.#report(
         ctx,
         t,
-        whole
-          ? t.transcript
-          : truncateText(t.transcript, t.receivedMs > 0 ? heard / t.receivedMs : 0),
+        whole ? t.transcript : heardText(t, heard),
         !whole,
       );
     }
@@ -468,11 +476,7 @@ export class OpenAIRealtimeAgent implements Agent {
 
   #fatal(message: string): void {
     if (this.#state === "closed") return;
-    this.#flushTranscripts();
-    this.#state = "closed";
-    this.#tools.abort();
-    for (const t of this.#reportTimers) this.#cfg.timers.clearTimeout(t);
-    this.#reportTimers.clear();
+    this.#stopWork();
     this.#log.error("OPENAI_REALTIME_FATAL", { error: message });
     this.#ctx?.onFatal(new Error(message));
   }
@@ -747,12 +751,7 @@ export class OpenAIRealtimeAgent implements Agent {
         action: endMs ? "truncate" : "delete",
       });
       if (!t.reported) {
-        this.#report(
-          ctx,
-          t,
-          truncateText(t.transcript, t.receivedMs > 0 ? heard / t.receivedMs : 0),
-          true,
-        );
+        this.#report(ctx, t, heardText(t, heard), true);
       }
     }
     if (!cancelled && cut.length === 0) return;

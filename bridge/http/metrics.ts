@@ -10,9 +10,9 @@ import type { LatencyHistogram } from "../media/latency_histogram.ts";
 import type { SessionManager } from "../session/session_manager.ts";
 
 /** Bucket upper bounds (ms) for per-frame processing. */
-export const FRAME_BUCKETS_MS = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50] as const;
+const FRAME_BUCKETS_MS = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50] as const;
 /** Bucket upper bounds (ms) for send-clock lateness. */
-export const PACING_BUCKETS_MS = [0.5, 1, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 100] as const;
+const PACING_BUCKETS_MS = [0.5, 1, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 100] as const;
 
 /** Renders the metrics page. */
 export function renderMetrics(manager: SessionManager, cpuPercent: number): string {

@@ -228,7 +228,8 @@ export class CallMedia {
 
   #tick(tick: Tick): void {
     // Measured here, not at the tick's start: on a shared clock this call may run later in the pass.
-    this.histograms.pacingLateMs.record(Math.max(0, this.#scheduler.now() - tick.dueAt));
+    const now = this.#scheduler.now();
+    this.histograms.pacingLateMs.record(Math.max(0, now - tick.dueAt));
     this.#frames++;
     if (!this.#heardFirst && !this.#warnedSilent && this.#stats.packetsReceived === 0) {
       const afterMs = this.#frames * 20;
@@ -242,13 +243,12 @@ export class CallMedia {
       this.#stats.skippedTicks += tick.skipped;
       this.#timestamp = (this.#timestamp + tick.skipped * RTP_TICKS_PER_FRAME) >>> 0;
     }
-    this.#sendFrame();
-    this.#receiveFrame();
+    this.#sendFrame(now);
+    this.#receiveFrame(now);
   }
 
-  #sendFrame(): void {
+  #sendFrame(sentAt: number): void {
     const t0 = performance.now();
-    const sentAt = this.#scheduler.now();
     if (this.#lastSentAt !== undefined) {
       this.histograms.sendIntervalDeviationMs.record(Math.abs(sentAt - this.#lastSentAt - 20));
     }
@@ -272,9 +272,9 @@ export class CallMedia {
     }
   }
 
-  #receiveFrame(): void {
+  #receiveFrame(now: number): void {
     const t0 = performance.now();
-    const out = this.#jitter.pop(this.#scheduler.now());
+    const out = this.#jitter.pop(now);
     let pcm: Int16Array;
     if (out.kind === "frame") {
       const decoded = this.#decoder.decode(out.payload);
@@ -292,7 +292,7 @@ export class CallMedia {
     } else {
       return;
     }
-    if (frameEnergy(pcm) >= this.#voiceRmsSquared) this.lastVoiceAt = this.#scheduler.now();
+    if (frameEnergy(pcm) >= this.#voiceRmsSquared) this.lastVoiceAt = now;
     this.#opts.sink.pushAudio(pcm);
     this.#stats.framesToAgent++;
     this.histograms.inboundMs.record(performance.now() - t0);

@@ -40,3 +40,25 @@ export function leanExecute(e: WeriftEvent): void {
     for (const item of e.event.stack) item.execute(...args);
   };
 }
+
+/** The werift events every received packet passes, from socket to DTLS transport. */
+interface ReceivePath {
+  onRtp: WeriftEvent;
+  iceTransport: {
+    connection: { onData: WeriftEvent; protocols: Array<{ onDataReceived: WeriftEvent }> };
+  };
+}
+
+/**
+ * Makes the receive path of `dtlsTransport` (a werift `RTCDtlsTransport`)
+ * lean, from each gathered protocol up to the transport's `onRtp`; call it
+ * once gathering is complete, when every protocol a packet can arrive on
+ * exists. A track's `onReceiveRtp` is made lean where it is subscribed.
+ */
+export function leanReceivePath(dtlsTransport: unknown): void {
+  const path = dtlsTransport as ReceivePath;
+  const { connection } = path.iceTransport;
+  leanExecute(path.onRtp);
+  leanExecute(connection.onData);
+  for (const protocol of connection.protocols) leanExecute(protocol.onDataReceived);
+}

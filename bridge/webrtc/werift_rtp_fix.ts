@@ -1,5 +1,6 @@
 /**
- * Replaces werift's RTP header parser on the hot path.
+ * Replaces werift's RTP header parser (and, for the packets we send, its
+ * serializer) on the hot path.
  *
  * werift 0.25 reads each bit field of an RTP header through
  * `Number#toString(2)`, a split, an array spread, a slice, a join and a
@@ -45,6 +46,30 @@ export function parseRtpHeader(raw: Buffer): RtpHeader {
   h.payloadOffset = FIXED_HEADER_BYTES;
   if (h.padding) h.paddingSize = raw[raw.length - 1]!;
   return h;
+}
+
+/**
+ * Writes `h` into `out` (12 bytes) when it has neither CSRCs nor extensions,
+ * as werift's `serialize` would; returns null for any other header, which
+ * werift's serializer handles. Saves werift's fresh zero-filled buffer on every
+ * packet we send.
+ */
+export function writeRtpHeader(h: RtpHeader, out: Uint8Array): Uint8Array | null {
+  if (h.csrc.length > 0 || h.extensions.length > 0 || h.extension) return null;
+  out[0] = ((h.version & 3) << 6) | (h.padding ? 0x20 : 0);
+  out[1] = (h.marker ? 0x80 : 0) | (h.payloadType & 0x7f);
+  out[2] = h.sequenceNumber >>> 8;
+  out[3] = h.sequenceNumber;
+  writeU32(out, 4, h.timestamp);
+  writeU32(out, 8, h.ssrc);
+  return out;
+}
+
+function writeU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = v >>> 16;
+  out[at + 2] = v >>> 8;
+  out[at + 3] = v;
 }
 
 let installed = false;

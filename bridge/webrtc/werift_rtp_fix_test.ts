@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { RtpHeader, RtpPacket } from "werift";
-import { installWeriftRtpFix, parseRtpHeader, weriftParseRtpHeader } from "./werift_rtp_fix.ts";
+import {
+  installWeriftRtpFix,
+  parseRtpHeader,
+  weriftParseRtpHeader,
+  writeRtpHeader,
+} from "./werift_rtp_fix.ts";
 import { mulberry32 } from "../../tests/support/prng.ts";
 
 /** Both parsers' outcome: the header's fields, or the error's class. */
@@ -65,4 +70,22 @@ Deno.test("werift RTP fix: installed, werift's RtpPacket uses it and round-trips
   assert.equal(got.header.sequenceNumber, 65535);
   assert.equal(got.header.timestamp, 4e9);
   assert.deepEqual([...got.payload], [1, 2, 3]);
+});
+
+Deno.test("werift RTP fix: plain headers are written byte for byte as werift serializes them", () => {
+  const rand = mulberry32(3550);
+  const out = new Uint8Array(12);
+  for (let i = 0; i < 2000; i++) {
+    const h = new RtpHeader({
+      padding: (i & 1) === 1,
+      marker: (i & 2) === 2,
+      payloadType: (rand() * 128) | 0,
+      sequenceNumber: (rand() * 65536) | 0,
+      timestamp: (rand() * 2 ** 32) >>> 0,
+      ssrc: (rand() * 2 ** 32) >>> 0,
+    });
+    assert.deepEqual([...writeRtpHeader(h, out)!], [...h.serialize(h.serializeSize)]);
+  }
+  const withCsrc = new RtpHeader({ csrc: [1], payloadType: 111 });
+  assert.equal(writeRtpHeader(withCsrc, out), null, "CSRCs are left to werift");
 });

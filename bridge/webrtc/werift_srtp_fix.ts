@@ -26,6 +26,7 @@ import {
   type SrtpProfile,
   type SrtpTransform,
 } from "../../lib/srtp/srtp_transform.ts";
+import { writeRtpHeader } from "./werift_rtp_fix.ts";
 
 /** The cipher a werift SRTP context calls (`context.cipher`). */
 export interface WeriftSrtpCipher {
@@ -57,6 +58,7 @@ const AUTH_FAILED = "Failed to authenticate SRTP packet";
 export class FastSrtpCipher implements WeriftSrtpCipher {
   readonly #transform: SrtpTransform;
   readonly #rtcp: WeriftSrtpCipher;
+  readonly #header = new Uint8Array(12);
 
   /** Protects RTP with `transform`; RTCP calls go to werift's `rtcp` cipher. */
   constructor(transform: SrtpTransform, rtcp: WeriftSrtpCipher) {
@@ -66,9 +68,9 @@ export class FastSrtpCipher implements WeriftSrtpCipher {
 
   /** `header ‖ E(payload) ‖ tag`, as werift's `encryptRtp`. */
   encryptRtp(header: RtpHeader, payload: Buffer, roc: number): Buffer {
-    return toBuffer(
-      this.#transform.protectRtp(header.serialize(header.serializeSize), payload, roc),
-    );
+    // protectRtp copies the header into the packet, so one scratch header serves every call.
+    const bytes = writeRtpHeader(header, this.#header) ?? header.serialize(header.serializeSize);
+    return toBuffer(this.#transform.protectRtp(bytes, payload, roc));
   }
 
   /** `[header ‖ payload, header]`, as werift's `decryptRtp`; throws `SrtpAuthenticationError` to drop the packet. */

@@ -21,7 +21,7 @@
 import { UdpTransport } from "werift";
 
 /** Largest datagram we accept: an Ethernet MTU. */
-export const MAX_DATAGRAM_BYTES = 1500;
+const MAX_DATAGRAM_BYTES = 1500;
 
 interface UdpTransportInternals {
   socket: { setRecvBufferSize(size: number): void };

@@ -18,7 +18,7 @@ import {
 import { Buffer } from "node:buffer";
 import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { installWeriftDtlsFix } from "./werift_dtls_fix.ts";
-import { leanExecute, type WeriftEvent } from "./werift_event_fix.ts";
+import { leanExecute, leanReceivePath, type WeriftEvent } from "./werift_event_fix.ts";
 import { installWeriftRtpFix } from "./werift_rtp_fix.ts";
 import { installWeriftSrtpFix } from "./werift_srtp_fix.ts";
 import { installWeriftUdpFix } from "./werift_udp_fix.ts";
@@ -52,14 +52,6 @@ interface SenderReportState {
   octetCount: number;
   runRtcp(): Promise<void>;
   dtlsTransport: { sendRtp(payload: Buffer, header: RtpHeader): Promise<number> };
-}
-
-/** The werift events every received packet passes, from socket to DTLS transport. */
-interface ReceivePath {
-  onRtp: WeriftEvent;
-  iceTransport: {
-    connection: { onData: WeriftEvent; protocols: Array<{ onDataReceived: WeriftEvent }> };
-  };
 }
 
 /** An RTP packet as the media path needs it. */
@@ -102,11 +94,8 @@ export class WhatsAppPeer {
     this.ssrc = transceiver.sender.ssrc;
     this.opusPayloadType = offer.opusPt;
     this.telephoneEventPayloadType = offer.telephoneEventPt;
-    // Every candidate is gathered by now, so every protocol a packet can arrive on exists.
-    const path = transceiver.receiver.dtlsTransport as unknown as ReceivePath;
-    const { connection } = path.iceTransport;
-    [path.onRtp, connection.onData, ...connection.protocols.map((p) => p.onDataReceived)]
-      .forEach(leanExecute);
+    // `answer()` waited for gathering, so every protocol a packet can arrive on exists.
+    leanReceivePath(transceiver.receiver.dtlsTransport);
     pc.connectionStateChange.subscribe((s) => {
       if (s === "connected") this.#setState("connected");
       else if (s === "failed") this.#setState("failed");

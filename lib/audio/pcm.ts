@@ -178,3 +178,10 @@ export function concatPcm(parts: readonly Int16Array[]): Int16Array {
   }
   return out;
 }
+
+/** Root-mean-square level of `pcm` (0 for an empty array). */
+export function rms(pcm: Int16Array): number {
+  let sum = 0;
+  for (let i = 0; i < pcm.length; i++) sum += pcm[i]! * pcm[i]!;
+  return Math.sqrt(sum / Math.max(1, pcm.length));
+}

@@ -9,7 +9,9 @@ import {
   int16ToBase64,
   int16ToBytes,
   PcmDecodeError,
+  rms,
 } from "./pcm.ts";
+import { sine } from "./tone.ts";
 
 function randomBytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -110,4 +112,10 @@ Deno.test("concatPcm joins chunks of any length in order", () => {
   ]);
   assert.deepEqual(Array.from(out), [1, 2, 3, -4, 5]);
   assert.equal(concatPcm([]).length, 0);
+});
+
+Deno.test("rms: a full-scale square wave, a sine, and an empty array", () => {
+  assert.equal(rms(Int16Array.of(1000, -1000, 1000, -1000)), 1000);
+  assert.ok(Math.abs(rms(sine(1000, 24000, 2400, 8000)) - 8000 / Math.SQRT2) < 2);
+  assert.equal(rms(new Int16Array(0)), 0);
 });

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { createCipheriv } from "node:crypto";
 import { Aes128, readU32 } from "./aes.ts";
 import { aesCtrXor } from "./aes_ctr.ts";
 import { mulberry32 } from "../../tests/support/prng.ts";
-
-const unhex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+import { hex, unhex } from "../../tests/support/hex.ts";
 
 function keystream(key: Uint8Array, counter: Uint8Array, length: number): Uint8Array {
   const buf = new Uint8Array(length);

@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { createCipheriv } from "node:crypto";
 import { Aes128, readU32, writeU32 } from "./aes.ts";
 import { mulberry32 } from "../../tests/support/prng.ts";
-
-const unhex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+import { hex, unhex } from "../../tests/support/hex.ts";
 
 function encrypt(key: string, block: string): string {
   const out = new Uint8Array(16);

@@ -4,9 +4,8 @@ import { createCipheriv } from "node:crypto";
 import { readU32 } from "./aes.ts";
 import { AesGcm, GCM_TAG_BYTES } from "./gcm.ts";
 import { mulberry32 } from "../../tests/support/prng.ts";
+import { hex, unhex } from "../../tests/support/hex.ts";
 
-const unhex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const ivWords = (iv: Uint8Array) => [readU32(iv, 0), readU32(iv, 4), readU32(iv, 8)] as const;
 
 /** Seals AAD ‖ text and returns hex of ciphertext ‖ tag. */

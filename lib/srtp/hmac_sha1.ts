@@ -75,9 +75,6 @@ export class HmacSha1 {
   readonly #outer = new Int32Array(5);
   readonly #state = new Int32Array(5);
   readonly #w = new Int32Array(80);
-  /** The inner hash, between `finish`'s two steps. */
-  readonly #digest = new Uint8Array(20);
-  /** The inner hash, between `finish`'s two steps. */
   /** Bytes of a not yet complete block. */
   readonly #pending = new Uint8Array(BLOCK);
   #pendingLength = 0;
@@ -91,8 +88,9 @@ export class HmacSha1 {
       this.#state.set(SHA1_INIT);
       this.#length = 0;
       this.#absorb(k, 0, k.length);
+      this.#finishHash();
       k = new Uint8Array(20);
-      this.#finishHash(k);
+      for (let i = 0; i < 5; i++) writeU32(k, 4 * i, this.#state[i]!);
     }
     const pad = new Uint8Array(BLOCK);
     for (const [target, byte] of [[this.#inner, 0x36], [this.#outer, 0x5c]] as const) {
@@ -124,13 +122,12 @@ export class HmacSha1 {
    * `out[offset…)`. Call `reset()` before the next MAC.
    */
   finish(out: Uint8Array, offset = 0, length = 20): void {
-    const innerHash = this.#digest;
-    this.#finishHash(innerHash);
+    this.#finishHash();
     // The outer hash is exactly one block: H(inner) ‖ 0x80 ‖ 0… ‖ bit length.
     const state = this.#state;
-    state.set(this.#outer);
     const w = this.#w;
-    for (let i = 0; i < 5; i++) w[i] = readU32(innerHash, 4 * i);
+    w.set(state);
+    state.set(this.#outer);
     w[5] = 0x80000000;
     w.fill(0, 6, 15);
     w[15] = (BLOCK + 20) * 8;
@@ -162,8 +159,8 @@ export class HmacSha1 {
     this.#pendingLength = n;
   }
 
-  /** Pads the running hash (FIPS 180-4 §5.1.1) and writes its 20-byte digest to `out`. */
-  #finishHash(out: Uint8Array): void {
+  /** Pads the running hash (FIPS 180-4 §5.1.1); its digest is then the five words of `#state`. */
+  #finishHash(): void {
     const pending = this.#pending;
     const bits = this.#length * 8;
     let n = this.#pendingLength;
@@ -179,7 +176,6 @@ export class HmacSha1 {
     writeU32(pending, BLOCK - 4, bits);
     this.#loadBlock(pending, 0);
     compress(this.#state, this.#w);
-    for (let i = 0; i < 5; i++) writeU32(out, 4 * i, this.#state[i]!);
     this.#pendingLength = 0;
   }
 

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { HmacSha1 } from "./hmac_sha1.ts";
 import { mulberry32 } from "../../tests/support/prng.ts";
+import { hex, unhex } from "../../tests/support/hex.ts";
 
-const unhex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const text = (s: string) => new TextEncoder().encode(s);
 
 function mac(key: Uint8Array, data: Uint8Array, length = 20): string {

@@ -52,8 +52,7 @@ export class SrtpAesCm implements SrtpTransform {
     const end = h + payload.length;
     const out = startPacket(end + TAG, header, h);
     this.#crypt(header, roc, payload, 0, out, h, payload.length);
-    this.#sign(out, end, roc);
-    for (let i = 0; i < TAG; i++) out[end + i] = this.#mac[i]!;
+    this.#sign(out, end, roc, out, end);
     return out;
   }
 
@@ -61,8 +60,8 @@ export class SrtpAesCm implements SrtpTransform {
   unprotectRtp(packet: Uint8Array, headerLength: number, roc: number): Uint8Array | null {
     const end = packet.length - TAG;
     if (!headerFits(headerLength, end)) return null;
-    this.#sign(packet, end, roc);
     const mac = this.#mac;
+    this.#sign(packet, end, roc, mac, 0);
     let diff = 0;
     for (let i = 0; i < TAG; i++) diff |= mac[i]! ^ packet[end + i]!;
     if (diff !== 0) return null;
@@ -95,9 +94,9 @@ export class SrtpAesCm implements SrtpTransform {
     );
   }
 
-  /** Computes the tag of `packet[0…end) ‖ ROC` into `#mac`. */
-  #sign(packet: Uint8Array, end: number, roc: number): void {
+  /** Writes the tag of `packet[0…end) ‖ ROC` to `dst[at…)`. */
+  #sign(packet: Uint8Array, end: number, roc: number, dst: Uint8Array, at: number): void {
     writeU32(this.#roc, 0, roc);
-    this.#hmac.reset().update(packet, 0, end).update(this.#roc).finish(this.#mac, 0, TAG);
+    this.#hmac.reset().update(packet, 0, end).update(this.#roc).finish(dst, at, TAG);
   }
 }

@@ -3,9 +3,8 @@ import { Buffer } from "node:buffer";
 import { createCipheriv, createHmac } from "node:crypto";
 import { createSrtpTransform, type SrtpProfile, type SrtpSessionKeys } from "./srtp_transform.ts";
 import { mulberry32 } from "../../tests/support/prng.ts";
+import { hex, unhex } from "../../tests/support/hex.ts";
 
-const unhex = (s: string) => new Uint8Array(Buffer.from(s.replaceAll(" ", ""), "hex"));
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const PROFILES: SrtpProfile[] = ["AES_CM_128_HMAC_SHA1_80", "AEAD_AES_128_GCM"];
 
 /** RFC 3711 §4.1.1/§4.2.1 and RFC 7714 §8 spelled out with node:crypto, as an independent oracle. */

@@ -7,28 +7,17 @@ import assert from "node:assert/strict";
 import { concatPcm } from "../../lib/audio/pcm.ts";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
 import { checkWhatsAppAnswer } from "../../lib/sdp/whatsapp.ts";
-import { loadConfig } from "../../bridge/config.ts";
-import { startBridge } from "../../bridge/main.ts";
 import { WhatsAppCaller } from "../fakes/whatsapp_caller.ts";
+import { startTestBridge, TEST_BRIDGE_SECRET as SECRET } from "../support/test_bridge.ts";
 import { ToneAgent } from "../support/tone_agent.ts";
 import { until } from "../support/until.ts";
 
-const SECRET = "test-bridge-secret-0123456789";
 const CALLER_HZ = 440;
 const AGENT_HZ = 1000;
 
 Deno.test("bridge answers a WhatsApp offer and carries audio and DTMF both ways", async () => {
   const agents: ToneAgent[] = [];
-  const config = loadConfig({
-    VOICE_BRIDGE_SECRET: SECRET,
-    // Tests share one process across workers: its CPU says nothing about this bridge.
-    MAX_CPU_PERCENT: "0",
-    BRIDGE_HOST: "127.0.0.1",
-    BRIDGE_PORT: "0",
-    ICE_INCLUDE_LOOPBACK: "true",
-    LOG_LEVEL: "error",
-  });
-  const bridge = startBridge(config, undefined, {
+  const { bridge } = startTestBridge({}, {
     createAgent: () => {
       const a = new ToneAgent(AGENT_HZ, 1);
       agents.push(a);

@@ -5,26 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
-import { loadConfig } from "../../bridge/config.ts";
-import { startBridge } from "../../bridge/main.ts";
 import { WhatsAppCaller } from "../fakes/whatsapp_caller.ts";
+import { startTestBridge } from "../support/test_bridge.ts";
 
-const SECRET = "test-bridge-secret-concurrent";
 const TONES = [350, 500, 750, 1100];
 
 Deno.test("concurrent calls stay isolated: each caller hears only its own echo", async () => {
-  const config = loadConfig({
-    VOICE_BRIDGE_SECRET: SECRET,
-    // Tests share one process across workers: its CPU says nothing about this bridge.
-    MAX_CPU_PERCENT: "0",
-    BRIDGE_HOST: "127.0.0.1",
-    BRIDGE_PORT: "0",
-    ICE_INCLUDE_LOOPBACK: "true",
-    AGENT: "echo",
-    LOG_LEVEL: "error",
-  });
-  const bridge = startBridge(config, undefined);
-  const auth = { authorization: `Bearer ${SECRET}`, "content-type": "application/json" };
+  const { bridge, client } = startTestBridge({ AGENT: "echo" });
   // Speak 1 s, then stay quiet so the echo agent plays it back.
   const callers = await Promise.all(TONES.map((hz) => {
     const tone = sine(hz, 24000, 24000, 8000);
@@ -34,26 +21,16 @@ Deno.test("concurrent calls stay isolated: each caller hears only its own echo",
   }));
   try {
     await Promise.all(callers.map(async (caller, k) => {
-      const res = await fetch(`${bridge.url}/sessions`, {
-        method: "POST",
-        headers: auth,
-        body: JSON.stringify({
-          callId: `wacid.iso${k}`,
-          phoneNumberId: "1",
-          from: "16315550000",
-          to: "16315550001",
-          sdp: caller.offerSdp,
-        }),
+      const { sessionId, sdp } = await client.createSession({
+        callId: `wacid.iso${k}`,
+        phoneNumberId: "1",
+        from: "16315550000",
+        to: "16315550001",
+        sdp: caller.offerSdp,
       });
-      assert.equal(res.status, 201);
-      const { sessionId, sdp } = await res.json();
       await caller.applyAnswer(sdp);
       await caller.connected();
-      const acc = await fetch(`${bridge.url}/sessions/${sessionId}/accept`, {
-        method: "POST",
-        headers: auth,
-      });
-      await acc.body?.cancel();
+      await client.acceptSession(sessionId);
     }));
     // chime (0.3 s) + 0.5 s lead-in + 1 s speech + 0.5 s VAD tail + 1 s echo
     await new Promise((r) => setTimeout(r, 4000));

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { CHIME_TONES_HZ } from "../../bridge/agents/echo.ts";
 import { dominantTone } from "../../lib/audio/tone.ts";
 import { decodeWav, type WavAudio } from "../../lib/audio/wav.ts";
-import { E2E_ACCESS_TOKEN, E2E_APP_SECRET, freePort, startStack } from "./stack.ts";
+import { E2E_ACCESS_TOKEN, E2E_APP_SECRET, startStack } from "./stack.ts";
+import { freePort } from "../support/net.ts";
 
 Deno.test("deno task call places a call, prints its timeline and saves what the caller heard", async () => {
   const graphPort = freePort();

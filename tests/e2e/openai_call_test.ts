@@ -239,8 +239,7 @@ Deno.test("e2e: a dropped OpenAI socket reconnects without hanging up or gapping
     const reconnectedAt = await reconnected;
     assert.ok(reconnectedAt > droppedAt, "reconnected after the drop");
     assert.ok(reconnectedAt - droppedAt < 2000, `reconnect took ${reconnectedAt - droppedAt} ms`);
-    const actions = stack.graph.requests.filter((r) => r.callId === result.callId)
-      .map((r) => r.action);
+    const actions = stack.graph.actionsFor(result.callId);
     assert.deepEqual(actions, ["pre_accept", "accept"], "the stack never hung up");
 
     // Every packet arrived (RTP sequence unbroken) and none late across the reconnect.

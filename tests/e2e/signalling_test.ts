@@ -31,8 +31,7 @@ Deno.test("e2e: duplicate and late connect webhooks answer the call once", async
     // handled. A clean exit also proves the SIGTERM drain.
     assert.equal((await stack.stop()).code, 0);
 
-    const actions = stack.graph.requests.filter((r) => r.callId === result.callId)
-      .map((r) => r.action);
+    const actions = stack.graph.actionsFor(result.callId);
     assert.deepEqual(actions, ["pre_accept", "accept"]);
     const records = await stack.records(result.callId);
     const count = (name: string) => records.events.filter((e) => e.name === name).length;
@@ -76,7 +75,7 @@ Deno.test("e2e: a bridge at capacity gets the call rejected at once and says why
     assert.equal((rejected?.data as { reason?: string }).reason, "bridge_capacity");
     assert.ok(!records.events.some((e) => e.name === "bridge_session_started"));
     assert.match(stack.output(), /VOICE_BRIDGE_AT_CAPACITY/);
-    const actions = stack.graph.requests.filter((r) => r.callId === refused).map((r) => r.action);
+    const actions = stack.graph.actionsFor(refused);
     assert.deepEqual(actions, ["reject"]);
   } finally {
     await stack.close();

@@ -36,6 +36,7 @@ import {
   type SimulatedCallResult,
 } from "../fakes/simulated_call.ts";
 import { type PostgresServer, startPostgres, type TestDatabase } from "../support/postgres.ts";
+import { freePort } from "../support/net.ts";
 
 /** The Meta app secret the stack verifies webhook signatures with. */
 export const E2E_APP_SECRET = "e2e-app-secret";
@@ -113,14 +114,6 @@ export interface Stack {
   stop(): Promise<Deno.CommandStatus>;
   /** Stops the process and releases the fakes and the database; idempotent. */
   close(): Promise<void>;
-}
-
-/** A TCP port nobody listens on right now. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 function childEnv(extra: Record<string, string>): Record<string, string> {

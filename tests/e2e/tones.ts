@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { base64ToInt16, PcmDecodeError } from "../../lib/audio/pcm.ts";
+import { base64ToInt16, PcmDecodeError, rms } from "../../lib/audio/pcm.ts";
 import { dominantTone } from "../../lib/audio/tone.ts";
 import type { FakeRealtimeServer } from "../fakes/openai_realtime.ts";
 import { concatPcm } from "../../lib/audio/pcm.ts";
@@ -22,13 +22,6 @@ export interface HeardFrame {
   rms: number;
   /** The candidate tone the frame carries, or null for silence or anything else. */
   hz: number | null;
-}
-
-/** Root mean square of `pcm`. */
-export function rms(pcm: Int16Array): number {
-  let sum = 0;
-  for (const s of pcm) sum += s * s;
-  return Math.sqrt(sum / Math.max(1, pcm.length));
 }
 
 /**

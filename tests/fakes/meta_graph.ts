@@ -352,6 +352,11 @@ export class FakeMetaGraph implements WebhookObserver {
     }));
   }
 
+  /** The actions requested for `callId`, in order. */
+  actionsFor(callId: string): Array<string | undefined> {
+    return this.requests.filter((r) => r.callId === callId).map((r) => r.action);
+  }
+
   /** Makes the next `failure.times` requests of `action` fail with Meta's error envelope. */
   failNext(action: FakeGraphAction, failure: ScriptedFailure = {}): void {
     this.#failures.set(action, { ...failure, times: failure.times ?? 1 });

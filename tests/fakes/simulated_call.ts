@@ -19,6 +19,7 @@ import {
   terminate,
 } from "./meta_webhooks.ts";
 import { WhatsAppCaller } from "./whatsapp_caller.ts";
+import { rms } from "../../lib/audio/pcm.ts";
 
 /** What the simulated caller does. */
 export interface SimulatedCallOptions {
@@ -69,12 +70,6 @@ export interface SimulatedCallResult {
 }
 
 const AUDIBLE_RMS = 200;
-
-function rms(pcm: Int16Array): number {
-  let sum = 0;
-  for (const s of pcm) sum += s * s;
-  return Math.sqrt(sum / Math.max(1, pcm.length));
-}
 
 /** Places the call and returns once it has ended. */
 export async function placeSimulatedCall(opts: SimulatedCallOptions): Promise<SimulatedCallResult> {

@@ -20,7 +20,7 @@ Deno.test({
         .map((r) => r[0]?.outcome).sort();
       assert.deepEqual(outcomes, ["accepted", "duplicate", "duplicate", "duplicate", "duplicate"]);
       assert.equal(rig.bridge.sessionsFor(callId).length, 1);
-      const actions = rig.graph.requests.filter((r) => r.callId === callId).map((r) => r.action);
+      const actions = rig.graph.actionsFor(callId);
       assert.deepEqual(actions, ["pre_accept", "accept"]);
 
       const ends = await Promise.all([1, 2].map(() => rig.send(terminateFor(callId))));

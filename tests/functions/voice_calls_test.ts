@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { MEDIA_RECEIVE_TIMEOUT_ERROR } from "../fakes/meta_webhooks.ts";
-import { callStatus, connectAnswer } from "../fakes/meta_webhooks.ts";
+import { callStatus, connectAnswer, MEDIA_RECEIVE_TIMEOUT_ERROR } from "../fakes/meta_webhooks.ts";
 import { EXAMPLE_ANSWER_SDP } from "../fakes/meta_graph.ts";
 import {
   closedPort,
@@ -24,13 +23,6 @@ async function fixture(name: string, callId: string): Promise<Record<string, unk
   return JSON.parse(text.replaceAll(FIXTURE_CALL_ID, callId));
 }
 
-function actions(
-  rig: { graph: { requests: { action?: string; callId?: string }[] } },
-  callId: string,
-) {
-  return rig.graph.requests.filter((r) => r.callId === callId).map((r) => r.action);
-}
-
 Deno.test("reference connect: bridge answer is pre_accepted then accepted, call recorded", async () => {
   const callId = newCallId();
   const payload = await fixture("connect.json", callId);
@@ -39,7 +31,7 @@ Deno.test("reference connect: bridge answer is pre_accepted then accepted, call 
   try {
     const results = await rig.send(payload);
     assert.deepEqual(results, [{ callId, kind: "connect_offer", outcome: "accepted" }]);
-    assert.deepEqual(actions(rig, callId), ["pre_accept", "accept"]);
+    assert.deepEqual(rig.graph.actionsFor(callId), ["pre_accept", "accept"]);
     const [pre, acc] = rig.graph.requests.filter((r) => r.callId === callId);
     const sdpOf = (b: unknown) => (b as { session: { sdp: string } }).session.sdp;
     assert.equal(sdpOf(pre!.body), EXAMPLE_ANSWER_SDP);
@@ -88,7 +80,7 @@ Deno.test("duplicate connect: one bridge session, one pre_accept", () =>
       outcome: "duplicate",
     }]);
     assert.equal(rig.bridge.sessionsFor(callId).length, 1);
-    assert.deepEqual(actions(rig, callId), ["pre_accept", "accept"]);
+    assert.deepEqual(rig.graph.actionsFor(callId), ["pre_accept", "accept"]);
   }));
 
 Deno.test("concurrent duplicate connects (Promise.all): exactly one is answered", () =>
@@ -99,7 +91,7 @@ Deno.test("concurrent duplicate connects (Promise.all): exactly one is answered"
       .map((r) => r[0]?.outcome).sort();
     assert.deepEqual(outcomes, ["accepted", "duplicate", "duplicate", "duplicate"]);
     assert.equal(rig.bridge.sessionsFor(callId).length, 1);
-    assert.deepEqual(actions(rig, callId), ["pre_accept", "accept"]);
+    assert.deepEqual(rig.graph.actionsFor(callId), ["pre_accept", "accept"]);
   }));
 
 Deno.test("terminate before connect: call recorded ended, the late connect is not answered", () =>
@@ -115,7 +107,7 @@ Deno.test("terminate before connect: call recorded ended, the late connect is no
     assert.equal(ended?.endReason, "terminate_before_connect");
 
     assert.equal((await rig.send(offerFor(callId)))[0]?.outcome, "after_terminate");
-    assert.deepEqual(actions(rig, callId), []);
+    assert.deepEqual(rig.graph.actionsFor(callId), []);
     assert.equal(rig.bridge.requests.length, 0);
     assert.equal((await rig.store.getCall(callId))?.status, "completed");
     const events = (await rig.store.listEvents(callId)).map((e) => e.name);
@@ -135,7 +127,7 @@ Deno.test("bridge down (connection refused): Graph reject within 2 s, reason rec
     });
     const reject = await rig.graph.waitFor("reject", callId);
     assert.ok(reject.time - started < 2000, `reject after ${reject.time - started} ms`);
-    assert.deepEqual(actions(rig, callId), ["reject"]);
+    assert.deepEqual(rig.graph.actionsFor(callId), ["reject"]);
     const call = await rig.store.getCall(callId);
     assert.equal(call?.status, "rejected");
     assert.equal(call?.endReason, "bridge_unreachable");
@@ -151,7 +143,7 @@ Deno.test("bridge at capacity (503): Graph reject", () =>
     const callId = newCallId();
     const [result] = await rig.send(offerFor(callId));
     assert.equal(result?.reason, "bridge_capacity");
-    assert.deepEqual(actions(rig, callId), ["reject"]);
+    assert.deepEqual(rig.graph.actionsFor(callId), ["reject"]);
     assert.equal(rig.graph.call(callId)?.state, "rejected");
     assert.equal((await rig.store.getCall(callId))?.endReason, "bridge_capacity");
   }));
@@ -179,8 +171,8 @@ Deno.test("bridge answering badly: 201 without an SDP, or an offer it refuses �
     };
     const refused = newCallId();
     assert.equal((await rig.send(offerFor(refused)))[0]?.reason, "bridge_offer_rejected");
-    assert.deepEqual(actions(rig, bad), ["reject"]);
-    assert.deepEqual(actions(rig, refused), ["reject"]);
+    assert.deepEqual(rig.graph.actionsFor(bad), ["reject"]);
+    assert.deepEqual(rig.graph.actionsFor(refused), ["reject"]);
   }));
 
 Deno.test("pre_accept refused by Meta (SDP validation): reject, session closed, failed with code", () =>
@@ -198,7 +190,7 @@ Deno.test("pre_accept refused by Meta (SDP validation): reject, session closed, 
       outcome: "failed",
       reason: "pre_accept_failed",
     });
-    assert.deepEqual(actions(rig, callId), ["pre_accept", "reject"]);
+    assert.deepEqual(rig.graph.actionsFor(callId), ["pre_accept", "reject"]);
     assert.equal(rig.bridge.sessionsFor(callId)[0]?.state, "ended");
     const call = await rig.store.getCall(callId);
     assert.equal(call?.status, "failed");
@@ -217,7 +209,7 @@ Deno.test("Graph 5xx on accept: bounded retry, then terminate + bridge DELETE, f
       reason: "accept_failed",
     });
     // The Graph client's default: one attempt plus two retries.
-    assert.deepEqual(actions(rig, callId), [
+    assert.deepEqual(rig.graph.actionsFor(callId), [
       "pre_accept",
       "accept",
       "accept",
@@ -289,7 +281,7 @@ Deno.test("race: terminate while the bridge is answering → no pre_accept/accep
     await rig.send(terminateFor(callId));
     const [result] = await connect;
     assert.equal(result?.outcome, "ended_during_setup");
-    assert.deepEqual(actions(rig, callId), []);
+    assert.deepEqual(rig.graph.actionsFor(callId), []);
     assert.equal(rig.bridge.sessionsFor(callId)[0]?.state, "ended");
     assert.equal((await rig.store.getCall(callId))?.status, "completed");
   }));
@@ -303,7 +295,7 @@ Deno.test("race: terminate between pre_accept and accept → accept skipped, ses
     await rig.send(terminateFor(callId));
     const [result] = await connect;
     assert.equal(result?.outcome, "ended_during_setup");
-    assert.deepEqual(actions(rig, callId), ["pre_accept"]);
+    assert.deepEqual(rig.graph.actionsFor(callId), ["pre_accept"]);
     const [session] = rig.bridge.sessionsFor(callId);
     assert.equal(session?.state, "ended");
     assert.equal((await rig.store.getCall(callId))?.status, "completed");
@@ -313,7 +305,7 @@ Deno.test("stale connect (older than 60 s) is recorded, not answered", () =>
   withRig(async (rig) => {
     const callId = newCallId();
     assert.equal((await rig.send(offerFor(callId)))[0]?.outcome, "stale");
-    assert.deepEqual(actions(rig, callId), []);
+    assert.deepEqual(rig.graph.actionsFor(callId), []);
     assert.equal(rig.bridge.requests.length, 0);
     const call = await rig.store.getCall(callId);
     assert.equal(call?.status, "failed");

@@ -9,16 +9,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import puppeteer, { type Browser, type JSHandle, type Page } from "puppeteer-core";
+import { concatPcm } from "../../lib/audio/pcm.ts";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
 import { checkWhatsAppAnswer, validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
-import { loadConfig } from "../../bridge/config.ts";
-import { startBridge } from "../../bridge/main.ts";
 import { encodeWav } from "../../lib/audio/wav.ts";
+import { startTestBridge, TEST_BRIDGE_SECRET } from "../support/test_bridge.ts";
 import { ToneAgent } from "../support/tone_agent.ts";
 import { until } from "../support/until.ts";
 
-const SECRET = "interop-bridge-secret-0123456789";
-const AUTH = { authorization: `Bearer ${SECRET}`, "content-type": "application/json" };
+const AUTH = { authorization: `Bearer ${TEST_BRIDGE_SECRET}`, "content-type": "application/json" };
 const MIC_HZ = 440;
 const AGENT_HZ = 1000;
 const TONES = [MIC_HZ, AGENT_HZ, 659.25, 880];
@@ -245,27 +244,15 @@ async function callFromChromium(executablePath: string): Promise<void> {
   // Chromium loops the file; whole cycles keep the loop seamless.
   await Deno.writeFile(micWav, encodeWav(sine(MIC_HZ, 48000, 48000 * 2, 8000), 48000));
   const agents = new Map<string, ToneAgent>();
-  const bridge = startBridge(
-    loadConfig({
-      VOICE_BRIDGE_SECRET: SECRET,
-      // Tests share one process across workers: its CPU says nothing about this bridge.
-      MAX_CPU_PERCENT: "0",
-      BRIDGE_HOST: "127.0.0.1",
-      BRIDGE_PORT: "0",
-      // Chromium never gathers loopback, so a loopback socket would only add a prflx pair.
-      ICE_INCLUDE_LOOPBACK: "false",
-      LOG_LEVEL: "error",
-    }),
-    undefined,
-    {
-      createAgent: (callId) => {
-        // Longer than the test, so the page hears the tone whenever it listens.
-        const agent = new ToneAgent(AGENT_HZ, 30);
-        agents.set(callId, agent);
-        return agent;
-      },
+  // Chromium never gathers loopback, so a loopback socket would only add a prflx pair.
+  const { bridge } = startTestBridge({ ICE_INCLUDE_LOOPBACK: "false" }, {
+    createAgent: (callId) => {
+      // Longer than the test, so the page hears the tone whenever it listens.
+      const agent = new ToneAgent(AGENT_HZ, 30);
+      agents.set(callId, agent);
+      return agent;
     },
-  );
+  });
   let browser: Browser | undefined;
   try {
     browser = await launch(executablePath, dir, micWav);
@@ -285,8 +272,7 @@ async function callFromChromium(executablePath: string): Promise<void> {
 
     await until(() => agent.heard.length >= 100, 15_000, "two seconds of Chromium's microphone");
     const heard = agent.heard.slice(50, 100);
-    const pcm = new Int16Array(heard.length * 480);
-    heard.forEach((frame, i) => pcm.set(frame, i * 480));
+    const pcm = concatPcm(heard);
     assert.equal(dominantTone(pcm, 24000, TONES).freqHz, MIC_HZ, "the agent hears the caller");
 
     const peak = await pc.evaluate(remotePeak, 1000);

@@ -14,6 +14,7 @@
  * @module
  */
 import postgres from "postgres";
+import { freePort } from "./net.ts";
 
 /** A database created for one test; drop it when done. */
 export interface TestDatabase {
@@ -103,13 +104,6 @@ async function run(argv: string[]): Promise<string> {
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   if (!out.success) throw new Error(`${argv.join(" ")} failed (${out.code}):\n${text}`);
   return text;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Starts a trust-auth cluster in a temp dir, as `postgres` when running as root. */

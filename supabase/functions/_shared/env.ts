@@ -1,9 +1,8 @@
 /**
- * Environment of the WhatsApp Edge Functions, validated with zod, and the
- * comparison of presented credentials with the configured secrets. Parsing
- * never throws: a function reads its variables at request time and answers
- * 500 naming what is missing or malformed, never echoing a value (most of
- * them are secrets).
+ * Environment of the WhatsApp Edge Functions, validated with zod (credentials
+ * are compared in `secret.ts`). Parsing never throws: a function reads its
+ * variables at request time and answers 500 naming what is missing or
+ * malformed, never echoing a value (most of them are secrets).
  *
  * @module
  */
