@@ -44,6 +44,8 @@ export interface SessionPeer extends MediaPort {
   readonly answerSdp: string;
   readonly opusPayloadType: number;
   readonly telephoneEventPayloadType: number;
+  /** ICE checks restarted because a round went unanswered (logged on connect). */
+  readonly iceRechecks: number;
   connected(timeoutMs: number): Promise<void>;
   onState(listener: (s: string) => void): void;
   close(): Promise<void>;
@@ -304,6 +306,7 @@ export class CallSession implements AgentContext {
         this.#log.info("WEBRTC_PEER_CONNECTED", {
           sessionId: this.id,
           ms: this.timings.mediaConnected,
+          iceRechecks: this.#peer.iceRechecks,
         });
       } else if (s === "failed" && this.state !== "ended") {
         this.#log.error("WEBRTC_PEER_FAILED", { sessionId: this.id });

@@ -19,6 +19,7 @@ import { Buffer } from "node:buffer";
 import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { installWeriftDtlsFix } from "./werift_dtls_fix.ts";
 import { leanExecute, leanReceivePath, type WeriftEvent } from "./werift_event_fix.ts";
+import { keepCheckingUntilNominated } from "./werift_ice_fix.ts";
 import { installWeriftRtpFix } from "./werift_rtp_fix.ts";
 import { installWeriftSrtpFix } from "./werift_srtp_fix.ts";
 import { installWeriftUdpFix } from "./werift_udp_fix.ts";
@@ -79,6 +80,7 @@ export class WhatsAppPeer {
   #transceiver: RTCRtpTransceiver;
   #state: PeerState = "connecting";
   #stateListeners: Array<(s: PeerState) => void> = [];
+  #checks: ReturnType<typeof keepCheckingUntilNominated>;
   packetsSent = 0;
   packetsReceived = 0;
 
@@ -96,6 +98,8 @@ export class WhatsAppPeer {
     this.telephoneEventPayloadType = offer.telephoneEventPt;
     // `answer()` waited for gathering, so every protocol a packet can arrive on exists.
     leanReceivePath(transceiver.receiver.dtlsTransport);
+    // Meta is ICE-lite: if our checks go unanswered, only we can retry them.
+    this.#checks = keepCheckingUntilNominated(pc);
     pc.connectionStateChange.subscribe((s) => {
       if (s === "connected") this.#setState("connected");
       else if (s === "failed") this.#setState("failed");
@@ -249,9 +253,15 @@ export class WhatsAppPeer {
     );
   }
 
+  /** ICE checks restarted after an unanswered round (see `werift_ice_fix.ts`). */
+  get iceRechecks(): number {
+    return this.#checks.stats.rechecks;
+  }
+
   /** Closes ICE and DTLS. Idempotent. */
   async close(): Promise<void> {
     if (this.#state === "closed") return;
+    this.#checks.stop();
     this.#setState("closed");
     await this.#pc.close().catch(() => {});
   }

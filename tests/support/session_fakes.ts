@@ -20,6 +20,7 @@ export class FakePeer implements SessionPeer {
   readonly answerSdp = "v=0\r\n";
   readonly opusPayloadType = 111;
   readonly telephoneEventPayloadType = 126;
+  readonly iceRechecks = 0;
   sent: Array<{ seq: number; ts: number; marker: boolean }> = [];
   closed = false;
   #listeners: Array<(s: string) => void> = [];
