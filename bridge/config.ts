@@ -31,6 +31,7 @@ const EnvSchema = z.object({
   ICE_SERVERS: z.string().optional(),
   ICE_INCLUDE_LOOPBACK: flag(false),
   MEDIA_CONNECT_TIMEOUT_MS: int(10_000),
+  MEDIA_REALTIME_PRIORITY: z.coerce.number().int().min(0).max(99).default(10),
   AGENT: z.enum(["openai", "echo"]).optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_REALTIME_URL: z.url().default("wss://api.openai.com/v1/realtime"),

@@ -16,6 +16,7 @@ import { createAgentFactory } from "./agents/create_agent.ts";
 import { type BridgeConfig, loadConfig, readTextFileIfExists } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { configureLogging } from "./log.ts";
+import { requestRealtimePriority } from "./realtime_priority.ts";
 import type { CallTerminator } from "./session/call_session.ts";
 import { cpuSampler, SessionManager } from "./session/session_manager.ts";
 import { WhatsAppPeer } from "./webrtc/whatsapp_peer.ts";
@@ -99,6 +100,13 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   await configureLogging(config.env.LOG_LEVEL, config.env.LOG_FORMAT);
+  // The frame clock runs on this thread; see realtime_priority.ts.
+  if (config.env.MEDIA_REALTIME_PRIORITY > 0) {
+    const rt = requestRealtimePriority(config.env.MEDIA_REALTIME_PRIORITY);
+    const log = getLogger(["bridge"]);
+    if (rt.ok) log.info("BRIDGE_REALTIME_PRIORITY", { priority: rt.priority });
+    else log.warning("BRIDGE_REALTIME_PRIORITY_UNAVAILABLE", { reason: rt.reason });
+  }
   const store = await openStore(storeConfigFromEnv((n) => Deno.env.get(n)));
   const bridge = startBridge(config, store);
   const stop = async () => {

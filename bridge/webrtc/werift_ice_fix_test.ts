@@ -37,19 +37,21 @@ Deno.test("recheckFailedPairs restarts failed idle pairs only, and only before n
 
 /** Drops every STUN Binding request werift sends, from sockets made meanwhile, until `until`. */
 function dropBindingRequests(): { until: number; dropped: number; restore(): void } {
-  const proto = UdpTransport.prototype as unknown as { init(): Promise<void> };
-  const init = proto.init;
-  const outage = { until: 0, dropped: 0, restore: () => void (proto.init = init) };
-  proto.init = async function (this: { send(d: Uint8Array, a: unknown): Promise<void> }) {
-    await init.call(this);
-    const send = this.send;
-    this.send = (data, addr) => {
+  type Transport = { send(d: Uint8Array, a?: unknown): Promise<void> };
+  const statics = UdpTransport as unknown as { init(...a: unknown[]): Promise<Transport> };
+  const init = statics.init;
+  const outage = { until: 0, dropped: 0, restore: () => void (statics.init = init) };
+  statics.init = async (...args) => {
+    const transport = await init(...args);
+    const send = transport.send;
+    transport.send = (data, addr) => {
       if (performance.now() < outage.until && data[0] === 0 && data[1] === 1) {
         outage.dropped++;
         return Promise.resolve();
       }
       return send(data, addr);
     };
+    return transport;
   };
   return outage;
 }

@@ -22,10 +22,10 @@ import { leanExecute, leanReceivePath, type WeriftEvent } from "./werift_event_f
 import { keepCheckingUntilNominated } from "./werift_ice_fix.ts";
 import { installWeriftRtpFix } from "./werift_rtp_fix.ts";
 import { installWeriftSrtpFix } from "./werift_srtp_fix.ts";
-import { installWeriftUdpFix } from "./werift_udp_fix.ts";
+import { installDenoUdpTransport } from "./deno_udp_transport.ts";
 
 installWeriftDtlsFix();
-installWeriftUdpFix();
+installDenoUdpTransport();
 installWeriftSrtpFix();
 installWeriftRtpFix();
 

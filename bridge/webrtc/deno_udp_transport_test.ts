@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { UdpTransport } from "werift";
+import { type Address, DenoUdpTransport, installDenoUdpTransport } from "./deno_udp_transport.ts";
+
+const LOOPBACK = { interfaceAddresses: { udp4: "127.0.0.1" } };
+
+function nextDatagram(t: DenoUdpTransport): Promise<{ data: Uint8Array; addr: Address }> {
+  return new Promise((resolve) => t.onData = (data, addr) => resolve({ data, addr }));
+}
+
+Deno.test("deno udp transport: datagrams both ways, each its own copy, replies to the last sender", async () => {
+  const a = await DenoUdpTransport.init("udp4", LOOPBACK);
+  const b = await DenoUdpTransport.init("udp4", LOOPBACK);
+  try {
+    assert.equal(a.address.address, "127.0.0.1");
+    assert.equal(a.addressFamily, 4);
+    const got: Uint8Array[] = [];
+    const two = new Promise<Address>((resolve) =>
+      b.onData = (data, addr) => {
+        got.push(data);
+        if (got.length === 2) resolve(addr);
+      }
+    );
+    await a.send(new Uint8Array([1, 2, 3]), ["127.0.0.1", b.port]);
+    await a.send(new Uint8Array([9, 8]), ["127.0.0.1", b.port]);
+    assert.deepEqual(await two, ["127.0.0.1", a.port]);
+    // The second datagram did not overwrite the first (one receive buffer is reused).
+    assert.deepEqual(got.map((d) => [...d]), [[1, 2, 3], [9, 8]]);
+    const reply = nextDatagram(a);
+    await b.send(new Uint8Array([7])); // no address: the last sender
+    assert.deepEqual([...(await reply).data], [7]);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("deno udp transport: a port range binds its first free port, or says it is full", async () => {
+  const probe = await DenoUdpTransport.init("udp4", LOOPBACK);
+  const base = probe.port;
+  await probe.close();
+  const range: [number, number] = [base, base + 50];
+  const first = await DenoUdpTransport.init("udp4", { ...LOOPBACK, portRange: range });
+  const second = await DenoUdpTransport.init("udp4", { ...LOOPBACK, portRange: range });
+  try {
+    assert.equal(first.port, base);
+    assert.ok(second.port > base && second.port <= base + 50, String(second.port));
+    await assert.rejects(
+      DenoUdpTransport.init("udp4", { ...LOOPBACK, portRange: [base, base] }),
+      /no free UDP port/,
+    );
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
+
+Deno.test("deno udp transport: a throwing handler or a send after close harms nothing", async () => {
+  const a = await DenoUdpTransport.init("udp4", LOOPBACK);
+  const b = await DenoUdpTransport.init("udp4", LOOPBACK);
+  try {
+    b.onData = () => {
+      throw new Error("bad packet");
+    };
+    await a.send(new Uint8Array([1]), ["127.0.0.1", b.port]);
+    await new Promise((r) => setTimeout(r, 50));
+    const next = nextDatagram(b);
+    await a.send(new Uint8Array([2]), ["127.0.0.1", b.port]);
+    assert.deepEqual([...(await next).data], [2], "still receiving");
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  await a.send(new Uint8Array([3]), ["127.0.0.1", b.port]);
+  assert.equal(a.closed, true);
+});
+
+Deno.test("deno udp transport: once installed, werift's UdpTransport.init makes one", async () => {
+  installDenoUdpTransport();
+  const t = await (UdpTransport as unknown as { init: typeof DenoUdpTransport.init }).init(
+    "udp4",
+    LOOPBACK,
+  );
+  try {
+    assert.ok(t instanceof DenoUdpTransport);
+  } finally {
+    await t.close();
+  }
+});
