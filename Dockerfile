@@ -1,7 +1,7 @@
 # The voice bridge: one long-lived Deno process per container. It needs UDP to
 # reach Meta's relays; run it with a public IP (or 1:1 NAT and PUBLIC_IP set)
 # and open RTP_PORT_MIN..RTP_PORT_MAX/udp. `docker run --ulimit rtprio=10` lets
-# the media thread run at real-time priority (MEDIA_REALTIME_PRIORITY).
+# the bridge run at real-time priority (MEDIA_REALTIME_PRIORITY).
 FROM denoland/deno:debian-2.9.6
 WORKDIR /app
 COPY deno.json deno.lock ./

@@ -33,6 +33,12 @@ function procCpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]); // utime + stime
 }
 
+/** The bridge's scheduling, as MEDIA_REALTIME_PRIORITY left it: the pacing figure depends on it. */
+function procPolicy(pid: number): string {
+  const policy = Deno.readTextFileSync(`/proc/${pid}/sched`).match(/^policy\s*:\s*(\d+)/m)?.[1];
+  return policy === "1" ? "SCHED_FIFO" : "normal priority";
+}
+
 function procRssBytes(pid: number): number {
   return Number(Deno.readTextFileSync(`/proc/${pid}/statm`).split(" ")[1]) * PAGE;
 }
@@ -228,7 +234,7 @@ export const suite: BenchSuite = {
           target: 2,
         },
         {
-          name: "outbound pacing: send-interval deviation p99",
+          name: `outbound pacing: send-interval deviation p99 (bridge at ${procPolicy(child.pid)})`,
           value: windowQuantile(metricsBefore, metrics, "bridge_send_interval_deviation_ms", 0.99),
           unit: "ms",
           op: "<=",

@@ -100,7 +100,7 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   await configureLogging(config.env.LOG_LEVEL, config.env.LOG_FORMAT);
-  // The frame clock runs on this thread; see realtime_priority.ts.
+  // Before any call: the frame clock and V8's GC helpers; see realtime_priority.ts.
   if (config.env.MEDIA_REALTIME_PRIORITY > 0) {
     const rt = requestRealtimePriority(config.env.MEDIA_REALTIME_PRIORITY);
     const log = getLogger(["bridge"]);
