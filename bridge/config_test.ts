@@ -10,7 +10,22 @@ Deno.test("loadConfig applies defaults and picks echo without a key", () => {
   assert.equal(c.env.MAX_SESSIONS, 100);
   assert.equal(c.env.MAX_CALL_MINUTES, 55);
   assert.equal(c.env.OPENAI_REALTIME_MODEL, "gpt-realtime");
+  assert.equal(c.env.MEDIA_REALTIME_PRIORITY, 10);
   assert.equal(c.portRange, undefined);
+});
+
+Deno.test("loadConfig: MEDIA_REALTIME_PRIORITY is 0 (off) to 99", () => {
+  assert.equal(
+    loadConfig({ VOICE_BRIDGE_SECRET: secret, MEDIA_REALTIME_PRIORITY: "0" }).env
+      .MEDIA_REALTIME_PRIORITY,
+    0,
+  );
+  for (const bad of ["100", "-1", "abc", "1.5"]) {
+    assert.throws(
+      () => loadConfig({ VOICE_BRIDGE_SECRET: secret, MEDIA_REALTIME_PRIORITY: bad }),
+      /MEDIA_REALTIME_PRIORITY/,
+    );
+  }
 });
 
 Deno.test("loadConfig picks openai when a key is set and reads instructions from a file", () => {
