@@ -41,6 +41,9 @@ export interface UdpTransportOptions {
  */
 const MAX_DATAGRAM_BYTES = 2048;
 
+// Shared, so a send allocates no closures.
+const ignore = (): void => {};
+
 /** A UDP socket with the interface of werift's `UdpTransport`. */
 export class DenoUdpTransport {
   /** werift tells transports apart by this tag. */
@@ -87,11 +90,6 @@ export class DenoUdpTransport {
     return this.#family;
   }
 
-  /** Bound host. */
-  get host(): string {
-    return this.address.address;
-  }
-
   /** Bound port. */
   get port(): number {
     return this.address.port;
@@ -109,7 +107,7 @@ export class DenoUdpTransport {
     if (!target || target.hostname !== to[0] || target.port !== to[1]) {
       target = this.#sendTo = { transport: "udp", hostname: to[0], port: to[1] };
     }
-    return this.#conn.send(data, target).then(() => {}, () => {});
+    return this.#conn.send(data, target).then(ignore, ignore);
   };
 
   /**
