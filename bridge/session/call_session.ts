@@ -46,6 +46,8 @@ export interface SessionPeer extends MediaPort {
   readonly telephoneEventPayloadType: number;
   /** ICE checks restarted because a round went unanswered (logged on connect). */
   readonly iceRechecks: number;
+  /** Caller RTP packets dropped for failing SRTP authentication (in `GET /sessions/:id`). */
+  readonly srtpAuthFailures: number;
   connected(timeoutMs: number): Promise<void>;
   onState(listener: (s: string) => void): void;
   close(): Promise<void>;
@@ -235,7 +237,7 @@ export class CallSession implements AgentContext {
       endReason: this.endReason ?? null,
       createdAt: new Date(this.createdAt).toISOString(),
       timings: this.timings,
-      rtp: this.#media.stats(),
+      rtp: { ...this.#media.stats(), srtpAuthFailures: this.#peer.srtpAuthFailures },
       queuedAgentAudioMs: this.audio.queuedMs(),
     };
   }

@@ -56,13 +56,14 @@ const AUTH_FAILED = "Failed to authenticate SRTP packet";
 
 /** werift's RTP cipher interface over a {@linkcode SrtpTransform}. */
 export class FastSrtpCipher implements WeriftSrtpCipher {
-  readonly #transform: SrtpTransform;
+  /** The session's RTP transform, which the media fast path calls directly. */
+  readonly transform: SrtpTransform;
   readonly #rtcp: WeriftSrtpCipher;
   readonly #header = new Uint8Array(12);
 
   /** Protects RTP with `transform`; RTCP calls go to werift's `rtcp` cipher. */
   constructor(transform: SrtpTransform, rtcp: WeriftSrtpCipher) {
-    this.#transform = transform;
+    this.transform = transform;
     this.#rtcp = rtcp;
   }
 
@@ -70,12 +71,12 @@ export class FastSrtpCipher implements WeriftSrtpCipher {
   encryptRtp(header: RtpHeader, payload: Buffer, roc: number): Buffer {
     // protectRtp copies the header into the packet, so one scratch header serves every call.
     const bytes = writeRtpHeader(header, this.#header) ?? header.serialize(header.serializeSize);
-    return toBuffer(this.#transform.protectRtp(bytes, payload, roc));
+    return toBuffer(this.transform.protectRtp(bytes, payload, roc));
   }
 
   /** `[header ‖ payload, header]`, as werift's `decryptRtp`; throws `SrtpAuthenticationError` to drop the packet. */
   decryptRtp(cipherText: Buffer, roc: number, header: RtpHeader): [Buffer, RtpHeader] {
-    const plain = this.#transform.unprotectRtp(cipherText, header.payloadOffset, roc);
+    const plain = this.transform.unprotectRtp(cipherText, header.payloadOffset, roc);
     if (!plain) throw new SrtpAuthenticationError(AUTH_FAILED);
     const dst = toBuffer(plain);
     return [dst, withPadding(header, dst)];

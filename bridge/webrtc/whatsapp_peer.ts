@@ -16,6 +16,7 @@ import {
   RtpHeader,
 } from "werift";
 import { Buffer } from "node:buffer";
+import { type RtpHeaderFields, writeRtpHeader } from "../../lib/rtp/packet.ts";
 import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { installWeriftDtlsFix } from "./werift_dtls_fix.ts";
 import { leanExecute, leanReceivePath, type WeriftEvent } from "./werift_event_fix.ts";
@@ -23,11 +24,15 @@ import { keepCheckingUntilNominated } from "./werift_ice_fix.ts";
 import { installWeriftRtpFix } from "./werift_rtp_fix.ts";
 import { installWeriftSrtpFix } from "./werift_srtp_fix.ts";
 import { installDenoUdpTransport } from "./deno_udp_transport.ts";
+import { installMediaFastPath, MediaFastPath, type RtpIn } from "./media_fast_path.ts";
 
 installWeriftDtlsFix();
 installDenoUdpTransport();
 installWeriftSrtpFix();
 installWeriftRtpFix();
+installMediaFastPath();
+
+export type { RtpIn };
 
 /** Network options for the peer, from the bridge config. */
 export interface PeerNetworkOptions {
@@ -55,16 +60,6 @@ interface SenderReportState {
   dtlsTransport: { sendRtp(payload: Buffer, header: RtpHeader): Promise<number> };
 }
 
-/** An RTP packet as the media path needs it. */
-export interface RtpIn {
-  payloadType: number;
-  sequenceNumber: number;
-  timestamp: number;
-  marker: boolean;
-  ssrc: number;
-  payload: Uint8Array;
-}
-
 /** Media-level connection state, simplified from werift's. */
 export type PeerState = "new" | "connecting" | "connected" | "failed" | "closed";
 
@@ -81,6 +76,10 @@ export class WhatsAppPeer {
   #state: PeerState = "connecting";
   #stateListeners: Array<(s: PeerState) => void> = [];
   #checks: ReturnType<typeof keepCheckingUntilNominated>;
+  #fastPath: MediaFastPath;
+  #rtpListeners: Array<(packet: RtpIn) => void> = [];
+  #header = new Uint8Array(12);
+  #headerFields: RtpHeaderFields;
   packetsSent = 0;
   packetsReceived = 0;
 
@@ -96,8 +95,20 @@ export class WhatsAppPeer {
     this.ssrc = transceiver.sender.ssrc;
     this.opusPayloadType = offer.opusPt;
     this.telephoneEventPayloadType = offer.telephoneEventPt;
+    this.#headerFields = {
+      payloadType: offer.opusPt,
+      sequenceNumber: 0,
+      timestamp: 0,
+      marker: false,
+      ssrc: this.ssrc,
+    };
     // `answer()` waited for gathering, so every protocol a packet can arrive on exists.
     leanReceivePath(transceiver.receiver.dtlsTransport);
+    this.#fastPath = new MediaFastPath(
+      transceiver.receiver.dtlsTransport,
+      transceiver.receiver,
+      (packet) => this.#emitRtp(packet),
+    );
     // Meta is ICE-lite: if our checks go unanswered, only we can retry them.
     this.#checks = keepCheckingUntilNominated(pc);
     pc.connectionStateChange.subscribe((s) => {
@@ -194,21 +205,25 @@ export class WhatsAppPeer {
     });
   }
 
-  /** Subscribes to every decrypted RTP packet from the caller (audio and DTMF). */
+  /**
+   * Subscribes to every decrypted RTP packet from the caller (audio and
+   * DTMF), whether it came by the fast path or, if unusual, through werift.
+   */
   onRtp(listener: (packet: RtpIn) => void): void {
+    this.#rtpListeners.push(listener);
+    if (this.#rtpListeners.length > 1) return;
     const subscribe = (track: MediaStreamTrack) => {
       leanExecute(track.onReceiveRtp as unknown as WeriftEvent);
-      track.onReceiveRtp.subscribe((rtp) => {
-        this.packetsReceived++;
-        listener({
+      track.onReceiveRtp.subscribe((rtp) =>
+        this.#emitRtp({
           payloadType: rtp.header.payloadType,
           sequenceNumber: rtp.header.sequenceNumber,
           timestamp: rtp.header.timestamp,
           marker: rtp.header.marker,
           ssrc: rtp.header.ssrc,
           payload: rtp.payload,
-        });
-      });
+        })
+      );
     };
     // Meta announces its SSRC in the offer, so werift may have made the track already.
     const receiver = this.#transceiver.receiver;
@@ -222,21 +237,13 @@ export class WhatsAppPeer {
   /**
    * Sends one Opus frame on our SSRC; the caller owns sequence and timestamp.
    *
-   * The packet goes straight to the DTLS transport's SRTP send. werift's
-   * `RTCRtpSender.sendRtp` would clone it, rebuild header extensions we never
-   * negotiate, keep it for NACKs Meta does not send for audio and feed a video
-   * bandwidth estimator: about a fifth of the bridge's per-packet cost. We keep
-   * up the counters its RTCP sender reports are made from instead.
+   * The packet takes the {@linkcode MediaFastPath}; werift's `RTCRtpSender`
+   * would clone it, rebuild header extensions we never negotiate, keep it for
+   * NACKs Meta does not send for audio and feed a video bandwidth estimator.
+   * We keep up the counters its RTCP sender reports are made from instead.
    */
   sendOpus(payload: Uint8Array, sequenceNumber: number, timestamp: number, marker: boolean): void {
     if (this.#state !== "connected") return;
-    const header = new RtpHeader({
-      payloadType: this.opusPayloadType,
-      sequenceNumber,
-      timestamp,
-      marker,
-      ssrc: this.ssrc,
-    });
     const sender = this.#transceiver.sender as unknown as SenderReportState;
     // A report's NTP and RTP times must describe the same instant; refreshing
     // the pair every 16th packet (320 ms) keeps reports current at a tenth of the cost.
@@ -247,10 +254,27 @@ export class WhatsAppPeer {
     sender.packetCount = (sender.packetCount + 1) >>> 0;
     sender.octetCount += payload.byteLength;
     if (this.packetsSent++ === 0) void sender.runRtcp();
+    const fields = this.#headerFields;
+    fields.sequenceNumber = sequenceNumber;
+    fields.timestamp = timestamp;
+    fields.marker = marker;
+    writeRtpHeader(this.#header, fields);
+    if (this.#fastPath.send(this.#header, payload)) return;
     void sender.dtlsTransport.sendRtp(
       Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-      header,
+      new RtpHeader(fields),
     );
+  }
+
+  /** RTP packets sent and received by the fast path, and those it dropped as forged or corrupt. */
+  get fastPathStats(): { packetsSent: number; packetsReceived: number; authFailures: number } {
+    const { packetsSent, packetsReceived, authFailures } = this.#fastPath;
+    return { packetsSent, packetsReceived, authFailures };
+  }
+
+  /** Caller RTP packets dropped because they failed SRTP authentication. */
+  get srtpAuthFailures(): number {
+    return this.#fastPath.authFailures;
   }
 
   /** ICE checks restarted after an unanswered round (see `werift_ice_fix.ts`). */
@@ -262,8 +286,14 @@ export class WhatsAppPeer {
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#checks.stop();
+    this.#fastPath.close();
     this.#setState("closed");
     await this.#pc.close().catch(() => {});
+  }
+
+  #emitRtp(packet: RtpIn): void {
+    this.packetsReceived++;
+    for (const listener of this.#rtpListeners) listener(packet);
   }
 
   #setState(s: PeerState): void {

@@ -22,6 +22,8 @@ Deno.test("peer sends RTP in order and RTCP sender reports that count it", async
     assert.equal(heard.length, 120);
     assert.ok(heard.every((p, i) => p.seq === ((65500 + i) & 0xffff) && p.ts === i * 960));
     assert.equal(heard[0]!.marker, true);
+    // Across the sequence wrap at packet 36, by the fast path.
+    assert.equal(peer.fastPathStats.packetsSent, 120);
     const report = caller.senderReport(peer.ssrc);
     assert.ok(report, "no sender report heard");
     assert.ok(report.packetCount >= 25 && report.packetCount <= 120, String(report.packetCount));

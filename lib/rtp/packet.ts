@@ -268,6 +268,26 @@ function writeElements(
   return o;
 }
 
+/** The fields of the fixed 12-byte RTP header. */
+export type RtpHeaderFields = Pick<
+  RtpPacket,
+  "marker" | "payloadType" | "sequenceNumber" | "timestamp" | "ssrc"
+>;
+
+/**
+ * Writes the fixed 12-byte header of a version-2 packet without padding,
+ * CSRCs or extension into `out` at `offset`, allocating nothing; a packet
+ * sender's per-packet path.
+ */
+export function writeRtpHeader(out: Uint8Array, h: RtpHeaderFields, offset = 0): void {
+  out[offset] = 0x80;
+  out[offset + 1] = (h.marker ? 0x80 : 0) | (h.payloadType & 0x7f);
+  out[offset + 2] = h.sequenceNumber >>> 8;
+  out[offset + 3] = h.sequenceNumber;
+  writeU32(out, offset + 4, h.timestamp);
+  writeU32(out, offset + 8, h.ssrc);
+}
+
 /**
  * Writes `packet` into `out` at `offset` without allocating and returns the
  * number of bytes written ({@linkcode rtpSize}). Padding bytes are zeros with
@@ -300,12 +320,8 @@ export function writeRtp(packet: RtpPacket, out: Uint8Array, offset = 0): number
     throw new RangeError(`need ${size} bytes at offset ${offset}, buffer has ${out.length}`);
   }
   let o = offset;
+  writeRtpHeader(out, packet, o);
   out[o] = 0x80 | (padding > 0 ? 0x20 : 0) | (ext !== null ? 0x10 : 0) | cc;
-  out[o + 1] = (packet.marker ? 0x80 : 0) | (packet.payloadType & 0x7f);
-  out[o + 2] = packet.sequenceNumber >>> 8;
-  out[o + 3] = packet.sequenceNumber;
-  writeU32(out, o + 4, packet.timestamp);
-  writeU32(out, o + 8, packet.ssrc);
   o += FIXED_HEADER;
   for (let i = 0; i < cc; i++, o += 4) writeU32(out, o, csrcs[i]!);
   if (ext !== null) {

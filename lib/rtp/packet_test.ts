@@ -8,6 +8,7 @@ import {
   rtpSize,
   serializeRtp,
   writeRtp,
+  writeRtpHeader,
 } from "./packet.ts";
 import { mulberry32 as rng } from "../../tests/support/prng.ts";
 
@@ -164,6 +165,19 @@ Deno.test("writeRtp writes at an offset into a caller buffer", async () => {
   assert.equal(out[6], 0xaa);
   assert.equal(out[7 + bytes.length], 0xaa);
   assert.throws(() => writeRtp(p, out, 61), RangeError);
+});
+
+Deno.test("writeRtpHeader writes the plain fixture's 12 header bytes, marker on and off", async () => {
+  const bytes = await fixture("plain");
+  const p = parseOk(bytes);
+  const out = new Uint8Array(14).fill(0xaa);
+  writeRtpHeader(out, p, 1);
+  assert.deepEqual(out.subarray(1, 13), bytes.subarray(0, 12));
+  assert.equal(out[0], 0xaa);
+  assert.equal(out[13], 0xaa);
+  writeRtpHeader(out, { ...p, marker: false });
+  assert.equal(out[1], 111);
+  assert.equal(parseOk(Uint8Array.of(...out.subarray(0, 12), 1)).sequenceNumber, 0x1234);
 });
 
 Deno.test("serializeRtp rejects packets the wire cannot carry", () => {

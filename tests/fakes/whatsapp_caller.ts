@@ -49,12 +49,20 @@ export interface WhatsAppCallerOptions {
   mediaTimeoutMs?: number;
   /** Wait for our first packet before sending (Meta's behaviour). @default true */
   waitForFirstPacket?: boolean;
+  /** RTP sequence number of the caller's first packet. @default 1000 */
+  firstSequenceNumber?: number;
 }
 
 /** Why the fake ended the call. */
 export interface DropInfo {
   code: 138021;
   reason: string;
+}
+
+/** What a receiver report says about one stream. */
+interface ReceiverReportBlock {
+  highestSequence: number;
+  packetsLost: number;
 }
 
 /** One simulated WhatsApp user on a call. */
@@ -75,16 +83,17 @@ export class WhatsAppCaller {
 
   #pc: RTCPeerConnection;
   #transceiver: RTCRtpTransceiver;
-  #opts: Required<WhatsAppCallerOptions>;
+  #opts: Required<Omit<WhatsAppCallerOptions, "firstSequenceNumber">>;
   #encoder = new OpusEncoder();
   #decoder = new OpusDecoder();
   #clock: FrameClock;
-  #seq = 1000;
+  #seq: number;
   #ts = 160_000;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #lastHeardAt = performance.now();
   #dropListeners: Array<(d: DropInfo) => void> = [];
   #closed = false;
+  #receiverReport: ReceiverReportBlock | undefined;
 
   private constructor(
     pc: RTCPeerConnection,
@@ -95,6 +104,7 @@ export class WhatsAppCaller {
     this.#pc = pc;
     this.#transceiver = t;
     this.offerSdp = offer;
+    this.#seq = opts.firstSequenceNumber ?? 1000;
     this.#opts = {
       voice: opts.voice ?? (() => null),
       opusVoice: opts.opusVoice ?? ((i) => this.#encoder.encode(this.#opts.voice(i) ?? SILENCE)),
@@ -171,6 +181,20 @@ export class WhatsAppCaller {
   async applyAnswer(sdp: string): Promise<void> {
     if (this.#pc.remoteDescription) return;
     await this.#pc.setRemoteDescription({ type: "answer", sdp });
+    const sender = this.#transceiver.sender as unknown as {
+      ssrc: number;
+      dtlsTransport: {
+        onRtcp: {
+          subscribe(
+            h: (p: { reports?: Array<{ ssrc: number } & ReceiverReportBlock> }) => void,
+          ): void;
+        };
+      };
+    };
+    sender.dtlsTransport.onRtcp.subscribe((packet) => {
+      const report = packet.reports?.find((r) => r.ssrc === sender.ssrc);
+      if (report) this.#receiverReport = report;
+    });
     this.#watchdog = setInterval(() => this.#checkMedia(), 250);
     if (!this.#opts.waitForFirstPacket) this.#clock.start();
   }
@@ -201,6 +225,57 @@ export class WhatsAppCaller {
     const packetCount = receiver.remotePacketCountBySsrc[ssrc];
     if (packetCount === undefined) return undefined;
     return { packetCount, octetCount: receiver.remoteOctetCountBySsrc[ssrc] ?? 0 };
+  }
+
+  /**
+   * The latest RTCP receiver report block the business sent about the
+   * caller's own stream, or undefined before the first.
+   */
+  receiverReport(): ReceiverReportBlock | undefined {
+    return this.#receiverReport;
+  }
+
+  /**
+   * Sends one RTP packet on the caller's SSRC with the next sequence number;
+   * `extension` adds an RFC 8285 one-byte header extension element.
+   */
+  sendRtp(packet: {
+    payloadType: number;
+    payload: Uint8Array;
+    timestamp?: number;
+    marker?: boolean;
+    extension?: { id: number; payload: Uint8Array };
+  }): void {
+    const sender = this.#transceiver.sender;
+    const header = new RtpHeader({
+      payloadType: packet.payloadType,
+      sequenceNumber: this.#seq,
+      timestamp: packet.timestamp ?? this.#ts,
+      marker: packet.marker ?? false,
+      ssrc: sender.ssrc,
+      ...(packet.extension
+        ? {
+          extension: true,
+          extensionProfile: 0xbede,
+          extensions: [{ id: packet.extension.id, payload: Buffer.from(packet.extension.payload) }],
+        }
+        : {}),
+    });
+    this.#seq = (this.#seq + 1) & 0xffff;
+    const { payload } = packet;
+    // Straight to DTLS: werift's sender would rewrite every payload type to Opus.
+    void sender.dtlsTransport.sendRtp(
+      Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+      header,
+    );
+  }
+
+  /** Puts `bytes` on the media path as they are, as a forger or a broken relay would. */
+  sendDatagram(bytes: Uint8Array): void {
+    const ice = (this.#transceiver.sender as unknown as {
+      dtlsTransport: { iceTransport: { connection: { send(data: Buffer): Promise<void> } } };
+    }).dtlsTransport.iceTransport.connection;
+    void ice.send(Buffer.from(bytes));
   }
 
   /** Called once if the fake drops the call for lack of our media. */
@@ -240,20 +315,7 @@ export class WhatsAppCaller {
   }
 
   #sendRaw(payloadType: number, payload: Uint8Array, timestamp: number, marker: boolean): void {
-    const sender = this.#transceiver.sender;
-    const header = new RtpHeader({
-      payloadType,
-      sequenceNumber: this.#seq,
-      timestamp,
-      marker,
-      ssrc: sender.ssrc,
-    });
-    this.#seq = (this.#seq + 1) & 0xffff;
-    // Straight to DTLS: werift's sender would rewrite every payload type to Opus.
-    void sender.dtlsTransport.sendRtp(
-      Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-      header,
-    );
+    this.sendRtp({ payloadType, payload, timestamp, marker });
   }
 
   #checkMedia(): void {

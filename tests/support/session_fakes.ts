@@ -21,6 +21,7 @@ export class FakePeer implements SessionPeer {
   readonly opusPayloadType = 111;
   readonly telephoneEventPayloadType = 126;
   readonly iceRechecks = 0;
+  readonly srtpAuthFailures = 0;
   sent: Array<{ seq: number; ts: number; marker: boolean }> = [];
   closed = false;
   #listeners: Array<(s: string) => void> = [];
