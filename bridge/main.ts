@@ -19,6 +19,7 @@ import { configureLogging } from "./log.ts";
 import { requestRealtimePriority } from "./realtime_priority.ts";
 import type { CallTerminator } from "./session/call_session.ts";
 import { cpuSampler, SessionManager } from "./session/session_manager.ts";
+import { installUdpTransport } from "./webrtc/libc_udp_transport.ts";
 import { WhatsAppPeer } from "./webrtc/whatsapp_peer.ts";
 
 /** A running bridge. */
@@ -100,10 +101,12 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   await configureLogging(config.env.LOG_LEVEL, config.env.LOG_FORMAT);
+  const log = getLogger(["bridge"]);
+  // libc sockets where they work, Deno's elsewhere: see libc_udp_transport.ts.
+  log.info("BRIDGE_UDP_TRANSPORT", { kind: installUdpTransport() });
   // Before any call: the frame clock and V8's GC helpers; see realtime_priority.ts.
   if (config.env.MEDIA_REALTIME_PRIORITY > 0) {
     const rt = requestRealtimePriority(config.env.MEDIA_REALTIME_PRIORITY);
-    const log = getLogger(["bridge"]);
     if (rt.ok) log.info("BRIDGE_REALTIME_PRIORITY", { priority: rt.priority });
     else log.warning("BRIDGE_REALTIME_PRIORITY_UNAVAILABLE", { reason: rt.reason });
   }

@@ -44,6 +44,14 @@ export interface MediaPort {
       payload: Uint8Array;
     }) => void,
   ): void;
+  /**
+   * Optional: with `true`, the port stops reading its sockets as datagrams
+   * come and leaves that to {@linkcode pollRtp} at each tick; `false` hands
+   * reading back.
+   */
+  receiveOnTicks?(on: boolean): void;
+  /** Delivers (to `onRtp`) whatever arrived since the last tick. */
+  pollRtp?(): void;
 }
 
 /** Where the caller's audio goes (the agent). */
@@ -172,6 +180,7 @@ export class CallMedia {
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#opts.port.receiveOnTicks?.(true);
     const now = this.#scheduler.now();
     this.lastVoiceAt = now;
     if (this.#clock) {
@@ -185,6 +194,7 @@ export class CallMedia {
 
   /** Stops the clock and frees the decoder; nothing more is sent or delivered. */
   stop(): void {
+    if (this.#running) this.#opts.port.receiveOnTicks?.(false);
     this.#running = false;
     this.#clock?.stop();
     this.#leave?.();
@@ -244,6 +254,8 @@ export class CallMedia {
       this.#timestamp = (this.#timestamp + tick.skipped * RTP_TICKS_PER_FRAME) >>> 0;
     }
     this.#sendFrame(now);
+    // What arrived since the last tick reaches the jitter buffer before this tick's frame leaves it.
+    this.#opts.port.pollRtp?.();
     this.#receiveFrame(now);
   }
 

@@ -12,15 +12,14 @@
  * `Deno.listenDatagram`, and the layer made about a quarter of the bridge's
  * garbage under load, whose collections delay the media clock.
  *
- * `installDenoUdpTransport()` makes `UdpTransport.init` (ICE host
- * candidates and TURN's UDP leg) return a {@linkcode DenoUdpTransport}, which
- * offers the members werift uses. It needs Deno's `net` unstable API, which
- * `deno.json` enables.
+ * {@linkcode DenoUdpTransport} offers the members of werift's `UdpTransport`
+ * that werift uses. It needs Deno's `net` unstable API, which `deno.json`
+ * enables. Where libc sockets work, `installUdpTransport()` (in
+ * `libc_udp_transport.ts`) installs the cheaper libc transport instead.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
-import { UdpTransport } from "werift";
 
 /** werift's transport address: host and port. */
 export type Address = [string, number];
@@ -163,13 +162,4 @@ function bind(hostname: string, options: UdpTransportOptions): Deno.DatagramConn
     }
   }
   throw new Error(`no free UDP port in ${min}-${max}`);
-}
-
-let installed = false;
-
-/** Makes every werift UDP socket a {@linkcode DenoUdpTransport} (idempotent). */
-export function installDenoUdpTransport(): void {
-  if (installed) return;
-  installed = true;
-  (UdpTransport as unknown as { init: typeof DenoUdpTransport.init }).init = DenoUdpTransport.init;
 }

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { UdpTransport } from "werift";
-import { type Address, DenoUdpTransport, installDenoUdpTransport } from "./deno_udp_transport.ts";
+import { type Address, DenoUdpTransport } from "./deno_udp_transport.ts";
 
 const LOOPBACK = { interfaceAddresses: { udp4: "127.0.0.1" } };
 
@@ -73,17 +72,4 @@ Deno.test("deno udp transport: a throwing handler or a send after close harms no
   }
   await a.send(new Uint8Array([3]), ["127.0.0.1", b.port]);
   assert.equal(a.closed, true);
-});
-
-Deno.test("deno udp transport: once installed, werift's UdpTransport.init makes one", async () => {
-  installDenoUdpTransport();
-  const t = await (UdpTransport as unknown as { init: typeof DenoUdpTransport.init }).init(
-    "udp4",
-    LOOPBACK,
-  );
-  try {
-    assert.ok(t instanceof DenoUdpTransport);
-  } finally {
-    await t.close();
-  }
 });

@@ -45,9 +45,11 @@ Deno.test("caller RTP crosses a sequence wrap on the fast path, and receiver rep
       // werift reports every 0.5–1.5 s; the wrap comes after 56 packets (1.1 s).
       await sleep(2800);
       assert.ok(heard.length >= 100, `${heard.length} packets`);
-      assert.equal(heard[0]!.sequenceNumber, 65480);
+      // The caller may send its first packets a moment before our DTLS side has finished.
+      const first = heard[0]!.sequenceNumber;
+      assert.ok(first >= 65480 && first < 65490, String(first));
       heard.forEach((p, i) => {
-        assert.equal(p.sequenceNumber, (65480 + i) & 0xffff);
+        assert.equal(p.sequenceNumber, (first + i) & 0xffff);
         assert.deepEqual(p.payload, VOICE);
       });
       const stats = peer.fastPathStats;

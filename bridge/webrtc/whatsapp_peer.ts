@@ -23,11 +23,11 @@ import { leanExecute, leanReceivePath, type WeriftEvent } from "./werift_event_f
 import { keepCheckingUntilNominated } from "./werift_ice_fix.ts";
 import { installWeriftRtpFix } from "./werift_rtp_fix.ts";
 import { installWeriftSrtpFix } from "./werift_srtp_fix.ts";
-import { installDenoUdpTransport } from "./deno_udp_transport.ts";
+import { installUdpTransport, LibcUdpTransport } from "./libc_udp_transport.ts";
 import { installMediaFastPath, MediaFastPath, type RtpIn } from "./media_fast_path.ts";
 
 installWeriftDtlsFix();
-installDenoUdpTransport();
+installUdpTransport();
 installWeriftSrtpFix();
 installWeriftRtpFix();
 installMediaFastPath();
@@ -264,6 +264,33 @@ export class WhatsAppPeer {
       Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
       new RtpHeader(fields),
     );
+  }
+
+  /**
+   * While on, the call's media clock reads this peer's sockets with
+   * {@linkcode pollRtp} at each tick instead of the process's shared poller
+   * (see `libc_udp_transport.ts`). A no-op on Deno's own sockets, which read
+   * each datagram as it comes.
+   */
+  receiveOnTicks(on: boolean): void {
+    for (const socket of this.#sockets()) socket.ownerReads = on;
+  }
+
+  /** Reads whatever reached this peer's sockets since the last call (on a media tick). */
+  pollRtp(): void {
+    for (const socket of this.#sockets()) socket.drain();
+  }
+
+  /** The libc sockets of this peer's ICE host candidates (a TURN leg stays with the shared poller). */
+  #sockets(): LibcUdpTransport[] {
+    const protocols = (this.#transceiver.receiver.dtlsTransport as unknown as {
+      iceTransport: { connection: { protocols: Array<{ transport?: unknown }> } };
+    }).iceTransport.connection.protocols;
+    const sockets: LibcUdpTransport[] = [];
+    for (const { transport } of protocols) {
+      if (transport instanceof LibcUdpTransport && !transport.closed) sockets.push(transport);
+    }
+    return sockets;
   }
 
   /** RTP packets sent and received by the fast path, and those it dropped as forged or corrupt. */

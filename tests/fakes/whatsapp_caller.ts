@@ -20,10 +20,10 @@ import { OpusDecoder, OpusEncoder, RTP_TICKS_PER_FRAME } from "../../lib/audio/o
 import { concatPcm } from "../../lib/audio/pcm.ts";
 import { type DtmfDigit, telephoneEventPackets } from "../../lib/rtp/dtmf.ts";
 import { FrameClock } from "../../bridge/media/frame_clock.ts";
-import { installDenoUdpTransport } from "../../bridge/webrtc/deno_udp_transport.ts";
+import { installUdpTransport } from "../../bridge/webrtc/libc_udp_transport.ts";
 
-// Meta's relay is native code; the fake should not spend the bench's CPU on Deno's dgram.
-installDenoUdpTransport();
+// Meta's relay is native code; the fake should not spend the bench's CPU on node:dgram.
+installUdpTransport();
 
 /** Meta's Opus parameters, as in production offers. */
 export const META_OPUS_FMTP =
