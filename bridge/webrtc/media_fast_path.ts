@@ -104,9 +104,10 @@ const hooks = new WeakMap<object, (data: Buffer) => boolean>();
  * its `isRtcp`): first byte 128–191, second byte outside 192–208.
  */
 export function isRtp(data: Uint8Array): boolean {
+  if (data.length < 2) return false;
   const b0 = data[0]!;
   const b1 = data[1]!;
-  return data.length >= 2 && b0 > 127 && b0 < 192 && (b1 < 192 || b1 > 208);
+  return b0 > 127 && b0 < 192 && (b1 < 192 || b1 > 208);
 }
 
 /** RTP of one connected werift peer, in and out; see the module doc. */

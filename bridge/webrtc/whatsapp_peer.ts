@@ -79,6 +79,8 @@ export class WhatsAppPeer {
   #fastPath: MediaFastPath;
   #rtpListeners: Array<(packet: RtpIn) => void> = [];
   #header = new Uint8Array(12);
+  #tickSockets: LibcUdpTransport[] = [];
+  #wantTicks = false;
   #headerFields: RtpHeaderFields;
   packetsSent = 0;
   packetsReceived = 0;
@@ -112,8 +114,10 @@ export class WhatsAppPeer {
     // Meta is ICE-lite: if our checks go unanswered, only we can retry them.
     this.#checks = keepCheckingUntilNominated(pc);
     pc.connectionStateChange.subscribe((s) => {
-      if (s === "connected") this.#setState("connected");
-      else if (s === "failed") this.#setState("failed");
+      if (s === "connected") {
+        this.#setState("connected");
+        if (this.#wantTicks) this.receiveOnTicks(true);
+      } else if (s === "failed") this.#setState("failed");
       else if (s === "closed") this.#setState("closed");
     });
   }
@@ -269,16 +273,22 @@ export class WhatsAppPeer {
   /**
    * While on, the call's media clock reads this peer's sockets with
    * {@linkcode pollRtp} at each tick instead of the process's shared poller
-   * (see `libc_udp_transport.ts`). A no-op on Deno's own sockets, which read
+   * (see `libc_udp_transport.ts`). Asked before ICE and DTLS are connected,
+   * it takes effect when they are. A no-op on Deno's own sockets, which read
    * each datagram as it comes.
    */
   receiveOnTicks(on: boolean): void {
-    for (const socket of this.#sockets()) socket.ownerReads = on;
+    this.#wantTicks = on;
+    // ICE and DTLS are still settling: their packets keep the poller's quicker turns until connected.
+    if (on && this.#state !== "connected") return;
+    for (const socket of this.#tickSockets) socket.ownerReads = false;
+    this.#tickSockets = on ? this.#sockets() : [];
+    for (const socket of this.#tickSockets) socket.ownerReads = true;
   }
 
   /** Reads whatever reached this peer's sockets since the last call (on a media tick). */
   pollRtp(): void {
-    for (const socket of this.#sockets()) socket.drain();
+    for (const socket of this.#tickSockets) socket.drain();
   }
 
   /** The libc sockets of this peer's ICE host candidates (a TURN leg stays with the shared poller). */

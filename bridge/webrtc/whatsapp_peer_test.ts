@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { WhatsAppCaller } from "../../tests/fakes/whatsapp_caller.ts";
+import { LibcUdpTransport } from "./libc_udp_transport.ts";
 import { WhatsAppPeer } from "./whatsapp_peer.ts";
 
 Deno.test("peer sends RTP in order and RTCP sender reports that count it", async () => {
@@ -32,4 +33,42 @@ Deno.test("peer sends RTP in order and RTCP sender reports that count it", async
     await peer.close();
     await caller.close();
   }
+});
+
+Deno.test({
+  name:
+    "media clock reads: asked before connecting, they start once connected, and pollRtp delivers",
+  ignore: !LibcUdpTransport.available,
+  async fn() {
+    const caller = await WhatsAppCaller.create({
+      decode: false,
+      waitForFirstPacket: false,
+      opusVoice: () => new Uint8Array(20),
+    });
+    const checked = validateWhatsAppOffer(caller.offerSdp);
+    assert.ok(checked.ok);
+    const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
+      includeLoopback: true,
+    });
+    const heard: number[] = [];
+    peer.onRtp((p) => heard.push(p.sequenceNumber));
+    try {
+      // As when Meta accepts before ICE is through: the handshake must not wait for media ticks.
+      peer.receiveOnTicks(true);
+      await caller.applyAnswer(peer.answerSdp);
+      await Promise.all([peer.connected(10_000), caller.connected(10_000)]);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(heard.length, 0, "nobody but the media clock reads the sockets now");
+      peer.pollRtp();
+      assert.ok(heard.length >= 5, `${heard.length} packets`);
+      // Handed back, the shared poller reads them again.
+      peer.receiveOnTicks(false);
+      const count = heard.length;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(heard.length >= count + 5);
+    } finally {
+      await peer.close();
+      await caller.close();
+    }
+  },
 });
