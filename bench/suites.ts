@@ -15,7 +15,7 @@ import { suite as webhook } from "../supabase/functions/webhook_bench.ts";
 import { suite as calls } from "../bridge/bridge_bench.ts";
 import { suite as callSetup } from "../tests/e2e/call_setup_bench.ts";
 
-/** Suites in print order; `calls` lowers this process's priority, so it runs last. */
+/** Suites in print order; `bench/run.ts` runs each in a process of its own. */
 export const suites: BenchSuite[] = [
   g711,
   resample,
