@@ -79,7 +79,7 @@ export class WhatsAppPeer {
   #fastPath: MediaFastPath;
   #rtpListeners: Array<(packet: RtpIn) => void> = [];
   #header = new Uint8Array(12);
-  #tickSockets: LibcUdpTransport[] = [];
+  #tickSocket: LibcUdpTransport | undefined;
   #wantTicks = false;
   #headerFields: RtpHeaderFields;
   packetsSent = 0;
@@ -271,7 +271,7 @@ export class WhatsAppPeer {
   }
 
   /**
-   * While on, the call's media clock reads this peer's sockets with
+   * While on, the call's media clock reads the socket of the nominated ICE pair with
    * {@linkcode pollRtp} at each tick instead of the process's shared poller
    * (see `libc_udp_transport.ts`). Asked before ICE and DTLS are connected,
    * it takes effect when they are. A no-op on Deno's own sockets, which read
@@ -281,26 +281,26 @@ export class WhatsAppPeer {
     this.#wantTicks = on;
     // ICE and DTLS are still settling: their packets keep the poller's quicker turns until connected.
     if (on && this.#state !== "connected") return;
-    for (const socket of this.#tickSockets) socket.ownerReads = false;
-    this.#tickSockets = on ? this.#sockets() : [];
-    for (const socket of this.#tickSockets) socket.ownerReads = true;
+    if (this.#tickSocket) this.#tickSocket.ownerReads = false;
+    this.#tickSocket = on ? this.#mediaSocket() : undefined;
+    if (this.#tickSocket) this.#tickSocket.ownerReads = true;
   }
 
-  /** Reads whatever reached this peer's sockets since the last call (on a media tick). */
+  /** Reads whatever reached the media socket since the last call (on a media tick). */
   pollRtp(): void {
-    for (const socket of this.#tickSockets) socket.drain();
+    this.#tickSocket?.drain();
   }
 
-  /** The libc sockets of this peer's ICE host candidates (a TURN leg stays with the shared poller). */
-  #sockets(): LibcUdpTransport[] {
-    const protocols = (this.#transceiver.receiver.dtlsTransport as unknown as {
-      iceTransport: { connection: { protocols: Array<{ transport?: unknown }> } };
-    }).iceTransport.connection.protocols;
-    const sockets: LibcUdpTransport[] = [];
-    for (const { transport } of protocols) {
-      if (transport instanceof LibcUdpTransport && !transport.closed) sockets.push(transport);
-    }
-    return sockets;
+  /**
+   * The libc socket of the nominated pair: all the call's media uses it. The
+   * other candidates' sockets, and a TURN leg, stay with the shared poller.
+   */
+  #mediaSocket(): LibcUdpTransport | undefined {
+    const pair = (this.#transceiver.receiver.dtlsTransport as unknown as {
+      iceTransport: { connection: { nominated?: { protocol: { transport?: unknown } } } };
+    }).iceTransport.connection.nominated;
+    const socket = pair?.protocol.transport;
+    return socket instanceof LibcUdpTransport && !socket.closed ? socket : undefined;
   }
 
   /** RTP packets sent and received by the fast path, and those it dropped as forged or corrupt. */
