@@ -9,14 +9,15 @@
  * reading is a loop of `recvfrom` until the socket is empty.
  *
  * Who reads a socket, and when:
- * - **The call's clock.** Once a call's media runs, `CallMedia` drains its
- *   sockets at the start of each 20 ms tick, just before it takes a frame from
- *   the jitter buffer. A packet that arrived since the last tick reaches the
+ * - **The call's clock.** Once a call's media runs, `CallMedia` drains the
+ *   socket of its nominated ICE pair on each 20 ms tick, just before it takes
+ *   a frame from the jitter buffer. A packet that arrived since the last tick reaches the
  *   buffer before that frame is taken, as if it had been read at once, so this
  *   adds no delay to the caller's audio. STUN and RTCP wait up to 20 ms, which
  *   ICE consent and RTCP reports allow for.
  * - **The shared poller**, for every other socket: calls still setting up
- *   (ICE, DTLS), calls ringing, TURN legs and the test callers. One timer for
+ *   (ICE, DTLS), calls ringing, unused candidates, TURN legs and the test
+ *   callers. One timer for
  *   the whole process runs every {@linkcode POLL_INTERVAL_MS} while any such
  *   socket exists, and makes one `poll` over all of them. A DTLS flight waits
  *   at most that long.
