@@ -27,7 +27,6 @@
 import type { Buffer } from "node:buffer";
 import { RTCDtlsTransport } from "werift";
 import { RolloverCounter } from "../../lib/srtp/rollover_counter.ts";
-import { DenoUdpTransport } from "./deno_udp_transport.ts";
 import { FastSrtpCipher } from "./werift_srtp_fix.ts";
 
 /** A decrypted RTP packet as the media path needs it. */
@@ -47,7 +46,8 @@ const HEADER_BYTES = 12;
 interface NominatedPair {
   protocol: {
     type: string;
-    transport: unknown;
+    /** The candidate's socket: ours (`LibcUdpTransport` or `DenoUdpTransport`), whose sends never reject. */
+    transport: { send(data: Uint8Array, addr: [string, number]): Promise<void> };
     sendData(data: Uint8Array, addr: [string, number]): Promise<void>;
   };
   remoteAddr: [string, number];
@@ -161,7 +161,7 @@ export class MediaFastPath {
     const packet = cipher.transform.protectRtp(header, payload, roc);
     const { protocol, remoteAddr } = pair;
     // A relayed pair wraps each packet for TURN; only a host pair's socket takes it as is.
-    if (protocol.type === "stun" && protocol.transport instanceof DenoUdpTransport) {
+    if (protocol.type === "stun") {
       void protocol.transport.send(packet, remoteAddr);
     } else {
       protocol.sendData(packet, remoteAddr).catch(() => {});

@@ -288,7 +288,7 @@ export class WhatsAppCaller {
     const packets = telephoneEventPackets(digit, { durationMs, clockRate: 8000 });
     const timestamp = this.#ts;
     for (const p of packets) {
-      this.#sendRaw(126, p.payload, timestamp, p.marker);
+      this.sendRtp({ payloadType: 126, payload: p.payload, timestamp, marker: p.marker });
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -309,13 +309,9 @@ export class WhatsAppCaller {
 
   #sendFrame(index: number): void {
     if (this.#closed || this.#pc.connectionState !== "connected") return;
-    this.#sendRaw(111, this.#opts.opusVoice(index), this.#ts, index === 0);
+    this.sendRtp({ payloadType: 111, payload: this.#opts.opusVoice(index), marker: index === 0 });
     this.#ts = (this.#ts + RTP_TICKS_PER_FRAME) >>> 0;
     this.framesSent++;
-  }
-
-  #sendRaw(payloadType: number, payload: Uint8Array, timestamp: number, marker: boolean): void {
-    this.sendRtp({ payloadType, payload, timestamp, marker });
   }
 
   #checkMedia(): void {
