@@ -7,6 +7,7 @@ WORKDIR /app
 COPY deno.json deno.lock ./
 COPY lib ./lib
 COPY bridge ./bridge
+COPY store ./store
 COPY supabase ./supabase
 RUN deno cache bridge/main.ts && mkdir -p .data && chown deno:deno .data
 # Production keeps call records in Supabase's Postgres (DATABASE_URL or SUPABASE_DB_URL);

@@ -10,7 +10,8 @@
 import { getLogger } from "@logtape/logtape";
 import process from "node:process";
 import { GraphClient } from "../lib/whatsapp/graph.ts";
-import { openStore, type Store, storeConfigFromEnv } from "../supabase/functions/_shared/store.ts";
+import { openStore, storeConfigFromEnv } from "../store/open.ts";
+import type { Store } from "../store/store.ts";
 import type { Agent } from "./agents/agent.ts";
 import { createAgentFactory } from "./agents/create_agent.ts";
 import { type BridgeConfig, loadConfig, readTextFileIfExists } from "./config.ts";

@@ -19,8 +19,8 @@ import { Resampler } from "../lib/audio/resample.ts";
 import { sine } from "../lib/audio/tone.ts";
 import { decodeWav, encodeWav } from "../lib/audio/wav.ts";
 import type { DtmfDigit } from "../lib/rtp/dtmf.ts";
-import { FakeMetaGraph } from "../tests/fakes/meta_graph.ts";
-import { type CallTimeline, placeSimulatedCall } from "../tests/fakes/simulated_call.ts";
+import { FakeMetaGraph } from "../simulator/meta_graph.ts";
+import { type CallTimeline, placeSimulatedCall } from "../simulator/simulated_call.ts";
 import { DEV_DEFAULTS, SANDBOX_GRAPH_PORT } from "./dev.ts";
 
 const RATES = new Set([8000, 16000, 24000, 48000]);

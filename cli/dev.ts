@@ -16,7 +16,7 @@ import { getLogger } from "@logtape/logtape";
 import { loadConfig, readTextFileIfExists } from "../bridge/config.ts";
 import { configureLogging } from "../bridge/log.ts";
 import { startBridge } from "../bridge/main.ts";
-import { openStore, storeConfigFromEnv } from "../supabase/functions/_shared/store.ts";
+import { openStore, storeConfigFromEnv } from "../store/open.ts";
 import { startFunctions } from "./functions.ts";
 
 /** Where `deno task call` serves its fake Meta Graph API by default. */

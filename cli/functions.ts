@@ -12,19 +12,35 @@
 
 import { createCoreHandler } from "../supabase/functions/wa-webhook-core/index.ts";
 import { createVoiceCallsHandler } from "../supabase/functions/wa-webhook-voice-calls/index.ts";
-import {
-  DEFAULT_FUNCTIONS_PORT,
-  parseFunctionsEnv,
-  type RawEnv,
-  storeFromEnv,
-} from "../supabase/functions/_shared/env.ts";
-import type { Store } from "../supabase/functions/_shared/store.ts";
+import { z } from "zod";
+import { storeOpener } from "../store/open.ts";
+import type { Store } from "../store/store.ts";
+
+/** Raw variables, as `Deno.env.toObject()` returns them. */
+export type RawEnv = Readonly<Record<string, string | undefined>>;
+
+/** Port of `supabase functions serve`. */
+export const DEFAULT_FUNCTIONS_PORT = 54321;
+
+const portSchema = z.coerce.number().int().min(0).max(65535);
+
+/** `FUNCTIONS_PORT`, or the default when unset or blank; throws naming the variable otherwise. */
+export function functionsPort(env: RawEnv): number {
+  const raw = env.FUNCTIONS_PORT?.trim() ?? "";
+  if (raw === "") return DEFAULT_FUNCTIONS_PORT;
+  const port = portSchema.safeParse(raw);
+  if (!port.success) throw new RangeError("FUNCTIONS_PORT must be a port number (0-65535)");
+  return port.data;
+}
 
 /** Options of {@link startFunctions}. */
 export interface StartFunctionsOptions {
   /** Default `FUNCTIONS_PORT` from `env`, else 54321; 0 picks a free port. */
   port?: number;
-  /** Variables the functions read (see `supabase/functions/_shared/env.ts`). */
+  /**
+   * Variables the functions read (see the README). As `supabase functions
+   * serve` does, a local `SUPABASE_SERVICE_ROLE_KEY` is made up when none is set.
+   */
   env: RawEnv;
   /** Shared store (e.g. the dev runner's PGlite); default the one `env` names, closed on `close()`. */
   store?: Store;
@@ -59,10 +75,9 @@ function dispatch(functions: ReadonlyMap<string, Handler>, req: Request): Promis
  */
 export function startFunctions(opts: StartFunctionsOptions): FunctionsServer {
   const hostname = opts.hostname ?? "127.0.0.1";
-  const parsed = parseFunctionsEnv(opts.env);
-  const port = opts.port ?? (parsed.ok ? parsed.env.FUNCTIONS_PORT : DEFAULT_FUNCTIONS_PORT);
+  const port = opts.port ?? functionsPort(opts.env);
   const shared = opts.store;
-  const fromEnv = storeFromEnv(opts.env);
+  const fromEnv = storeOpener((name) => opts.env[name]);
   let opened: Promise<Store> | undefined;
   const openStore = shared === undefined
     ? () => (opened = fromEnv())
@@ -77,7 +92,13 @@ export function startFunctions(opts: StartFunctionsOptions): FunctionsServer {
   );
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${server.addr.port}`;
 
-  const env: RawEnv = { SUPABASE_URL: url, ...definedOnly(opts.env) };
+  // The key only travels between the two functions on this server, so a fresh
+  // random one is as good as the CLI's well-known local key, and never leaks.
+  const env: RawEnv = {
+    SUPABASE_URL: url,
+    SUPABASE_SERVICE_ROLE_KEY: crypto.randomUUID(),
+    ...definedOnly(opts.env),
+  };
   const core = createCoreHandler({ env, store: openStore });
   functions.set("wa-webhook-core", core);
   functions.set("wa-webhook-voice-calls", createVoiceCallsHandler({ env, store: openStore }));

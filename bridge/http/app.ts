@@ -21,7 +21,7 @@ import {
   type SessionManager,
 } from "../session/session_manager.ts";
 import { renderMetrics } from "./metrics.ts";
-import { bearerMatches } from "../../supabase/functions/_shared/secret.ts";
+import { bearerMatches } from "../../lib/auth/secret.ts";
 
 const SessionBody = z.object({
   callId: z.string().min(1).max(256),

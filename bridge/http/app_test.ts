@@ -3,7 +3,7 @@ import { ManualScheduler } from "../media/fake_scheduler.ts";
 import { SessionManager } from "../session/session_manager.ts";
 import { FakeAgent, FakePeer, META_OFFER } from "../../tests/support/session_fakes.ts";
 import { createApp } from "./app.ts";
-import { bearerMatches } from "../../supabase/functions/_shared/secret.ts";
+import { bearerMatches } from "../../lib/auth/secret.ts";
 
 const SECRET = "s3cret-s3cret-s3cret";
 

@@ -27,8 +27,8 @@ import {
   type TimerHandle,
 } from "../media/frame_clock.ts";
 import { OutboundPlayer } from "../media/outbound_player.ts";
-import type { Store } from "../../supabase/functions/_shared/store.ts";
-import { maskPhone } from "../../supabase/functions/_shared/mask.ts";
+import type { Store } from "../../store/store.ts";
+import { maskPhone } from "../../lib/whatsapp/mask.ts";
 
 /** What `POST /sessions` carries. */
 export interface SessionRequest {

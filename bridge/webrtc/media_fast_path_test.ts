@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { isRtp } from "./media_fast_path.ts";
 import { type RtpIn, WhatsAppPeer } from "./whatsapp_peer.ts";
 import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
-import { WhatsAppCaller, type WhatsAppCallerOptions } from "../../tests/fakes/whatsapp_caller.ts";
+import { WhatsAppCaller, type WhatsAppCallerOptions } from "../../simulator/whatsapp_caller.ts";
 
 const VOICE = new Uint8Array(40).fill(0x5a);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

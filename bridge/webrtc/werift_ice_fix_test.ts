@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { UdpTransport } from "werift";
 import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
-import { WhatsAppCaller } from "../../tests/fakes/whatsapp_caller.ts";
+import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
 import { recheckFailedPairs } from "./werift_ice_fix.ts";
 import { WhatsAppPeer } from "./whatsapp_peer.ts";
 

@@ -7,7 +7,7 @@ import {
   weriftParseRtpHeader,
   writeRtpHeader,
 } from "./werift_rtp_fix.ts";
-import { mulberry32 } from "../../tests/support/prng.ts";
+import { mulberry32 } from "../../simulator/prng.ts";
 
 /** Both parsers' outcome: the header's fields, or the error's class. */
 function outcome(parse: (raw: Buffer) => RtpHeader, raw: Buffer): unknown {

@@ -17,7 +17,7 @@ import {
   useFastRtpCiphers,
   type WeriftSrtpCipher,
 } from "./werift_srtp_fix.ts";
-import { mulberry32 } from "../../tests/support/prng.ts";
+import { mulberry32 } from "../../simulator/prng.ts";
 
 // Captured before the fix wraps it, so one peer below can stay on plain werift.
 const weriftUpdateSrtpSession = RTCDtlsTransport.prototype.updateSrtpSession;

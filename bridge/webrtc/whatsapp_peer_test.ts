@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
-import { WhatsAppCaller } from "../../tests/fakes/whatsapp_caller.ts";
+import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
 import { LibcUdpTransport } from "./libc_udp_transport.ts";
 import { WhatsAppPeer } from "./whatsapp_peer.ts";
 

@@ -6,7 +6,7 @@ import {
   type PlayoutFrame,
   type PushOutcome,
 } from "./jitter_buffer.ts";
-import { mulberry32 as rng } from "../../tests/support/prng.ts";
+import { mulberry32 as rng } from "../../simulator/prng.ts";
 
 const OPUS = { clockRate: 48000, frameTicks: 960 } as const;
 

@@ -10,7 +10,7 @@ import {
   writeRtp,
   writeRtpHeader,
 } from "./packet.ts";
-import { mulberry32 as rng } from "../../tests/support/prng.ts";
+import { mulberry32 as rng } from "../../simulator/prng.ts";
 
 function fixture(name: string): Promise<Uint8Array> {
   return Deno.readFile(new URL(`./testdata/${name}.bin`, import.meta.url));

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createCipheriv } from "node:crypto";
 import { Aes128, readU32 } from "./aes.ts";
 import { aesCtrXor } from "./aes_ctr.ts";
-import { mulberry32 } from "../../tests/support/prng.ts";
+import { mulberry32 } from "../../simulator/prng.ts";
 import { hex, unhex } from "../../tests/support/hex.ts";
 
 function keystream(key: Uint8Array, counter: Uint8Array, length: number): Uint8Array {

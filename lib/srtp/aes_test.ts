@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createCipheriv } from "node:crypto";
 import { Aes128, readU32, writeU32 } from "./aes.ts";
-import { mulberry32 } from "../../tests/support/prng.ts";
+import { mulberry32 } from "../../simulator/prng.ts";
 import { hex, unhex } from "../../tests/support/hex.ts";
 
 function encrypt(key: string, block: string): string {

@@ -3,7 +3,7 @@ import { Buffer } from "node:buffer";
 import { createCipheriv } from "node:crypto";
 import { readU32 } from "./aes.ts";
 import { AesGcm, GCM_TAG_BYTES } from "./gcm.ts";
-import { mulberry32 } from "../../tests/support/prng.ts";
+import { mulberry32 } from "../../simulator/prng.ts";
 import { hex, unhex } from "../../tests/support/hex.ts";
 
 const ivWords = (iv: Uint8Array) => [readU32(iv, 0), readU32(iv, 4), readU32(iv, 8)] as const;

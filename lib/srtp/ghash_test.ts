@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Ghash } from "./ghash.ts";
-import { mulberry32 } from "../../tests/support/prng.ts";
+import { mulberry32 } from "../../simulator/prng.ts";
 
 /** SP 800-38D Algorithm 1: bit-by-bit multiplication in GF(2^128), on bigints in GCM bit order. */
 function referenceMul(x: bigint, y: bigint): bigint {

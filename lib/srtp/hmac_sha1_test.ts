@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { HmacSha1 } from "./hmac_sha1.ts";
-import { mulberry32 } from "../../tests/support/prng.ts";
+import { mulberry32 } from "../../simulator/prng.ts";
 import { hex, unhex } from "../../tests/support/hex.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createCipheriv, createHmac } from "node:crypto";
 import { createSrtpTransform, type SrtpProfile, type SrtpSessionKeys } from "./srtp_transform.ts";
-import { mulberry32 } from "../../tests/support/prng.ts";
+import { mulberry32 } from "../../simulator/prng.ts";
 import { hex, unhex } from "../../tests/support/hex.ts";
 
 const PROFILES: SrtpProfile[] = ["AES_CM_128_HMAC_SHA1_80", "AEAD_AES_128_GCM"];

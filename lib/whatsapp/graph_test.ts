@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { EXAMPLE_ANSWER_SDP, FakeMetaGraph } from "../../tests/fakes/meta_graph.ts";
+import { EXAMPLE_ANSWER_SDP, FakeMetaGraph } from "../../simulator/meta_graph.ts";
 import {
   GraphApiError,
   GraphClient,

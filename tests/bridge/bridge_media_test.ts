@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { concatPcm } from "../../lib/audio/pcm.ts";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
 import { checkWhatsAppAnswer } from "../../lib/sdp/whatsapp.ts";
-import { WhatsAppCaller } from "../fakes/whatsapp_caller.ts";
+import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
 import { startTestBridge, TEST_BRIDGE_SECRET as SECRET } from "../support/test_bridge.ts";
 import { ToneAgent } from "../support/tone_agent.ts";
 import { until } from "../support/until.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { dominantTone, sine } from "../../lib/audio/tone.ts";
-import { WhatsAppCaller } from "../fakes/whatsapp_caller.ts";
+import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
 import { startTestBridge } from "../support/test_bridge.ts";
 
 const TONES = [350, 500, 750, 1100];

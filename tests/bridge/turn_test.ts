@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { WhatsAppPeer } from "../../bridge/webrtc/whatsapp_peer.ts";
-import { WhatsAppCaller } from "../fakes/whatsapp_caller.ts";
+import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
 
 function which(cmd: string): boolean {
   try {

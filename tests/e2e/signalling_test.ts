@@ -3,7 +3,7 @@
  * redelivered webhooks and a bridge with no room for another call.
  */
 import assert from "node:assert/strict";
-import { postWebhook } from "../fakes/meta_webhooks.ts";
+import { postWebhook } from "../../simulator/meta_webhooks.ts";
 import { startStack } from "./stack.ts";
 
 Deno.test("e2e: duplicate and late connect webhooks answer the call once", async () => {

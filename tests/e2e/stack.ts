@@ -21,20 +21,15 @@
  *
  * @module
  */
-import {
-  type CallEvent,
-  type CallRecord,
-  openStore,
-  type Store,
-  type Transcript,
-} from "../../supabase/functions/_shared/store.ts";
-import { FakeMetaGraph } from "../fakes/meta_graph.ts";
-import type { SignedWebhook } from "../fakes/meta_webhooks.ts";
+import { type CallEvent, type CallRecord, type Store, type Transcript } from "../../store/store.ts";
+import { openStore } from "../../store/open.ts";
+import { FakeMetaGraph } from "../../simulator/meta_graph.ts";
+import type { SignedWebhook } from "../../simulator/meta_webhooks.ts";
 import {
   placeSimulatedCall,
   type SimulatedCallOptions,
   type SimulatedCallResult,
-} from "../fakes/simulated_call.ts";
+} from "../../simulator/simulated_call.ts";
 import { type PostgresServer, startPostgres, type TestDatabase } from "../support/postgres.ts";
 import { freePort } from "../support/net.ts";
 

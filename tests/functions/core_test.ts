@@ -6,7 +6,7 @@ import {
 } from "../../supabase/functions/wa-webhook-core/index.ts";
 import type { SingleChangeEnvelope } from "../../supabase/functions/wa-webhook-core/route.ts";
 import { MAX_WEBHOOK_BODY_BYTES } from "../../supabase/functions/wa-webhook-core/body.ts";
-import { type Payload, signWebhook, textMessage } from "../fakes/meta_webhooks.ts";
+import { type Payload, signWebhook, textMessage } from "../../simulator/meta_webhooks.ts";
 import { newCallId, nowSec, offerFor, sharedStore, terminateFor, TEST_ENV } from "./harness.ts";
 
 const URL_BASE = "http://localhost/functions/v1/wa-webhook-core";

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  DEFAULT_FUNCTIONS_PORT,
   envErrorResponse,
   parseFunctionsEnv,
   requireEnv,
@@ -10,26 +9,20 @@ import { DEFAULT_GRAPH_URL } from "../../lib/whatsapp/graph.ts";
 Deno.test("env: defaults apply and blank values count as unset", () => {
   const r = parseFunctionsEnv({
     WHATSAPP_APP_SECRET: "  ",
-    FUNCTIONS_PORT: "",
     WHATSAPP_GRAPH_URL: "",
   });
   assert.ok(r.ok);
   assert.equal(r.env.WHATSAPP_GRAPH_URL, DEFAULT_GRAPH_URL);
-  assert.equal(r.env.FUNCTIONS_PORT, DEFAULT_FUNCTIONS_PORT);
   assert.equal(r.env.WHATSAPP_APP_SECRET, undefined);
-  const port = parseFunctionsEnv({ FUNCTIONS_PORT: "8080" });
-  assert.equal(port.ok && port.env.FUNCTIONS_PORT, 8080);
 });
 
 Deno.test("env: malformed variables are named, their values never shown", () => {
   const r = parseFunctionsEnv({
     VOICE_BRIDGE_URL: "ftp://secret-host",
     SUPABASE_URL: "nope-secret",
-    FUNCTIONS_PORT: "70000",
   });
   assert.ok(!r.ok);
   assert.deepEqual(r.problems.sort(), [
-    "FUNCTIONS_PORT: invalid value",
     "SUPABASE_URL: invalid value",
     "VOICE_BRIDGE_URL: invalid value",
   ]);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { EXAMPLE_ANSWER_SDP } from "../fakes/meta_graph.ts";
+import { EXAMPLE_ANSWER_SDP } from "../../simulator/meta_graph.ts";
 
 /** A session the fake holds. */
 export interface FakeBridgeSession {

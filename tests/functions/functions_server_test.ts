@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DEFAULT_FUNCTIONS_PORT, functionsPort } from "../../cli/functions.ts";
 import {
   functionsServerRig,
   newCallId,
@@ -53,5 +54,29 @@ Deno.test("functions server: voice-calls refuses callers without the key; unknow
     assert.equal(rig.graph.requests.length, 0);
   } finally {
     await rig.close();
+  }
+});
+
+Deno.test("functions server: without SUPABASE_SERVICE_ROLE_KEY a signed webhook still routes", async () => {
+  // `supabase functions serve` supplies the key; a newcomer's first call must not be a 500.
+  const rig = await functionsServerRig(await sharedStore(), {
+    SUPABASE_SERVICE_ROLE_KEY: undefined,
+  });
+  try {
+    const callId = newCallId();
+    const delivery = await rig.deliver(offerFor(callId));
+    assert.equal(delivery.status, 200);
+    await rig.graph.waitFor("accept", callId);
+  } finally {
+    await rig.close();
+  }
+});
+
+Deno.test("functions server: FUNCTIONS_PORT defaults to 54321 and is validated by name", () => {
+  assert.equal(functionsPort({}), DEFAULT_FUNCTIONS_PORT);
+  assert.equal(functionsPort({ FUNCTIONS_PORT: " " }), DEFAULT_FUNCTIONS_PORT);
+  assert.equal(functionsPort({ FUNCTIONS_PORT: "8080" }), 8080);
+  for (const bad of ["70000", "http", "-1"]) {
+    assert.throws(() => functionsPort({ FUNCTIONS_PORT: bad }), /^RangeError: FUNCTIONS_PORT/);
   }
 });

@@ -6,18 +6,19 @@
  */
 
 import { GraphClient } from "../../lib/whatsapp/graph.ts";
-import { openStore, type Store } from "../../supabase/functions/_shared/store.ts";
+import { openStore } from "../../store/open.ts";
+import type { Store } from "../../store/store.ts";
 import { createVoiceCallsHandler } from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
 import type { CallEventResult } from "../../supabase/functions/wa-webhook-voice-calls/call_flow.ts";
-import { FakeMetaGraph } from "../fakes/meta_graph.ts";
+import { FakeMetaGraph } from "../../simulator/meta_graph.ts";
 import {
   connectOffer,
   type Payload,
   postWebhook,
   signWebhook,
   terminate,
-} from "../fakes/meta_webhooks.ts";
-import { startFunctions } from "../../cli/functions.ts";
+} from "../../simulator/meta_webhooks.ts";
+import { type RawEnv, startFunctions } from "../../cli/functions.ts";
 import { FakeBridge } from "./fake_bridge.ts";
 
 /** Variables every test sets. */
@@ -170,7 +171,7 @@ export async function voiceCallsRig(
 }
 
 /** The local functions server wired to a fake Graph API and a fake bridge on loopback. */
-export async function functionsServerRig(store: Store) {
+export async function functionsServerRig(store: Store, env: RawEnv = {}) {
   const graph = new FakeMetaGraph({ accessToken: TEST_ENV.WHATSAPP_ACCESS_TOKEN });
   const bridge = new FakeBridge(TEST_ENV.VOICE_BRIDGE_SECRET);
   const graphServer = await graph.start();
@@ -178,7 +179,12 @@ export async function functionsServerRig(store: Store) {
   const functions = startFunctions({
     port: 0,
     store,
-    env: { ...TEST_ENV, WHATSAPP_GRAPH_URL: graphServer.url, VOICE_BRIDGE_URL: bridgeServer.url },
+    env: {
+      ...TEST_ENV,
+      WHATSAPP_GRAPH_URL: graphServer.url,
+      VOICE_BRIDGE_URL: bridgeServer.url,
+      ...env,
+    },
   });
   const core = `${functions.url}/functions/v1/wa-webhook-core`;
   return {

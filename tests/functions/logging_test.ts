@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { createCoreHandler } from "../../supabase/functions/wa-webhook-core/index.ts";
-import { signWebhook } from "../fakes/meta_webhooks.ts";
+import { signWebhook } from "../../simulator/meta_webhooks.ts";
 import { signMetaBody } from "../../lib/whatsapp/signature.ts";
 import { newCallId, nowSec, offerFor, terminateFor, TEST_ENV, voiceCallsRig } from "./harness.ts";
 

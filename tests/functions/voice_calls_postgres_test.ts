@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openStore } from "../../supabase/functions/_shared/store.ts";
+import { openStore } from "../../store/open.ts";
 import { postgresAvailable, startPostgres } from "../support/postgres.ts";
 import { newCallId, offerFor, terminateFor, voiceCallsRig } from "./harness.ts";
 

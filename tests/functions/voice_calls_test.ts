@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import { callStatus, connectAnswer, MEDIA_RECEIVE_TIMEOUT_ERROR } from "../fakes/meta_webhooks.ts";
-import { EXAMPLE_ANSWER_SDP } from "../fakes/meta_graph.ts";
+import {
+  callStatus,
+  connectAnswer,
+  MEDIA_RECEIVE_TIMEOUT_ERROR,
+} from "../../simulator/meta_webhooks.ts";
+import { EXAMPLE_ANSWER_SDP } from "../../simulator/meta_graph.ts";
 import {
   closedPort,
   newCallId,

@@ -6,7 +6,7 @@
  */
 import { loadConfig } from "../../bridge/config.ts";
 import { type BridgeOverrides, type RunningBridge, startBridge } from "../../bridge/main.ts";
-import { BridgeClient } from "../../supabase/functions/_shared/bridge_client.ts";
+import { BridgeClient } from "../../lib/bridge_api/client.ts";
 
 /** The bridge secret of every test bridge. */
 export const TEST_BRIDGE_SECRET = "test-bridge-secret-0123456789";

@@ -1,6 +1,6 @@
 /**
  * Environment of the WhatsApp Edge Functions, validated with zod (credentials
- * are compared in `secret.ts`). Parsing never throws: a function reads its
+ * are compared in `lib/auth/secret.ts`). Parsing never throws: a function reads its
  * variables at request time and answers 500 naming what is missing or
  * malformed, never echoing a value (most of them are secrets).
  *
@@ -9,13 +9,9 @@
 
 import { z } from "zod";
 import { DEFAULT_GRAPH_URL } from "../../../lib/whatsapp/graph.ts";
-import { openStore, type Store, storeConfigFromEnv } from "./store.ts";
 
 /** Raw variables, as `Deno.env.toObject()` returns them. */
 export type RawEnv = Readonly<Record<string, string | undefined>>;
-
-/** Port of `supabase functions serve`, kept for the local functions server. */
-export const DEFAULT_FUNCTIONS_PORT = 54321;
 
 // Supabase and shells hand out unset variables as "", which must count as unset.
 const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -48,11 +44,6 @@ export const FunctionsEnvSchema = z.object({
   /** Store database; both absent means embedded PGlite (see `storeConfigFromEnv`). */
   DATABASE_URL: secret,
   SUPABASE_DB_URL: secret,
-  FUNCTIONS_PORT: z.preprocess(
-    blankToUndefined,
-    z.coerce.number({ error: "must be a port number" }).int().min(0).max(65535)
-      .default(DEFAULT_FUNCTIONS_PORT),
-  ),
 });
 
 /** Parsed environment. */
@@ -101,20 +92,4 @@ export function envErrorResponse(problems: readonly string[]): Response {
     { error: "function misconfigured: environment variables", problems },
     { status: 500 },
   );
-}
-
-/**
- * The store the environment names (`DATABASE_URL`, `SUPABASE_DB_URL`, else
- * PGlite), opened on first use and shared by later calls; a failed open is
- * retried on the next call instead of being cached.
- */
-export function storeFromEnv(raw: RawEnv): () => Promise<Store> {
-  let opening: Promise<Store> | undefined;
-  return () => {
-    opening ??= openStore(storeConfigFromEnv((name) => raw[name])).catch((error: unknown) => {
-      opening = undefined;
-      throw error;
-    });
-    return opening;
-  };
 }

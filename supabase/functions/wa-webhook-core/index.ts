@@ -21,10 +21,10 @@ import {
   parseFunctionsEnv,
   type RawEnv,
   requireEnv,
-  storeFromEnv,
 } from "../_shared/env.ts";
-import { secretEquals } from "../_shared/secret.ts";
-import type { NewWebhookReceipt, Store } from "../_shared/store.ts";
+import { storeOpener } from "../../../store/open.ts";
+import { secretEquals } from "../../../lib/auth/secret.ts";
+import type { NewWebhookReceipt, Store } from "../../../store/store.ts";
 import { BackgroundTasks, type EdgeRuntimeApi } from "./background.ts";
 import { readBodyLimited } from "./body.ts";
 import { planWebhook, type ReceiptRoute, type SingleChangeEnvelope } from "./route.ts";
@@ -238,7 +238,7 @@ function toReceipt(r: ReceiptRoute): NewWebhookReceipt {
 /** The handler configured from the process environment. */
 export const handler: CoreHandler = createCoreHandler({
   env: Deno.env.toObject(),
-  store: storeFromEnv(Deno.env.toObject()),
+  store: storeOpener((name) => Deno.env.get(name)),
 });
 
 // Supabase's Edge Runtime loads the entrypoint as a worker module; serve there too.

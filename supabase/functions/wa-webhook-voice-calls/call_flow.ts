@@ -26,15 +26,15 @@ import type {
   StatusItem,
   TerminateItem,
 } from "../../../lib/whatsapp/webhook.ts";
-import { type BridgeClient, BridgeError } from "../_shared/bridge_client.ts";
-import { maskPhone } from "../_shared/mask.ts";
+import { type BridgeClient, BridgeError } from "../../../lib/bridge_api/client.ts";
+import { maskPhone } from "../../../lib/whatsapp/mask.ts";
 import {
   CALL_STATUSES,
   type CallFields,
   type CallStatus,
   type Store,
   TERMINAL_CALL_STATUSES,
-} from "../_shared/store.ts";
+} from "../../../store/store.ts";
 
 /** Connects older than this are not answered: Meta's accept window is 30–60 s. */
 export const DEFAULT_STALE_AFTER_MS = 60_000;

@@ -13,17 +13,17 @@
 import { getLogger } from "@logtape/logtape";
 import { GraphClient } from "../../../lib/whatsapp/graph.ts";
 import { extractCallEvents, parseWebhook } from "../../../lib/whatsapp/webhook.ts";
-import { BridgeClient } from "../_shared/bridge_client.ts";
-import { bearerMatches } from "../_shared/secret.ts";
+import { BridgeClient } from "../../../lib/bridge_api/client.ts";
+import { bearerMatches } from "../../../lib/auth/secret.ts";
 import {
   envErrorResponse,
   type EnvName,
   parseFunctionsEnv,
   type RawEnv,
   requireEnv,
-  storeFromEnv,
 } from "../_shared/env.ts";
-import type { Store } from "../_shared/store.ts";
+import { storeOpener } from "../../../store/open.ts";
+import type { Store } from "../../../store/store.ts";
 import { type CallEventResult, DEFAULT_STALE_AFTER_MS, handleCallEvent } from "./call_flow.ts";
 
 /** Dependencies of {@link createVoiceCallsHandler}; absent clients are built from `env`. */
@@ -123,7 +123,7 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
 /** The handler configured from the process environment. */
 export const handler: (req: Request) => Promise<Response> = createVoiceCallsHandler({
   env: Deno.env.toObject(),
-  store: storeFromEnv(Deno.env.toObject()),
+  store: storeOpener((name) => Deno.env.get(name)),
 });
 
 // Supabase's Edge Runtime loads the entrypoint as a worker module; serve there too.

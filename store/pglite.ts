@@ -5,7 +5,7 @@
  * @module
  */
 import { PGlite, type Transaction } from "@electric-sql/pglite";
-import type { SqlAdapter, SqlExecutor, SqlParam } from "./store_adapter.ts";
+import type { SqlAdapter, SqlExecutor, SqlParam } from "./adapter.ts";
 
 function executor(db: PGlite | Transaction): SqlExecutor {
   return {

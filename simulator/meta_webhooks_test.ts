@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { verifyMetaSignature } from "../../lib/whatsapp/signature.ts";
-import { parseWebhook } from "../../lib/whatsapp/webhook.ts";
+import { verifyMetaSignature } from "../lib/whatsapp/signature.ts";
+import { parseWebhook } from "../lib/whatsapp/webhook.ts";
 import {
   type BusinessNumber,
   callPermissionReply,
@@ -19,7 +19,7 @@ import {
   textMessage,
 } from "./meta_webhooks.ts";
 
-const FIXTURES = new URL("../fixtures/webhooks/", import.meta.url);
+const FIXTURES = new URL("../tests/fixtures/webhooks/", import.meta.url);
 const SECRET = "app-secret";
 
 async function fixture(name: string): Promise<Payload> {

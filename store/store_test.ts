@@ -4,12 +4,13 @@ import {
   postgresAvailable,
   type PostgresServer,
   startPostgres,
-} from "../../../tests/support/postgres.ts";
-import { createStore, jsonParam, openStore, type Store, storeConfigFromEnv } from "./store.ts";
-import type { SqlAdapter } from "./store_adapter.ts";
-import { applyMigrations, loadMigrations } from "./store_migrate.ts";
-import { pgliteAdapter } from "./store_pglite.ts";
-import { openPostgresAdapter } from "./store_postgres.ts";
+} from "../tests/support/postgres.ts";
+import { createStore, jsonParam, type Store } from "./store.ts";
+import { openStore, storeConfigFromEnv } from "./open.ts";
+import type { SqlAdapter } from "./adapter.ts";
+import { applyMigrations, loadMigrations } from "./migrate.ts";
+import { pgliteAdapter } from "./pglite.ts";
+import { openPostgresAdapter } from "./postgres.ts";
 
 const TABLES = [
   "voice_calls",

@@ -15,10 +15,10 @@
  *
  * @module
  */
-import { type BenchSuite, type Figure, percentile } from "../../bench/figure.ts";
-import { FakeRealtimeServer } from "../fakes/openai_realtime.ts";
-import type { CallTimeline } from "../fakes/simulated_call.ts";
-import { type Stack, startStack } from "./stack.ts";
+import { type BenchSuite, type Figure, percentile } from "./figure.ts";
+import { FakeRealtimeServer } from "../tests/fakes/openai_realtime.ts";
+import type { CallTimeline } from "../simulator/simulated_call.ts";
+import { type Stack, startStack } from "../tests/e2e/stack.ts";
 
 const CALLS = 20;
 /** The first call pays for the process's JIT and lazy imports; it is not counted. */

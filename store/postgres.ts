@@ -4,7 +4,7 @@
  * @module
  */
 import postgres from "postgres";
-import type { SqlAdapter, SqlExecutor, SqlParam } from "./store_adapter.ts";
+import type { SqlAdapter, SqlExecutor, SqlParam } from "./adapter.ts";
 
 /** Options for {@linkcode openPostgresAdapter}. */
 export interface PostgresAdapterOptions {

@@ -10,17 +10,17 @@
  *
  * @module
  */
-import type { BenchSuite, Figure } from "../bench/figure.ts";
-import { percentile } from "../bench/figure.ts";
+import type { BenchSuite, Figure } from "./figure.ts";
+import { percentile } from "./figure.ts";
 import { OpusEncoder } from "../lib/audio/opus.ts";
 import { sine } from "../lib/audio/tone.ts";
-import { WhatsAppCaller } from "../tests/fakes/whatsapp_caller.ts";
+import { WhatsAppCaller } from "../simulator/whatsapp_caller.ts";
 import { startPostgres } from "../tests/support/postgres.ts";
-import { BridgeClient } from "../supabase/functions/_shared/bridge_client.ts";
+import { BridgeClient } from "../lib/bridge_api/client.ts";
 import { setPriority } from "node:os";
 import { freePort } from "../tests/support/net.ts";
-import { installWeriftRtpFix } from "./webrtc/werift_rtp_fix.ts";
-import { installWeriftSrtpFix } from "./webrtc/werift_srtp_fix.ts";
+import { installWeriftRtpFix } from "../bridge/webrtc/werift_rtp_fix.ts";
+import { installWeriftSrtpFix } from "../bridge/webrtc/werift_srtp_fix.ts";
 
 const SECRET = "bench-bridge-secret-0123456789";
 const CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 50);
@@ -112,7 +112,7 @@ export const suite: BenchSuite = {
         "-A",
         ...(Deno.env.get("BENCH_DENO_FLAGS")?.split(" ") ?? []),
         ...(Deno.env.get("BENCH_V8_FLAGS") ? [`--v8-flags=${Deno.env.get("BENCH_V8_FLAGS")}`] : []),
-        new URL("./main.ts", import.meta.url).pathname,
+        new URL("../bridge/main.ts", import.meta.url).pathname,
       ],
       env: {
         VOICE_BRIDGE_SECRET: SECRET,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { BridgeClient, BridgeError } from "./bridge_client.ts";
-import { FakeBridge } from "../../../tests/functions/fake_bridge.ts";
-import { closedPort } from "../../../tests/functions/harness.ts";
+import { BridgeClient, BridgeError } from "./client.ts";
+import { FakeBridge } from "../../tests/functions/fake_bridge.ts";
+import { closedPort } from "../../tests/functions/harness.ts";
 
 const SESSION = {
   callId: "wacid.1",

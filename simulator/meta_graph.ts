@@ -13,7 +13,7 @@
  * @module
  */
 
-import { extractCallEvents, parseWebhook } from "../../lib/whatsapp/webhook.ts";
+import { extractCallEvents, parseWebhook } from "../lib/whatsapp/webhook.ts";
 import {
   type BusinessNumber,
   connectAnswer,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { verifyMetaSignature } from "../../lib/whatsapp/signature.ts";
-import { extractCallEvents, parseWebhook } from "../../lib/whatsapp/webhook.ts";
+import { verifyMetaSignature } from "../lib/whatsapp/signature.ts";
+import { extractCallEvents, parseWebhook } from "../lib/whatsapp/webhook.ts";
 import { checkSdp, EXAMPLE_ANSWER_SDP, FakeMetaGraph, type RecordedRequest } from "./meta_graph.ts";
 import {
   connectOffer,

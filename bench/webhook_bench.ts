@@ -7,15 +7,10 @@
  * @module
  */
 
-import { type BenchSuite, type Figure, percentile } from "../../bench/figure.ts";
-import { signWebhook } from "../../tests/fakes/meta_webhooks.ts";
-import {
-  functionsServerRig,
-  newCallId,
-  offerFor,
-  TEST_ENV,
-} from "../../tests/functions/harness.ts";
-import { openStore } from "./_shared/store.ts";
+import { type BenchSuite, type Figure, percentile } from "./figure.ts";
+import { signWebhook } from "../simulator/meta_webhooks.ts";
+import { functionsServerRig, newCallId, offerFor, TEST_ENV } from "../tests/functions/harness.ts";
+import { openStore } from "../store/open.ts";
 
 const CALLS = 200;
 const WARMUP = 10;

@@ -16,11 +16,11 @@ import {
   RtpHeader,
 } from "werift";
 import { Buffer } from "node:buffer";
-import { OpusDecoder, OpusEncoder, RTP_TICKS_PER_FRAME } from "../../lib/audio/opus.ts";
-import { concatPcm } from "../../lib/audio/pcm.ts";
-import { type DtmfDigit, telephoneEventPackets } from "../../lib/rtp/dtmf.ts";
-import { FrameClock } from "../../bridge/media/frame_clock.ts";
-import { installUdpTransport } from "../../bridge/webrtc/libc_udp_transport.ts";
+import { OpusDecoder, OpusEncoder, RTP_TICKS_PER_FRAME } from "../lib/audio/opus.ts";
+import { concatPcm } from "../lib/audio/pcm.ts";
+import { type DtmfDigit, telephoneEventPackets } from "../lib/rtp/dtmf.ts";
+import { FrameClock } from "../bridge/media/frame_clock.ts";
+import { installUdpTransport } from "../bridge/webrtc/libc_udp_transport.ts";
 
 // Meta's relay is native code; the fake should not spend the bench's CPU on node:dgram.
 installUdpTransport();

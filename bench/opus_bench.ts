@@ -4,9 +4,9 @@
  * @module
  */
 
-import { type BenchSuite, type Figure, timePerCallNs } from "../../bench/figure.ts";
-import { FRAME_SAMPLES, OPUS_PCM_RATE, OpusDecoder, OpusEncoder } from "./opus.ts";
-import { sine } from "./tone.ts";
+import { type BenchSuite, type Figure, timePerCallNs } from "./figure.ts";
+import { FRAME_SAMPLES, OPUS_PCM_RATE, OpusDecoder, OpusEncoder } from "../lib/audio/opus.ts";
+import { sine } from "../lib/audio/tone.ts";
 
 const TARGET_US = 100;
 const FRAMES = 50;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bearerMatches, secretEquals } from "../../supabase/functions/_shared/secret.ts";
+import { bearerMatches, secretEquals } from "./secret.ts";
 
 Deno.test("auth: bearer must carry exactly the secret; an empty secret never matches", async () => {
   assert.equal(await bearerMatches("Bearer k3y", "k3y"), true);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SqlAdapter } from "./store_adapter.ts";
+import type { SqlAdapter } from "./adapter.ts";
 
 /** One migration file. */
 export interface Migration {
@@ -17,7 +17,7 @@ export interface Migration {
 }
 
 /** This repository's `supabase/migrations/` directory. */
-export const DEFAULT_MIGRATIONS_DIR: URL = new URL("../../migrations/", import.meta.url);
+export const DEFAULT_MIGRATIONS_DIR: URL = new URL("../supabase/migrations/", import.meta.url);
 
 const FILE_NAME = /^(\d+)_(.+)\.sql$/;
 

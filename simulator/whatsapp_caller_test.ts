@@ -1,7 +1,7 @@
 /** The fake WhatsApp caller behaves like Meta's relay where tests depend on it. */
 import assert from "node:assert/strict";
-import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
-import { WhatsAppPeer } from "../../bridge/webrtc/whatsapp_peer.ts";
+import { validateWhatsAppOffer } from "../lib/sdp/whatsapp.ts";
+import { WhatsAppPeer } from "../bridge/webrtc/whatsapp_peer.ts";
 import { WhatsAppCaller } from "./whatsapp_caller.ts";
 
 Deno.test("fake caller offers Meta's lines, stays silent until our first packet, and drops a call without our media (138021)", async () => {

@@ -6,8 +6,14 @@
  *
  * @module
  */
-import { type BenchSuite, type Figure, timePerCallNs } from "../../bench/figure.ts";
-import { ONE_BYTE_PROFILE, parseRtp, type RtpPacket, serializeRtp, writeRtp } from "./packet.ts";
+import { type BenchSuite, type Figure, timePerCallNs } from "./figure.ts";
+import {
+  ONE_BYTE_PROFILE,
+  parseRtp,
+  type RtpPacket,
+  serializeRtp,
+  writeRtp,
+} from "../lib/rtp/packet.ts";
 
 function opusPacket(): Uint8Array {
   const packet: RtpPacket = {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type BenchSuite, type Figure, timePerCallNs } from "../../bench/figure.ts";
-import { Resampler } from "./resample.ts";
-import { sine } from "./tone.ts";
+import { type BenchSuite, type Figure, timePerCallNs } from "./figure.ts";
+import { Resampler } from "../lib/audio/resample.ts";
+import { sine } from "../lib/audio/tone.ts";
 
 const RATES = [8000, 16000, 24000, 48000];
 const TARGET_REALTIME = 500;

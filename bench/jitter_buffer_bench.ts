@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type BenchSuite, type Figure, timePerCallNs } from "../../bench/figure.ts";
-import { JitterBuffer } from "./jitter_buffer.ts";
+import { type BenchSuite, type Figure, timePerCallNs } from "./figure.ts";
+import { JitterBuffer } from "../lib/rtp/jitter_buffer.ts";
 
 /** Push + pop per packet on an endless, slightly reordered stream. */
 export const suite: BenchSuite = {

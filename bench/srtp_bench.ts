@@ -12,8 +12,8 @@ import {
   RtpHeader,
   SrtpSession,
 } from "werift";
-import { type BenchSuite, type Figure, timePerCallNs } from "../../bench/figure.ts";
-import { createSrtpTransform, type SrtpProfile } from "./srtp_transform.ts";
+import { type BenchSuite, type Figure, timePerCallNs } from "./figure.ts";
+import { createSrtpTransform, type SrtpProfile } from "../lib/srtp/srtp_transform.ts";
 
 const HEADER = new RtpHeader({
   payloadType: 111,

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { type BenchSuite, type Figure, timePerCallNs } from "../../bench/figure.ts";
-import { decodeALaw, decodeMuLaw, encodeALaw, encodeMuLaw } from "./g711.ts";
-import { sine } from "./tone.ts";
+import { type BenchSuite, type Figure, timePerCallNs } from "./figure.ts";
+import { decodeALaw, decodeMuLaw, encodeALaw, encodeMuLaw } from "../lib/audio/g711.ts";
+import { sine } from "../lib/audio/tone.ts";
 
 const SAMPLES = 16000;
 const TARGET_MSPS = 50;

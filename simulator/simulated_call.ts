@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { DtmfDigit } from "../../lib/rtp/dtmf.ts";
+import type { DtmfDigit } from "../lib/rtp/dtmf.ts";
 import type { FakeMetaGraph } from "./meta_graph.ts";
 import {
   connectOffer,
@@ -19,7 +19,7 @@ import {
   terminate,
 } from "./meta_webhooks.ts";
 import { WhatsAppCaller } from "./whatsapp_caller.ts";
-import { rms } from "../../lib/audio/pcm.ts";
+import { rms } from "../lib/audio/pcm.ts";
 
 /** What the simulated caller does. */
 export interface SimulatedCallOptions {

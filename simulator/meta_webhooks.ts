@@ -6,8 +6,8 @@
  * @module
  */
 
-import { signMetaBody } from "../../lib/whatsapp/signature.ts";
-import { mulberry32 } from "../support/prng.ts";
+import { signMetaBody } from "../lib/whatsapp/signature.ts";
+import { mulberry32 } from "./prng.ts";
 
 /** The business side of a webhook: WABA and phone number. */
 export interface BusinessNumber {
