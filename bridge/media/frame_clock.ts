@@ -201,8 +201,14 @@ export class SharedFrameClock {
     const from = this.scheduler.now() + this.#periodMs / 2;
     let joined = false;
     const member = (tick: Tick) => {
-      if (!joined && tick.dueAt < from) return;
-      joined = true;
+      if (!joined) {
+        if (tick.dueAt < from) return;
+        joined = true;
+        // A stall just after joining skips ticks due before `from` too; they were never this
+        // listener's, and counting them would push its RTP clock a frame ahead of media time.
+        const own = Math.min(tick.skipped, Math.floor((tick.dueAt - from) / this.#periodMs));
+        if (own !== tick.skipped) tick = { ...tick, skipped: own };
+      }
       listener(tick);
     };
     phase.listeners.add(member);

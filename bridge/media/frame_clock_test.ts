@@ -99,3 +99,19 @@ Deno.test("SharedFrameClock staggers its groups across the period and fills the 
   s.advance(20);
   assert.deepEqual(due[2], [10, 30, 90]);
 });
+
+Deno.test("SharedFrameClock tells a joiner only the skipped ticks that were its own", () => {
+  const s = new ManualScheduler();
+  const clock = new SharedFrameClock({ scheduler: s, phases: 1, maxCatchUp: 3 });
+  const old: Tick[] = [];
+  const joiner: Tick[] = [];
+  clock.join((t) => old.push(t));
+  s.advance(13);
+  clock.join((t) => joiner.push(t)); // its ticks: 40, 60, … (20 is under half a period away)
+  s.stall(187); // at 200, ticks 20…200 are due: 20…120 are skipped, 140…200 catch up
+  s.advance(0);
+  assert.deepEqual(joiner.map((t) => t.dueAt), [140, 160, 180, 200]);
+  assert.equal(old.at(-4)!.skipped, 6, "the old member lost the ticks 20…120");
+  assert.equal(joiner[0]!.skipped, 5, "the joiner's own were 40…120: 20 was never its tick");
+  assert.ok(joiner.slice(1).every((t) => t.skipped === 0));
+});
