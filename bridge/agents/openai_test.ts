@@ -1,50 +1,16 @@
 import assert from "node:assert/strict";
-import type { AgentContext, AudioOut, TranscriptEntry } from "./agent.ts";
-import { OpenAIRealtimeAgent, type OpenAIRealtimeConfig, truncateText } from "./openai.ts";
+import type { AgentContext, TranscriptEntry } from "./agent.ts";
+import { OpenAIRealtimeAgent, type OpenAIRealtimeConfig } from "./openai.ts";
+import { FakeAudioOut, FakeSocket, FakeTimers } from "./_test_utils.ts";
 import {
   type FakeRealtimeOptions,
   FakeRealtimeServer,
   tone,
 } from "../../tests/fakes/openai_realtime.ts";
-import { base64ToInt16 } from "../../lib/audio/pcm.ts";
+import { base64ToInt16, int16ToBase64 } from "../../lib/audio/pcm.ts";
 import { until } from "../../tests/support/until.ts";
 
 type Json = Record<string, unknown>;
-
-/** A player that "plays" 20 ms per tick, so tests decide how much the caller heard. */
-class FakeAudioOut implements AudioOut {
-  queue: { tag: string; pcm: Int16Array }[] = [];
-  played = new Map<string, number>();
-  enqueued = new Map<string, number>();
-  flushes = 0;
-  enqueue(pcm: Int16Array, tag: string): void {
-    this.queue.push({ tag, pcm });
-    this.enqueued.set(tag, (this.enqueued.get(tag) ?? 0) + pcm.length / 24);
-  }
-  tick(frames = 1): void {
-    for (let left = frames * 480; left > 0 && this.queue.length > 0;) {
-      const head = this.queue[0]!;
-      const n = Math.min(left, head.pcm.length);
-      head.pcm = head.pcm.subarray(n);
-      left -= n;
-      this.played.set(head.tag, this.playedMs(head.tag) + n / 24);
-      if (head.pcm.length === 0) this.queue.shift();
-    }
-  }
-  flush(): Map<string, number> {
-    this.flushes++;
-    const out = new Map<string, number>();
-    for (const q of this.queue) out.set(q.tag, this.playedMs(q.tag));
-    this.queue = [];
-    return out;
-  }
-  playedMs(tag: string): number {
-    return this.played.get(tag) ?? 0;
-  }
-  queuedMs(): number {
-    return this.queue.reduce((n, q) => n + q.pcm.length / 24, 0);
-  }
-}
 
 interface Harness {
   fake: FakeRealtimeServer;
@@ -137,13 +103,6 @@ const LONG = {
   transcript: "one two three four five six seven eight nine ten",
   durationMs: 3000,
 } as const;
-
-Deno.test("truncateText keeps the heard share of whole words", () => {
-  assert.equal(truncateText("one two three four", 0.5), "one two");
-  assert.equal(truncateText("one two three four", 0.3), "one"); // mid-word cut drops the word
-  assert.equal(truncateText("one two", 1), "one two");
-  assert.equal(truncateText("one two", 0), "");
-});
 
 Deno.test("openai agent: start sends a GA session.update and resolves on session.updated", async () => {
   const h = harness({}, {
@@ -590,4 +549,131 @@ Deno.test("openai agent: an agent line is stored once, whole when heard, cut whe
   } finally {
     await h.done();
   }
+});
+
+// ------------------------------------------- in memory: fake socket and timers
+
+/** An agent on a fake socket and fake timers, past its handshake. */
+async function fakeCall(config: Partial<OpenAIRealtimeConfig> = {}) {
+  const timers = new FakeTimers();
+  const audio = new FakeAudioOut();
+  const sockets: FakeSocket[] = [];
+  const transcripts: TranscriptEntry[] = [];
+  const events: { name: string; data?: Json }[] = [];
+  const agent = new OpenAIRealtimeAgent({
+    apiKey: "k",
+    instructions: "x",
+    clock: timers.now,
+    timers,
+    webSocketFactory: () => {
+      sockets.push(new FakeSocket());
+      return sockets.at(-1)!;
+    },
+    ...config,
+  });
+  const started = agent.start({
+    callId: "call-1",
+    audio,
+    onTranscript: (e) => transcripts.push(e),
+    onEvent: (name, data) => events.push(data ? { name, data } : { name }),
+    requestHangup: () => {},
+    onFatal: () => {},
+    history: () => transcripts,
+  });
+  sockets[0]!.accept();
+  await started;
+  return { agent, socket: sockets[0]!, sockets, timers, audio, transcripts, events };
+}
+
+const part = { response_id: "resp_1", item_id: "item_1", output_index: 0, content_index: 0 };
+
+/** The server streams one spoken line (100 ms) and finishes it, with every done event. */
+function speakLine(socket: FakeSocket, text: string): void {
+  const done = { id: "resp_1", status: "completed", metadata: { purpose: "greeting" } };
+  socket.receive({ type: "response.created", response: { ...done, status: "in_progress" } });
+  socket.receive({ type: "response.output_audio_transcript.delta", ...part, delta: text });
+  socket.receive({
+    type: "response.output_audio.delta",
+    ...part,
+    delta: int16ToBase64(new Int16Array(2400)),
+  });
+  socket.receive({ type: "response.output_audio.done", ...part });
+  socket.receive({ type: "response.output_audio_transcript.done", ...part, transcript: text });
+  const item = {
+    id: "item_1",
+    type: "message",
+    role: "assistant",
+    content: [{ type: "output_audio", transcript: text }],
+  };
+  socket.receive({
+    type: "response.output_item.done",
+    response_id: "resp_1",
+    output_index: 0,
+    item,
+  });
+  socket.receive({ type: "response.done", response: { ...done, output: [item] } });
+}
+
+Deno.test("openai agent: a line carried by every done event is stored once", async () => {
+  const { agent, socket, timers, audio, transcripts } = await fakeCall();
+  agent.callAccepted();
+  speakLine(socket, "Hello there.");
+  audio.tick(5);
+  await timers.advance(1000);
+  speakLine(socket, "Hello there."); // a replay of the same item changes nothing
+  audio.tick(5);
+  await timers.advance(1000);
+  assert.deepEqual(transcripts.map((t) => t.text), ["Hello there."]);
+  await agent.close("test over");
+  assert.equal(transcripts.length, 1);
+});
+
+Deno.test("openai agent: after close, no timer is pending and no socket listener is left", async () => {
+  const { agent, socket, timers } = await fakeCall();
+  agent.callAccepted();
+  speakLine(socket, "Never heard."); // waits, polling, for the caller to hear it
+  assert.ok(timers.pending > 0);
+  await agent.close("hang-up");
+  assert.equal(timers.pending, 0);
+  assert.equal(socket.listeners, 0);
+  assert.equal(socket.readyState, WebSocket.CLOSED);
+});
+
+Deno.test("openai agent: closed while reconnecting, nothing is left pending either", async () => {
+  const { agent, socket, timers, sockets } = await fakeCall();
+  agent.callAccepted();
+  speakLine(socket, "Never heard.");
+  socket.drop(1006, "network");
+  assert.equal(sockets.length, 2, "reconnecting");
+  await agent.close("hang-up");
+  assert.equal(timers.pending, 0);
+  assert.equal(sockets[1]!.listeners, 0);
+});
+
+Deno.test("openai agent: tool results are typed: an unknown tool fails, a 200 body is output", async () => {
+  const answer = '{"error":"no such order"}';
+  const { agent, socket, timers, events } = await fakeCall({
+    tools: [{ name: "lookup", description: "d", parameters: {}, url: "http://127.0.0.1:9/x" }],
+    fetch: () => Promise.resolve(new Response(answer)),
+  });
+  for (const [i, name] of ["nope", "lookup"].entries()) {
+    socket.receive({
+      type: "response.function_call_arguments.done",
+      response_id: `resp_${i}`,
+      item_id: `fc_${i}`,
+      output_index: 0,
+      call_id: `call_${i}`,
+      name,
+      arguments: "{}",
+    });
+  }
+  await timers.advance(0);
+  const outputs = socket.sentOf("conversation.item.create").map((f) => (f.item as Json).output);
+  assert.deepEqual(outputs, ['{"error":"unknown tool: nope"}', answer]);
+  assert.deepEqual(
+    events.filter((e) => e.name === "tool_call").map((e) => [e.data?.name, e.data?.ok]),
+    [["nope", false], ["lookup", true]],
+  );
+  await agent.close("test over");
+  assert.equal(timers.pending, 0);
 });
