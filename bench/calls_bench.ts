@@ -19,8 +19,7 @@ import { startPostgres } from "../tests/support/postgres.ts";
 import { BridgeClient } from "../lib/bridge_api/client.ts";
 import { setPriority } from "node:os";
 import { freePort } from "../tests/support/net.ts";
-import { installWeriftRtpFix } from "../bridge/webrtc/werift_rtp_fix.ts";
-import { installWeriftSrtpFix } from "../bridge/webrtc/werift_srtp_fix.ts";
+import { installWeriftPatches } from "../bridge/webrtc/werift_patches.ts";
 
 const SECRET = "bench-bridge-secret-0123456789";
 const CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 50);
@@ -98,8 +97,7 @@ export const suite: BenchSuite = {
     // Meta's relay runs elsewhere, in native code. The callers share the
     // bridge's two cores, so they take the bridge's fast SRTP and RTP parsing
     // rather than werift's (~5x the CPU per packet).
-    installWeriftSrtpFix();
-    installWeriftRtpFix();
+    installWeriftPatches();
     const port = freePort();
     // Production keeps call records in PostgreSQL; PGlite (dev's embedded
     // default) runs in the bridge's own event loop and is no load-test target.

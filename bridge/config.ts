@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { ToolDefinition } from "./agents/tools.ts";
+import type { SessionLimits } from "./session/session_deps.ts";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const flag = (def: boolean) =>
@@ -143,10 +144,40 @@ export function loadConfig(
   };
 }
 
+/**
+ * The limits every call runs under, in the milliseconds a session counts in:
+ * the environment speaks minutes (`MAX_CALL_MINUTES`) and seconds
+ * (`CALLER_SILENCE_TIMEOUT_S`).
+ */
+export function sessionLimits(
+  env: Pick<
+    BridgeEnv,
+    "MEDIA_CONNECT_TIMEOUT_MS" | "MAX_CALL_MINUTES" | "CALLER_SILENCE_TIMEOUT_S"
+  >,
+): SessionLimits {
+  return {
+    mediaConnectTimeoutMs: env.MEDIA_CONNECT_TIMEOUT_MS,
+    maxCallMs: env.MAX_CALL_MINUTES * 60_000,
+    callerSilenceTimeoutMs: env.CALLER_SILENCE_TIMEOUT_S * 1000,
+  };
+}
+
+/** Every secret the configuration holds, for the log filter to blank. */
+export function configSecrets(config: BridgeConfig): string[] {
+  const { env } = config;
+  return [
+    env.VOICE_BRIDGE_SECRET,
+    env.OPENAI_API_KEY,
+    env.WHATSAPP_ACCESS_TOKEN,
+    ...config.iceServers.map((s) => s.credential),
+  ].filter((v): v is string => v !== undefined && v !== "");
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
+    // Not JSON: the schema rejects the raw text, naming the variable.
     return text;
   }
 }

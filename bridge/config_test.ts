@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadConfig } from "./config.ts";
+import { configSecrets, loadConfig, sessionLimits } from "./config.ts";
 
 const secret = "0123456789abcdef0123";
 
@@ -70,4 +70,35 @@ Deno.test("loadConfig parses tools, ICE servers and the RTP port range", () => {
   assert.deepEqual(c.tools[0]!.parameters, { type: "object", properties: {} });
   assert.equal(c.iceServers[0]!.urls, "turn:turn.example.com:3478");
   assert.deepEqual(c.portRange, [40000, 40999]);
+});
+
+Deno.test("sessionLimits: MAX_CALL_MINUTES is minutes, the timeouts keep their units, all in ms", () => {
+  const limits = (vars: Record<string, string>) =>
+    sessionLimits(loadConfig({ VOICE_BRIDGE_SECRET: secret, ...vars }).env);
+  assert.deepEqual(
+    limits({
+      MAX_CALL_MINUTES: "3",
+      CALLER_SILENCE_TIMEOUT_S: "45",
+      MEDIA_CONNECT_TIMEOUT_MS: "7000",
+    }),
+    { maxCallMs: 180_000, callerSilenceTimeoutMs: 45_000, mediaConnectTimeoutMs: 7_000 },
+  );
+  assert.equal(limits({ MAX_CALL_MINUTES: "0.5" }).maxCallMs, 30_000);
+  assert.deepEqual(limits({}), {
+    maxCallMs: 55 * 60_000,
+    callerSilenceTimeoutMs: 120_000,
+    mediaConnectTimeoutMs: 10_000,
+  });
+  assert.equal(limits({ CALLER_SILENCE_TIMEOUT_S: "0" }).callerSilenceTimeoutMs, 0, "0 disables");
+});
+
+Deno.test("configSecrets lists every secret value the configuration holds", () => {
+  const c = loadConfig({
+    VOICE_BRIDGE_SECRET: secret,
+    OPENAI_API_KEY: "sk-live-key",
+    WHATSAPP_ACCESS_TOKEN: "EAAG-token",
+    ICE_SERVERS: JSON.stringify([{ urls: "turn:t:3478", username: "u", credential: "turn-pass" }]),
+  });
+  assert.deepEqual(configSecrets(c), [secret, "sk-live-key", "EAAG-token", "turn-pass"]);
+  assert.deepEqual(configSecrets(loadConfig({ VOICE_BRIDGE_SECRET: secret })), [secret]);
 });

@@ -2,7 +2,7 @@
  * Structured logging for the bridge: LogTape, one JSON line per event, the
  * stable event name as the message and the call id on every call's line.
  * Library modules only call `getLogger`; the process entry point configures
- * the sinks once.
+ * the sinks once, behind a filter that blanks any configured secret.
  *
  * @module
  */
@@ -12,22 +12,54 @@ import {
   getJsonLinesFormatter,
   getLogger,
   getTextFormatter,
-  type Logger,
   type LogLevel,
+  type LogRecord,
+  type Sink,
 } from "@logtape/logtape";
 
-/** Configures the root logger for a process (the bridge or the functions server). */
+/** Log events of the bridge process itself (`bridge`), not of one call. */
+export type ProcessLogEvent =
+  | "VOICE_BRIDGE_LISTENING"
+  | "VOICE_BRIDGE_SHUTDOWN"
+  | "VOICE_BRIDGE_SHUTDOWN_FAILED"
+  | "BRIDGE_UDP_TRANSPORT"
+  | "BRIDGE_REALTIME_PRIORITY"
+  | "BRIDGE_REALTIME_PRIORITY_UNAVAILABLE";
+
+/** A logger whose messages are the event names `E`: a misspelt name fails type check. */
+export interface EventLogger<E extends string> {
+  /** Logs `event` at debug level. */
+  debug(event: E, properties?: Record<string, unknown>): void;
+  /** Logs `event` at info level. */
+  info(event: E, properties?: Record<string, unknown>): void;
+  /** Logs `event` at warning level. */
+  warn(event: E, properties?: Record<string, unknown>): void;
+  /** Logs `event` at error level. */
+  error(event: E, properties?: Record<string, unknown>): void;
+}
+
+/** What secrets become in a log line. */
+export const REDACTED = "[REDACTED]";
+
+/** Shorter values are not redacted: they would blank ordinary words. */
+const MIN_SECRET_LENGTH = 8;
+
+/**
+ * Configures the root logger for a process (the bridge or the functions
+ * server). Any of `secrets` found in a record is replaced by
+ * {@linkcode REDACTED} before it is written: a safety net, not a licence.
+ */
 export async function configureLogging(
   level: LogLevel = "info",
   format: "json" | "pretty" = "json",
+  secrets: readonly string[] = [],
 ): Promise<void> {
+  const consoleSink = getConsoleSink({
+    formatter: format === "json" ? getJsonLinesFormatter() : getTextFormatter(),
+  });
   await configure({
     reset: true,
-    sinks: {
-      console: getConsoleSink({
-        formatter: format === "json" ? getJsonLinesFormatter() : getTextFormatter(),
-      }),
-    },
+    sinks: { console: redactingSink(consoleSink, secrets) },
     loggers: [
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
       { category: [], lowestLevel: level, sinks: ["console"] },
@@ -35,7 +67,51 @@ export async function configureLogging(
   });
 }
 
+/** Wraps `sink` so no record it receives contains any of `secrets`. */
+export function redactingSink(sink: Sink, secrets: readonly string[]): Sink {
+  const values = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH);
+  if (values.length === 0) return sink;
+  const scrub = (value: unknown) => redact(value, values, 0);
+  return (record: LogRecord) =>
+    sink({
+      ...record,
+      rawMessage: typeof record.rawMessage === "string"
+        ? scrub(record.rawMessage) as string
+        : record.rawMessage,
+      message: record.message.map(scrub),
+      properties: scrub(record.properties) as Record<string, unknown>,
+    });
+}
+
+/** A logger under `bridge` for events `E`. */
+export function eventLogger<E extends string>(...category: string[]): EventLogger<E> {
+  return getLogger(["bridge", ...category]);
+}
+
 /** A logger for one call: every line carries `callId`. */
-export function callLogger(callId: string, ...category: string[]): Logger {
+export function callLogger<E extends string>(
+  callId: string,
+  ...category: string[]
+): EventLogger<E> {
   return getLogger(["bridge", ...category]).with({ callId });
+}
+
+function redact(value: unknown, secrets: readonly string[], depth: number): unknown {
+  if (typeof value === "string") {
+    return secrets.reduce((text, secret) => text.replaceAll(secret, REDACTED), value);
+  }
+  if (value === null || typeof value !== "object" || depth > 8) return value;
+  const deeper = (v: unknown) => redact(v, secrets, depth + 1);
+  if (Array.isArray(value)) return value.map(deeper);
+  if (value instanceof Error) {
+    const message = deeper(value.message) as string;
+    const stack = deeper(value.stack);
+    // Only an Error that leaks is replaced: the formatter prints the rest as usual.
+    return message === value.message && stack === value.stack
+      ? value
+      : { name: value.name, message, stack };
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deeper(v)]));
 }

@@ -7,27 +7,34 @@
  *
  * @module
  */
-import { getLogger } from "@logtape/logtape";
 import process from "node:process";
 import { GraphClient } from "../lib/whatsapp/graph.ts";
 import { openStore, storeConfigFromEnv } from "../store/open.ts";
-import type { Store } from "../store/store.ts";
 import type { Agent } from "./agents/agent.ts";
 import { createAgentFactory } from "./agents/create_agent.ts";
-import { type BridgeConfig, loadConfig, readTextFileIfExists } from "./config.ts";
+import {
+  type BridgeConfig,
+  configSecrets,
+  loadConfig,
+  readTextFileIfExists,
+  sessionLimits,
+} from "./config.ts";
 import { createApp } from "./http/app.ts";
-import { configureLogging } from "./log.ts";
+import { configureLogging, eventLogger, type ProcessLogEvent } from "./log.ts";
 import { requestRealtimePriority } from "./realtime_priority.ts";
-import type { CallTerminator } from "./session/call_session.ts";
+import type { CallTerminator, SessionDeps, SessionRecorder } from "./session/session_deps.ts";
 import { cpuSampler, SessionManager } from "./session/session_manager.ts";
-import { installUdpTransport } from "./webrtc/libc_udp_transport.ts";
+import { installWeriftPatches } from "./webrtc/werift_patches.ts";
 import { WhatsAppPeer } from "./webrtc/whatsapp_peer.ts";
 
 /** A running bridge. */
 export interface RunningBridge {
   url: string;
   manager: SessionManager;
-  /** Drains (up to `drainMs`, default the config's) and stops serving. */
+  /**
+   * Drains (up to `drainMs`, default the config's) and stops serving. Runs
+   * once: a second call (a second SIGTERM) returns the first call's promise.
+   */
   close(drainMs?: number): Promise<void>;
 }
 
@@ -35,15 +42,21 @@ export interface RunningBridge {
 export interface BridgeOverrides {
   createAgent?: (callId: string) => Agent;
   terminator?: CallTerminator;
+  /** Replaces the werift peer (tests without sockets). */
+  createPeer?: SessionDeps["createPeer"];
 }
+
+const log = eventLogger<ProcessLogEvent>();
 
 /** Starts the bridge on `config`, recording into `store` (shared with the functions in dev). */
 export function startBridge(
   config: BridgeConfig,
-  store: Store | undefined,
+  store: SessionRecorder | undefined,
   overrides: BridgeOverrides = {},
 ): RunningBridge {
   const { env } = config;
+  // Before any peer; throws if werift is not the version the patches fit. See werift_patches.ts.
+  log.info("BRIDGE_UDP_TRANSPORT", { kind: installWeriftPatches().udpTransport });
   const cpu = cpuSampler(() => process.cpuUsage());
   const graph = env.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({ baseUrl: env.WHATSAPP_GRAPH_URL, accessToken: env.WHATSAPP_ACCESS_TOKEN })
@@ -53,22 +66,20 @@ export function startBridge(
     maxCpuPercent: env.MAX_CPU_PERCENT,
     cpuPercent: cpu.read,
     deps: {
-      createPeer: (offer, sdp) =>
+      createPeer: overrides.createPeer ?? ((offer, sdp) =>
         WhatsAppPeer.answer(sdp, offer, {
           publicIp: env.PUBLIC_IP,
           portRange: config.portRange,
           iceServers: config.iceServers,
           includeLoopback: env.ICE_INCLUDE_LOOPBACK,
-        }),
+        })),
       createAgent: overrides.createAgent ?? createAgentFactory(config),
       recorder: store,
       terminator: overrides.terminator ??
         (graph
           ? { terminate: (phoneNumberId, callId) => graph.terminate({ phoneNumberId, callId }) }
           : undefined),
-      mediaConnectTimeoutMs: env.MEDIA_CONNECT_TIMEOUT_MS,
-      maxCallMs: env.MAX_CALL_MINUTES * 60_000,
-      callerSilenceTimeoutMs: env.CALLER_SILENCE_TIMEOUT_S * 1000,
+      ...sessionLimits(env),
     },
   });
   const app = createApp({ manager, secret: env.VOICE_BRIDGE_SECRET, cpuPercent: cpu.read });
@@ -77,18 +88,22 @@ export function startBridge(
     app.fetch,
   );
   const host = env.BRIDGE_HOST === "0.0.0.0" ? "127.0.0.1" : env.BRIDGE_HOST;
-  getLogger(["bridge"]).info("VOICE_BRIDGE_LISTENING", {
+  log.info("VOICE_BRIDGE_LISTENING", {
     port: server.addr.port,
     agent: config.agent,
     maxSessions: env.MAX_SESSIONS,
   });
+  let closed: Promise<void> | undefined;
   return {
     url: `http://${host}:${server.addr.port}`,
     manager,
-    async close(drainMs = env.DRAIN_TIMEOUT_S * 1000) {
-      await manager.drain(drainMs);
-      cpu.stop();
-      await server.shutdown();
+    close(drainMs = env.DRAIN_TIMEOUT_S * 1000) {
+      closed ??= (async () => {
+        await manager.drain(drainMs);
+        cpu.stop();
+        await server.shutdown();
+      })();
+      return closed;
     },
   };
 }
@@ -101,23 +116,31 @@ if (import.meta.main) {
     console.error(error instanceof Error ? error.message : error);
     Deno.exit(2);
   }
-  await configureLogging(config.env.LOG_LEVEL, config.env.LOG_FORMAT);
-  const log = getLogger(["bridge"]);
-  // libc sockets where they work, Deno's elsewhere: see libc_udp_transport.ts.
-  log.info("BRIDGE_UDP_TRANSPORT", { kind: installUdpTransport() });
+  await configureLogging(config.env.LOG_LEVEL, config.env.LOG_FORMAT, configSecrets(config));
   // Before any call: the frame clock and V8's GC helpers; see realtime_priority.ts.
   if (config.env.MEDIA_REALTIME_PRIORITY > 0) {
     const rt = requestRealtimePriority(config.env.MEDIA_REALTIME_PRIORITY);
     if (rt.ok) log.info("BRIDGE_REALTIME_PRIORITY", { priority: rt.priority });
-    else log.warning("BRIDGE_REALTIME_PRIORITY_UNAVAILABLE", { reason: rt.reason });
+    else log.warn("BRIDGE_REALTIME_PRIORITY_UNAVAILABLE", { reason: rt.reason });
   }
   const store = await openStore(storeConfigFromEnv((n) => Deno.env.get(n)));
   const bridge = startBridge(config, store);
+  let stopping: Promise<void> | undefined;
   const stop = async () => {
-    await bridge.close();
-    await store.close();
-    Deno.exit(0);
+    try {
+      await bridge.close();
+      await store.close();
+      Deno.exit(0);
+    } catch (error) {
+      log.error("VOICE_BRIDGE_SHUTDOWN_FAILED", { error: String(error) });
+      Deno.exit(1);
+    }
   };
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => {
+      log.info("VOICE_BRIDGE_SHUTDOWN", { signal, again: stopping !== undefined });
+      // One drain: a repeated signal waits for the first instead of starting another.
+      stopping ??= stop();
+    });
+  }
 }

@@ -13,7 +13,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { loadConfig, readTextFileIfExists } from "../bridge/config.ts";
+import { configSecrets, loadConfig, readTextFileIfExists } from "../bridge/config.ts";
 import { configureLogging } from "../bridge/log.ts";
 import { startBridge } from "../bridge/main.ts";
 import { openStore, storeConfigFromEnv } from "../store/open.ts";
@@ -42,12 +42,27 @@ function randomSecret(): string {
   ).join("");
 }
 
-/** Starts everything; returns the URLs and a close function. */
-export async function startDev(vars: Record<string, string | undefined>) {
-  const env: Record<string, string | undefined> = { ...DEV_DEFAULTS };
+/** `vars` over the sandbox defaults, with fresh internal secrets where none are set. */
+export function devEnv(vars: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string> = { ...DEV_DEFAULTS };
   for (const [k, v] of Object.entries(vars)) if (v !== undefined && v !== "") env[k] = v;
   env.VOICE_BRIDGE_SECRET ??= randomSecret();
   env.SUPABASE_SERVICE_ROLE_KEY ??= randomSecret();
+  return env;
+}
+
+/** Every secret of the dev stack, for the log redactor. */
+export function devSecrets(env: Record<string, string>): string[] {
+  const names = ["SUPABASE_SERVICE_ROLE_KEY", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"];
+  return [
+    ...configSecrets(loadConfig(env, readTextFileIfExists)),
+    ...names.flatMap((n) => env[n] ?? []),
+  ];
+}
+
+/** Starts everything; returns the URLs and a close function. */
+export async function startDev(vars: Record<string, string | undefined>) {
+  const env = devEnv(vars);
   const config = loadConfig(env, readTextFileIfExists);
   const store = await openStore(storeConfigFromEnv((n) => env[n]));
   const bridge = startBridge(config, store);
@@ -65,12 +80,13 @@ export async function startDev(vars: Record<string, string | undefined>) {
 }
 
 if (import.meta.main) {
+  const env = devEnv(Deno.env.toObject());
   await configureLogging(
-    (Deno.env.get("LOG_LEVEL") as "info" | undefined) ?? "info",
-    (Deno.env.get("LOG_FORMAT") as "json" | undefined) ??
-      (Deno.stdout.isTerminal() ? "pretty" : "json"),
+    (env.LOG_LEVEL as "info" | undefined) ?? "info",
+    (env.LOG_FORMAT as "json" | undefined) ?? (Deno.stdout.isTerminal() ? "pretty" : "json"),
+    devSecrets(env),
   );
-  const dev = await startDev(Deno.env.toObject());
+  const dev = await startDev(env);
   getLogger(["dev"]).info("DEV_STACK_READY", {
     webhook: `${dev.functionsUrl}/wa-webhook-core`,
     bridge: dev.bridgeUrl,

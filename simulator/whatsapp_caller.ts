@@ -20,10 +20,7 @@ import { OpusDecoder, OpusEncoder, RTP_TICKS_PER_FRAME } from "../lib/audio/opus
 import { concatPcm } from "../lib/audio/pcm.ts";
 import { type DtmfDigit, telephoneEventPackets } from "../lib/rtp/dtmf.ts";
 import { FrameClock } from "../bridge/media/frame_clock.ts";
-import { installUdpTransport } from "../bridge/webrtc/libc_udp_transport.ts";
-
-// Meta's relay is native code; the fake should not spend the bench's CPU on node:dgram.
-installUdpTransport();
+import { installWeriftPatches } from "../bridge/webrtc/werift_patches.ts";
 
 /** Meta's Opus parameters, as in production offers. */
 export const META_OPUS_FMTP =
@@ -143,6 +140,8 @@ export class WhatsAppCaller {
 
   /** Creates the caller and its offer; ICE is lite, so it gathers loopback host candidates only. */
   static async create(options: WhatsAppCallerOptions = {}): Promise<WhatsAppCaller> {
+    // Meta's relay is native code: the fake takes the bridge's cheap sockets and SRTP too.
+    installWeriftPatches();
     const pc = new RTCPeerConnection({
       iceLite: true,
       codecs: {

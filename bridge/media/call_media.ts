@@ -110,6 +110,11 @@ export interface CallMediaOptions {
   histograms?: MediaHistograms;
   /** The process's shared 20 ms clock; absent: this call runs its own (on `scheduler`). */
   clock?: SharedFrameClock;
+  /**
+   * Called once if a tick throws (an encoder or socket fault): media has
+   * stopped and the call should end; without it the error propagates to the clock.
+   */
+  onFailure?: (error: unknown) => void;
 }
 
 /** Counters and timing of one call's media. */
@@ -169,7 +174,7 @@ export class CallMedia {
     this.histograms = options.histograms ?? newMediaHistograms();
     this.#scheduler = options.clock?.scheduler ?? options.scheduler ?? realScheduler;
     if (!options.clock) {
-      this.#clock = new FrameClock((t) => this.#tick(t), { scheduler: this.#scheduler });
+      this.#clock = new FrameClock((t) => this.#guardedTick(t), { scheduler: this.#scheduler });
     }
     this.#voiceRmsSquared = (options.voiceRms ?? 300) ** 2;
     this.lastVoiceAt = this.#scheduler.now();
@@ -188,8 +193,8 @@ export class CallMedia {
       return;
     }
     // The first packet cannot wait for the shared clock's next tick.
-    this.#tick({ index: 0, dueAt: now, lateMs: 0, skipped: 0 });
-    this.#leave = this.#opts.clock!.join((tick) => this.#tick(tick));
+    this.#guardedTick({ index: 0, dueAt: now, lateMs: 0, skipped: 0 });
+    if (this.#running) this.#leave = this.#opts.clock!.join((tick) => this.#guardedTick(tick));
   }
 
   /** Stops the clock and frees the decoder; nothing more is sent or delivered. */
@@ -233,6 +238,18 @@ export class CallMedia {
       }
     } else {
       this.#stats.badPackets++;
+    }
+  }
+
+  #guardedTick(tick: Tick): void {
+    const onFailure = this.#opts.onFailure;
+    if (onFailure === undefined) return this.#tick(tick);
+    try {
+      this.#tick(tick);
+    } catch (error) {
+      // A call whose media faults is ended by its owner, never left ticking into the same fault.
+      this.stop();
+      onFailure(error);
     }
   }
 

@@ -247,3 +247,33 @@ Deno.test("a lost frame is concealed by PLC when the next packet has not arrived
   assertHeard(heard, expected);
   assert.equal(stats.framesConcealed, 2);
 });
+
+Deno.test("a tick that throws stops this call's media and reports it once; the shared clock goes on", () => {
+  const scheduler = new ManualScheduler();
+  const clock = new SharedFrameClock({ scheduler, phases: 1 });
+  const failures: unknown[] = [];
+  let sends = 0;
+  const media = new CallMedia({
+    port: {
+      sendOpus: () => {
+        if (++sends === 3) throw new Error("socket gone");
+      },
+      onRtp: () => {},
+    },
+    sink: { pushAudio: () => {}, pushDtmf: () => {} },
+    player: new OutboundPlayer(),
+    opusPayloadType: 111,
+    telephoneEventPayloadType: 126,
+    clock,
+    onFailure: (error) => failures.push(error),
+  });
+  const others: number[] = [];
+  clock.join((t) => others.push(t.dueAt));
+  media.start();
+  for (let i = 0; i < 10; i++) scheduler.advance(20);
+  assert.equal(failures.length, 1);
+  assert.match(String(failures[0]), /socket gone/);
+  assert.equal(sends, 3, "nothing more is sent after the fault");
+  assert.equal(clock.size, 1, "the faulty call left the clock");
+  assert.equal(others.length, 10, "other calls keep their ticks");
+});

@@ -8,6 +8,9 @@
  *
  * @module
  */
+import { getLogger } from "@logtape/logtape";
+
+const log = getLogger(["bridge", "media"]);
 
 /** The time source and timer a clock runs on; injected so tests run instantly. */
 export interface Scheduler {
@@ -158,13 +161,13 @@ export class SharedFrameClock {
       const listeners = new Set<(tick: Tick) => void>();
       const clock = new FrameClock((tick) => {
         for (const listener of listeners) {
-          // One call's failure must never stop the others' audio.
+          // One call's failure must never stop the others' audio, nor end the
+          // process: the faulty listener leaves the clock and the fault is logged.
           try {
             listener(tick);
           } catch (error) {
-            queueMicrotask(() => {
-              throw error;
-            });
+            listeners.delete(listener);
+            log.error("MEDIA_CLOCK_LISTENER_FAILED", { error });
           }
         }
       }, clockOptions);

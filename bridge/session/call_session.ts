@@ -3,83 +3,25 @@
  *
  *   POST /sessions  → validate offer → werift answers → agent connects
  *   POST /accept    → media starts (first packet now) → agent greets
- *   hang-up         → media stops → agent and peer close → Meta told (when we hung up)
+ *   hang-up         → media stops → agent and peer close while Meta is told (when we hung up)
  *
  * Every way a call can end goes through `end()`, which runs once and records
- * why, so a caller is never left in silence on an open line.
+ * why, so a caller is never left in silence on an open line. Every timer the
+ * call sets is cleared there, and every failure on the way out is logged.
  *
  * @module
  */
-import type { Logger } from "@logtape/logtape";
-import { validateWhatsAppOffer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
+import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import type { Agent, AgentContext, TranscriptEntry } from "../agents/agent.ts";
-import { callLogger } from "../log.ts";
-import {
-  CallMedia,
-  type MediaHistograms,
-  type MediaPort,
-  type MediaStats,
-} from "../media/call_media.ts";
-import {
-  realScheduler,
-  type Scheduler,
-  type SharedFrameClock,
-  type TimerHandle,
-} from "../media/frame_clock.ts";
+import { callLogger, type EventLogger } from "../log.ts";
+import { CallMedia, type MediaStats } from "../media/call_media.ts";
+import { realScheduler, type Scheduler } from "../media/frame_clock.ts";
 import { OutboundPlayer } from "../media/outbound_player.ts";
-import type { Store } from "../../store/store.ts";
 import { maskPhone } from "../../lib/whatsapp/mask.ts";
-
-/** What `POST /sessions` carries. */
-export interface SessionRequest {
-  callId: string;
-  phoneNumberId: string;
-  from: string;
-  to: string;
-  sdp: string;
-}
-
-/** The media side a session needs: the werift peer in production. */
-export interface SessionPeer extends MediaPort {
-  readonly answerSdp: string;
-  readonly opusPayloadType: number;
-  readonly telephoneEventPayloadType: number;
-  /** ICE checks restarted because a round went unanswered (logged on connect). */
-  readonly iceRechecks: number;
-  /** Caller RTP packets dropped for failing SRTP authentication (in `GET /sessions/:id`). */
-  readonly srtpAuthFailures: number;
-  connected(timeoutMs: number): Promise<void>;
-  onState(listener: (s: string) => void): void;
-  close(): Promise<void>;
-}
-
-/** Hangs up a call at Meta (Graph `terminate`). */
-export interface CallTerminator {
-  terminate(phoneNumberId: string, callId: string): Promise<unknown>;
-}
-
-/** Where a session keeps its records; a failing store never breaks the call. */
-export type SessionRecorder = Pick<Store, "recordEvent" | "addTranscript" | "upsertCall">;
-
-/** Everything a session depends on, injected by the manager (and by tests). */
-export interface SessionDeps {
-  /** Answers the validated offer (`sdp` is its text). */
-  createPeer(offer: WhatsAppOffer, sdp: string): Promise<SessionPeer>;
-  createAgent(callId: string): Agent;
-  recorder?: SessionRecorder | undefined;
-  terminator?: CallTerminator | undefined;
-  scheduler?: Scheduler;
-  /** Bound on ICE + DTLS after the answer. */
-  mediaConnectTimeoutMs: number;
-  /** Longest call; the agent says goodbye at this point. */
-  maxCallMs: number;
-  /** Caller silence that ends the call (0 disables). */
-  callerSilenceTimeoutMs: number;
-  /** Process-wide frame timings for `/metrics`. */
-  histograms?: MediaHistograms | undefined;
-  /** The process's shared 20 ms media clock; absent: each call runs its own on `scheduler`. */
-  clock?: SharedFrameClock | undefined;
-}
+import type { CallLogEvent, CallRecordEvent, MetaCallStatus } from "./call_events.ts";
+import { SessionTimers } from "./session_timers.ts";
+import { armCallLimits } from "./call_limits.ts";
+import type { SessionDeps, SessionPeer, SessionRequest } from "./session_deps.ts";
 
 /** Why a request could not become a session. */
 export class OfferRejectedError extends Error {
@@ -94,7 +36,13 @@ export class OfferRejectedError extends Error {
 export type SessionState = "answered" | "accepted" | "active" | "ending" | "ended";
 
 /** How long to wait for the agent's goodbye before hanging up anyway. */
-const GOODBYE_GRACE_MS = 15_000;
+export const GOODBYE_GRACE_MS = 15_000;
+
+const META_STATUS_EVENTS = {
+  RINGING: "meta_status_ringing",
+  ACCEPTED: "meta_status_accepted",
+  REJECTED: "meta_status_rejected",
+} as const satisfies Record<MetaCallStatus, CallRecordEvent>;
 
 /** One call in the bridge. */
 export class CallSession implements AgentContext {
@@ -113,9 +61,11 @@ export class CallSession implements AgentContext {
   #peer: SessionPeer;
   #agent: Agent;
   #media: CallMedia;
-  #log: Logger;
+  #log: EventLogger<CallLogEvent>;
   #history: TranscriptEntry[] = [];
-  #timers: TimerHandle[] = [];
+  #timers: SessionTimers;
+  /** Settles once with whether ICE and DTLS came up; the one wait on the peer. */
+  #mediaUp: Promise<boolean> | undefined;
   #ended: Promise<void> | undefined;
   #endedListeners: Array<(s: CallSession) => void> = [];
   #hangupRequested = false;
@@ -126,9 +76,10 @@ export class CallSession implements AgentContext {
     this.phoneNumberId = req.phoneNumberId;
     this.#deps = deps;
     this.#scheduler = deps.scheduler ?? realScheduler;
+    this.#timers = new SessionTimers(this.#scheduler);
     this.#peer = peer;
     this.#agent = agent;
-    this.#log = callLogger(req.callId, "session");
+    this.#log = callLogger<CallLogEvent>(req.callId, "session");
     this.#media = new CallMedia({
       port: peer,
       sink: agent,
@@ -150,6 +101,10 @@ export class CallSession implements AgentContext {
       onFirstCallerAudio: () => {
         this.#mark("firstCallerAudio");
         this.#log.info("USER_AUDIO_RECEIVED", { first: true, sessionId: this.id });
+      },
+      onFailure: (error) => {
+        this.#log.error("MEDIA_TICK_FAILED", { sessionId: this.id, error });
+        void this.end("media_failed", true);
       },
     });
   }
@@ -179,14 +134,10 @@ export class CallSession implements AgentContext {
     this.state = "accepted";
     this.#mark("accepted");
     this.#record("bridge_accept");
-    this.#peer.connected(this.#deps.mediaConnectTimeoutMs).then(() => {
-      if (this.state !== "accepted") return;
-      this.state = "active";
-      this.#media.start();
-      this.#agent.callAccepted();
-      this.#log.info("AUDIO_BRIDGE_ACTIVE", { sessionId: this.id });
-      this.#armCallTimers();
-    }, () => {});
+    // A failed connect was logged and ended the call where #mediaUp was made.
+    void this.#mediaUp?.then((up) => {
+      if (up && this.state === "accepted") this.#activate();
+    });
   }
 
   /** Ends the call once; `notifyMeta` sends Graph `terminate` (when the bridge hung up). */
@@ -201,11 +152,9 @@ export class CallSession implements AgentContext {
    * calls only, so these are recorded against the session, not acted on.
    */
   metaEvent(
-    event: { kind: "status"; status: string } | { kind: "connect_answer"; sdp: string },
+    event: { kind: "status"; status: MetaCallStatus } | { kind: "connect_answer"; sdp: string },
   ): void {
-    const name = event.kind === "status"
-      ? `meta_status_${event.status.toLowerCase()}`
-      : "meta_connect_answer";
+    const name = event.kind === "status" ? META_STATUS_EVENTS[event.status] : "meta_connect_answer";
     this.#log.info("WA_CALL_META_EVENT", { sessionId: this.id, event: name });
     this.#record(name, event.kind === "status" ? { status: event.status } : {});
   }
@@ -264,7 +213,7 @@ export class CallSession implements AgentContext {
   /** @inheritdoc */
   onEvent(name: string, data: Record<string, unknown> = {}): void {
     this.#log.debug("AGENT_EVENT", { name, ...data });
-    this.#record(name, data);
+    this.#write(name, data);
   }
 
   /** @inheritdoc */
@@ -273,8 +222,7 @@ export class CallSession implements AgentContext {
     this.#hangupRequested = true;
     this.#log.info("AGENT_HANGUP_REQUESTED", { reason });
     // Let the agent finish its sentence: hang up when the queued audio has played.
-    const grace = this.#scheduler.setTimeout(() => void this.end(reason, true), GOODBYE_GRACE_MS);
-    this.#timers.push(grace);
+    this.#timers.after(GOODBYE_GRACE_MS, () => void this.end(reason, true));
     void this.audio.idle().then(() => this.end(reason, true));
   }
 
@@ -315,11 +263,15 @@ export class CallSession implements AgentContext {
         void this.end("media_failed", true);
       }
     });
-    this.#peer.connected(this.#deps.mediaConnectTimeoutMs).catch((error: Error) => {
-      if (this.state === "ending" || this.state === "ended") return;
-      this.#log.error("WEBRTC_CONNECT_TIMEOUT", { sessionId: this.id, error: error.message });
-      void this.end("media_connect_timeout", true);
-    });
+    this.#mediaUp = this.#peer.connected(this.#deps.mediaConnectTimeoutMs).then(
+      () => true,
+      (error: Error) => {
+        if (this.state === "ending" || this.state === "ended") return false;
+        this.#log.error("WEBRTC_CONNECT_TIMEOUT", { sessionId: this.id, error: error.message });
+        void this.end("media_connect_timeout", true);
+        return false;
+      },
+    );
     this.#agent.start(this).then(() => {
       this.#mark("agentReady");
       this.#log.info("AGENT_READY", {
@@ -332,55 +284,49 @@ export class CallSession implements AgentContext {
     });
   }
 
-  #armCallTimers(): void {
-    const { maxCallMs, callerSilenceTimeoutMs } = this.#deps;
-    this.#timers.push(this.#scheduler.setTimeout(() => {
-      this.#log.info("CALL_MAX_DURATION", { sessionId: this.id, maxCallMs });
-      this.#agent.sayGoodbye("max_duration");
-      this.#timers.push(
-        this.#scheduler.setTimeout(() => void this.end("max_duration", true), GOODBYE_GRACE_MS),
-      );
-    }, maxCallMs));
-    if (callerSilenceTimeoutMs > 0) {
-      const check = () => {
-        if (this.state !== "active") return;
-        const silentMs = this.#scheduler.now() - this.#media.lastVoiceAt;
-        if (silentMs >= callerSilenceTimeoutMs) {
-          this.#log.info("CALLER_SILENCE_TIMEOUT", { sessionId: this.id, silentMs });
-          this.#agent.sayGoodbye("caller_silence");
-          this.#timers.push(
-            this.#scheduler.setTimeout(
-              () => void this.end("caller_silence", true),
-              GOODBYE_GRACE_MS,
-            ),
-          );
-          return;
-        }
-        this.#timers.push(this.#scheduler.setTimeout(check, callerSilenceTimeoutMs - silentMs));
-      };
-      this.#timers.push(this.#scheduler.setTimeout(check, callerSilenceTimeoutMs));
+  #activate(): void {
+    try {
+      this.state = "active";
+      this.#media.start();
+      this.#agent.callAccepted();
+      this.#log.info("AUDIO_BRIDGE_ACTIVE", { sessionId: this.id });
+      this.#armCallLimits();
+    } catch (error) {
+      // Thrown in a promise callback, this would be an unhandled rejection: fatal for every call.
+      this.#log.error("AUDIO_BRIDGE_START_FAILED", { sessionId: this.id, error: String(error) });
+      void this.end("media_start_failed", true);
     }
+  }
+
+  #armCallLimits(): void {
+    armCallLimits({
+      timers: this.#timers,
+      now: () => this.#scheduler.now(),
+      lastVoiceAt: () => this.#media.lastVoiceAt,
+      maxCallMs: this.#deps.maxCallMs,
+      callerSilenceTimeoutMs: this.#deps.callerSilenceTimeoutMs,
+      onLimit: (limit, detail) => {
+        const event = limit === "max_duration" ? "CALL_MAX_DURATION" : "CALLER_SILENCE_TIMEOUT";
+        this.#log.info(event, { sessionId: this.id, ...detail });
+        this.#agent.sayGoodbye(limit);
+        this.#timers.after(GOODBYE_GRACE_MS, () => void this.end(limit, true));
+      },
+    });
   }
 
   async #finish(reason: string, notifyMeta: boolean): Promise<void> {
     this.state = "ending";
     this.endReason = reason;
     this.#mark("ended");
-    for (const t of this.#timers) this.#scheduler.clearTimeout(t);
+    this.#timers.clear();
     this.#media.stop();
+    // Dropping unplayed audio also releases a pending `requestHangup` wait.
+    this.audio.flush();
     const stats = this.#media.stats();
     this.#log.info("VOICE_BRIDGE_SESSION_ENDED", { sessionId: this.id, reason, notifyMeta, stats });
     this.#record("bridge_session_ended", { reason, stats, timings: this.timings });
-    await Promise.allSettled([this.#agent.close(reason), this.#peer.close()]);
-    if (notifyMeta && this.#deps.terminator) {
-      try {
-        await this.#deps.terminator.terminate(this.phoneNumberId, this.callId);
-        this.#record("terminate_sent", { reason });
-      } catch (error) {
-        this.#log.error("WA_TERMINATE_FAILED", { sessionId: this.id, error: String(error) });
-        this.#record("terminate_failed", { reason, error: String(error) });
-      }
-    }
+    // Meta hears at once, whatever the agent or the peer take to close.
+    await Promise.all([this.#release(reason), notifyMeta ? this.#terminateAtMeta(reason) : null]);
     if (notifyMeta) {
       await this.#deps.recorder?.upsertCall({ callId: this.callId, endReason: reason })
         .catch((error) =>
@@ -391,11 +337,45 @@ export class CallSession implements AgentContext {
     for (const l of this.#endedListeners) l(this);
   }
 
+  async #release(reason: string): Promise<void> {
+    const [agent, peer] = await Promise.allSettled([
+      Promise.try(() => this.#agent.close(reason)),
+      Promise.try(() => this.#peer.close()),
+    ]);
+    if (agent.status === "rejected") {
+      this.#log.warn("AGENT_CLOSE_FAILED", { sessionId: this.id, error: String(agent.reason) });
+    }
+    if (peer.status === "rejected") {
+      this.#log.warn("WEBRTC_PEER_CLOSE_FAILED", {
+        sessionId: this.id,
+        error: String(peer.reason),
+      });
+    }
+  }
+
+  async #terminateAtMeta(reason: string): Promise<void> {
+    const terminator = this.#deps.terminator;
+    if (!terminator) return;
+    try {
+      await terminator.terminate(this.phoneNumberId, this.callId);
+      this.#log.info("WA_TERMINATE_SENT", { sessionId: this.id, reason });
+      this.#record("terminate_sent", { reason });
+    } catch (error) {
+      this.#log.error("WA_TERMINATE_FAILED", { sessionId: this.id, error: String(error) });
+      this.#record("terminate_failed", { reason, error: String(error) });
+    }
+  }
+
   #mark(name: string): void {
     this.timings[name] ??= Date.now() - this.createdAt;
   }
 
-  #record(name: string, data: Record<string, unknown> = {}): void {
+  #record(name: CallRecordEvent, data: Record<string, unknown> = {}): void {
+    this.#write(name, data);
+  }
+
+  /** Stores any event: the session's own, or one the agent names. */
+  #write(name: string, data: Record<string, unknown>): void {
     this.#deps.recorder?.recordEvent({ callId: this.callId, name, data })
       .catch((error) =>
         this.#log.error("CALL_RECORD_FAILED", { what: name, error: String(error) })

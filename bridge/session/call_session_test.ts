@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
-import { ManualScheduler } from "../media/fake_scheduler.ts";
-import { CallSession, OfferRejectedError, type SessionDeps } from "./call_session.ts";
-import { FakeAgent, FakePeer } from "../../tests/support/session_fakes.ts";
-
-import { META_OFFER } from "../../tests/support/session_fakes.ts";
+import { loadConfig, sessionLimits } from "../config.ts";
+import { CallSession, GOODBYE_GRACE_MS, OfferRejectedError } from "./call_session.ts";
+import type { SessionDeps, SessionLimits } from "./session_deps.ts";
+import {
+  CountingScheduler,
+  FakeAgent,
+  FakeCaller,
+  FakePeer,
+  META_OFFER,
+} from "../../tests/support/session_fakes.ts";
+import { captureLogs } from "../../tests/support/log_capture.ts";
 
 async function setup(overrides: Partial<SessionDeps> = {}) {
-  const scheduler = new ManualScheduler();
+  const scheduler = new CountingScheduler();
   const peer = new FakePeer(scheduler);
   const agent = new FakeAgent();
   const terminated: string[] = [];
@@ -31,6 +37,11 @@ async function setup(overrides: Partial<SessionDeps> = {}) {
   );
   const ended = new Promise<CallSession>((r) => session.onEnded(r));
   return { scheduler, peer, agent, session, terminated, ended };
+}
+
+/** The limits the bridge derives from these environment variables. */
+function limitsFrom(env: Record<string, string>): SessionLimits {
+  return sessionLimits(loadConfig({ VOICE_BRIDGE_SECRET: "0123456789abcdef0123", ...env }).env);
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -168,4 +179,152 @@ Deno.test("CallSession records a one-way call when no caller media arrives after
   scheduler.advance(10_000);
   assert.equal(events.filter((e) => e === "no_caller_media").length, 1, "said once");
   await session.end("hangup", false);
+});
+
+/** Connects and accepts; resolves once media runs. */
+async function activate(s: Awaited<ReturnType<typeof setup>>) {
+  s.peer.connect();
+  s.session.accept();
+  await tick();
+  assert.equal(s.session.state, "active");
+}
+
+Deno.test("MAX_CALL_MINUTES: the agent says goodbye at exactly that many minutes, Meta is told after the grace", async () => {
+  const s = await setup(limitsFrom({ MAX_CALL_MINUTES: "1.5", CALLER_SILENCE_TIMEOUT_S: "0" }));
+  await activate(s);
+  s.scheduler.advance(90_000 - 1);
+  assert.deepEqual(s.agent.calls, ["accepted"], "no goodbye before 1.5 minutes");
+  s.scheduler.advance(1);
+  assert.deepEqual(s.agent.calls, ["accepted", "goodbye:max_duration"]);
+  s.scheduler.advance(GOODBYE_GRACE_MS - 1);
+  await tick();
+  assert.equal(s.session.state, "active", "the goodbye gets its grace");
+  assert.deepEqual(s.terminated, []);
+  s.scheduler.advance(1);
+  await s.ended;
+  assert.equal(s.session.endReason, "max_duration");
+  assert.deepEqual(s.terminated, ["wacid.s1"]);
+  assert.equal(s.scheduler.pending, 0);
+});
+
+Deno.test("CALLER_SILENCE_TIMEOUT_S: a caller who keeps talking is never hung up; silence that long is", async () => {
+  const s = await setup(limitsFrom({ CALLER_SILENCE_TIMEOUT_S: "10", MAX_CALL_MINUTES: "60" }));
+  await activate(s);
+  const caller = new FakeCaller(s.peer);
+  const talk = (ms: number, voiced: (t: number) => boolean) => {
+    for (let t = 0; t < ms; t += 20) {
+      caller.send(voiced(t));
+      s.scheduler.advance(20);
+    }
+  };
+  // A second of speech every 4 s, for almost six timeouts.
+  talk(57_000, (t) => t % 4_000 < 1_000);
+  assert.ok(!s.agent.calls.includes("goodbye:caller_silence"), "talking caller kept");
+  talk(9_800, () => false);
+  assert.ok(!s.agent.calls.includes("goodbye:caller_silence"), "not before 10 s of silence");
+  talk(400, () => false);
+  assert.ok(s.agent.calls.includes("goodbye:caller_silence"), "10 s of silence ends the call");
+  s.scheduler.advance(GOODBYE_GRACE_MS);
+  await s.ended;
+  assert.equal(s.session.endReason, "caller_silence");
+  assert.deepEqual(s.terminated, ["wacid.s1"]);
+});
+
+Deno.test("no timer outlives the call, however it ends", async () => {
+  const paths: Record<string, (s: Awaited<ReturnType<typeof setup>>) => Promise<void>> = {
+    caller_hangup: async (s) => {
+      await activate(s);
+      await s.session.end("caller_hangup", false);
+    },
+    media_connect_timeout: async (s) => {
+      s.session.accept();
+      s.scheduler.advance(10_000);
+      await s.ended;
+    },
+    media_failed: async (s) => {
+      await activate(s);
+      s.peer.fail();
+      await s.ended;
+    },
+    agent_failed: async (s) => {
+      await activate(s);
+      s.agent.ctx!.onFatal(new Error("gone"));
+      await s.ended;
+    },
+    caller_hangs_up_during_goodbye: async (s) => {
+      await activate(s);
+      s.session.audio.enqueue(new Int16Array(24_000 * 5), "bye");
+      s.agent.ctx!.requestHangup("done");
+      await s.session.end("caller_hangup", false);
+      await s.session.audio.idle(); // the hang-up's wait for the audio is released
+    },
+  };
+  for (const [name, run] of Object.entries(paths)) {
+    const s = await setup({ callerSilenceTimeoutMs: 30_000 });
+    await run(s);
+    assert.equal(s.session.state, "ended", name);
+    assert.equal(s.scheduler.pending, 0, `${name}: timers left`);
+  }
+});
+
+Deno.test("Meta is told at once, even while the peer and the agent are still closing", async () => {
+  const s = await setup();
+  s.peer.close = () => new Promise(() => {});
+  s.agent.close = () => new Promise(() => {});
+  await activate(s);
+  void s.session.end("media_failed", true);
+  await tick();
+  assert.deepEqual(s.terminated, ["wacid.s1"]);
+});
+
+Deno.test("every failure while ending is logged with the call id and a stable name, and the call still ends", async () => {
+  const logs = await captureLogs();
+  try {
+    const s = await setup({
+      terminator: { terminate: () => Promise.reject(new Error("graph 500")) },
+      recorder: {
+        recordEvent: () => Promise.reject(new Error("db down")),
+        addTranscript: () => Promise.reject(new Error("db down")),
+        upsertCall: () => Promise.reject(new Error("db down")),
+      },
+    });
+    s.peer.close = () => Promise.reject(new Error("dtls close"));
+    s.agent.close = () => Promise.reject(new Error("ws close"));
+    await activate(s);
+    s.session.onTranscript({ speaker: "caller", text: "hi", startedAt: 0, endedAt: 1 });
+    await s.session.end("media_failed", true);
+    for (
+      const event of [
+        "WA_TERMINATE_FAILED",
+        "WEBRTC_PEER_CLOSE_FAILED",
+        "AGENT_CLOSE_FAILED",
+        "CALL_RECORD_FAILED",
+      ]
+    ) {
+      const [line] = logs.find(event);
+      assert.equal(line?.properties.callId, "wacid.s1", event);
+      assert.match(String(line?.properties.error), /graph 500|dtls close|ws close|db down/, event);
+    }
+    assert.equal(s.session.state, "ended");
+  } finally {
+    await logs.stop();
+  }
+});
+
+Deno.test("an agent that throws when the call starts ends that call, not the process", async () => {
+  const logs = await captureLogs();
+  try {
+    const s = await setup();
+    s.agent.callAccepted = () => {
+      throw new Error("boom");
+    };
+    s.peer.connect();
+    s.session.accept();
+    await s.ended;
+    assert.equal(s.session.endReason, "media_start_failed");
+    assert.deepEqual(s.terminated, ["wacid.s1"]);
+    assert.equal(logs.find("AUDIO_BRIDGE_START_FAILED")[0]?.properties.callId, "wacid.s1");
+  } finally {
+    await logs.stop();
+  }
 });

@@ -5,10 +5,12 @@
  *
  * @module
  */
-import { getLogger } from "@logtape/logtape";
+import { eventLogger } from "../log.ts";
 import { type MediaHistograms, newMediaHistograms } from "../media/call_media.ts";
-import { realScheduler, SharedFrameClock } from "../media/frame_clock.ts";
-import { CallSession, type SessionDeps, type SessionRequest } from "./call_session.ts";
+import { realScheduler, type Scheduler, SharedFrameClock } from "../media/frame_clock.ts";
+import type { ManagerLogEvent } from "./call_events.ts";
+import { CallSession, OfferRejectedError } from "./call_session.ts";
+import type { SessionDeps, SessionRequest } from "./session_deps.ts";
 
 /** Why a new session was refused. */
 export class CapacityError extends Error {
@@ -36,16 +38,26 @@ export interface SessionManagerOptions {
   maxCpuPercent: number;
   /** Current CPU use of this process, percent of one core. */
   cpuPercent: () => number;
+  /**
+   * How long `drain` waits for the calls it ends to close and tell Meta
+   * before it returns anyway. @default 10_000
+   */
+  drainEndTimeoutMs?: number;
 }
 
-const log = getLogger(["bridge", "sessions"]);
+const log = eventLogger<ManagerLogEvent>("sessions");
 
 /** Holds every live session. */
 export class SessionManager {
   #opts: SessionManagerOptions;
   #byId = new Map<string, CallSession>();
   #byCall = new Map<string, CallSession>();
+  #scheduler: Scheduler;
   #draining = false;
+  /** Set once `drain` ends the calls left: a call admitted before is ended on arrival. */
+  #closing = false;
+  #drained: Promise<void> | undefined;
+  #emptyWaiters = new Set<() => void>();
   /** One 20 ms clock drives every call's media. */
   readonly clock: SharedFrameClock;
   /** Frame timings of every call since start (monotonic, for `/metrics`). */
@@ -56,7 +68,8 @@ export class SessionManager {
   /** Creates an empty manager. */
   constructor(options: SessionManagerOptions) {
     this.#opts = options;
-    this.clock = new SharedFrameClock({ scheduler: options.deps.scheduler ?? realScheduler });
+    this.#scheduler = options.deps.scheduler ?? realScheduler;
+    this.clock = new SharedFrameClock({ scheduler: this.#scheduler });
   }
 
   /** True once `drain()` started: new sessions get 503. */
@@ -103,7 +116,21 @@ export class SessionManager {
       });
     } catch (error) {
       this.counters.failedOffers++;
+      if (error instanceof OfferRejectedError) {
+        log.warn("VOICE_BRIDGE_OFFER_REJECTED", { callId: req.callId, reasons: error.reasons });
+      } else {
+        log.error("VOICE_BRIDGE_SESSION_CREATE_FAILED", {
+          callId: req.callId,
+          error: String(error),
+        });
+      }
       throw error;
+    }
+    if (this.#closing) {
+      // Admitted before the drain but answered after it ended the others: Meta never
+      // accepted it, so the function rejects the call on our 503.
+      await this.#end(session, false);
+      throw new CapacityError("draining");
     }
     this.#byId.set(session.id, session);
     this.#byCall.set(session.callId, session);
@@ -112,22 +139,68 @@ export class SessionManager {
       this.#byId.delete(s.id);
       if (this.#byCall.get(s.callId) === s) this.#byCall.delete(s.callId);
       this.counters.ended++;
+      if (this.#byId.size > 0) return;
+      for (const resolve of this.#emptyWaiters) resolve();
+      this.#emptyWaiters.clear();
     });
     return session;
   }
 
   /**
    * Stops admitting calls, waits up to `timeoutMs` for live calls to finish,
-   * then ends the rest (telling Meta, so no caller is left on a dead line).
+   * then ends the rest, telling Meta about each, so no caller is left on a
+   * dead line. Those ends run side by side and get `drainEndTimeoutMs`
+   * together: a Graph request that fails or hangs holds up no other call.
+   * Runs once; a second call (a second SIGTERM) returns the same promise.
    */
-  async drain(timeoutMs: number): Promise<void> {
+  drain(timeoutMs: number): Promise<void> {
+    this.#drained ??= this.#drain(timeoutMs);
+    return this.#drained;
+  }
+
+  async #drain(timeoutMs: number): Promise<void> {
     this.#draining = true;
     log.info("VOICE_BRIDGE_DRAINING", { live: this.#byId.size, timeoutMs });
-    const deadline = Date.now() + timeoutMs;
-    while (this.#byId.size > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, deadline - Date.now()))));
+    await this.#emptyWithin(timeoutMs);
+    this.#closing = true;
+    const rest = this.list();
+    if (rest.length > 0) {
+      log.info("VOICE_BRIDGE_DRAIN_ENDING_CALLS", { callIds: rest.map((s) => s.callId) });
+      for (const session of rest) void this.#end(session, true);
+      const endTimeoutMs = this.#opts.drainEndTimeoutMs ?? 10_000;
+      if (!await this.#emptyWithin(endTimeoutMs)) {
+        log.warn("VOICE_BRIDGE_DRAIN_INCOMPLETE", {
+          callIds: this.list().map((s) => s.callId),
+          endTimeoutMs,
+        });
+      }
     }
-    await Promise.all(this.list().map((s) => s.end("bridge_shutdown", true)));
+    log.info("VOICE_BRIDGE_DRAINED", { endedByDrain: rest.length, live: this.#byId.size });
+  }
+
+  #end(session: CallSession, notifyMeta: boolean): Promise<void> {
+    return session.end("bridge_shutdown", notifyMeta).catch((error) =>
+      log.error("VOICE_BRIDGE_SESSION_END_FAILED", {
+        callId: session.callId,
+        error: String(error),
+      })
+    );
+  }
+
+  /** Resolves true once no session is live, or false when `ms` pass first. */
+  #emptyWithin(ms: number): Promise<boolean> {
+    if (this.#byId.size === 0 || ms <= 0) return Promise.resolve(this.#byId.size === 0);
+    return new Promise((resolve) => {
+      const empty = () => {
+        this.#scheduler.clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = this.#scheduler.setTimeout(() => {
+        this.#emptyWaiters.delete(empty);
+        resolve(false);
+      }, ms);
+      this.#emptyWaiters.add(empty);
+    });
   }
 }
 

@@ -2,11 +2,13 @@
  * werift's UDP sockets on libc, through Deno's FFI, read on the call's own
  * 20 ms media clock once media flows.
  *
- * Deno's datagram API costs a native async op per packet each way: an op
- * dispatch, a promise, an event-loop wake-up for each received datagram and
- * an address object. At 50 calls that was the largest share of the bridge's
- * CPU after the Opus encoder. Here a send is one synchronous `sendto`, and
- * reading is a loop of `recvfrom` until the socket is empty.
+ * Why: werift's own `UdpTransport` sits on `node:dgram`, costly in Deno (see
+ * `deno_udp_transport.ts`), and even Deno's datagram API costs a native async
+ * op per packet each way: an op dispatch, a promise, an event-loop wake-up
+ * for each received datagram and an address object. At 50 calls that was the
+ * largest share of the bridge's CPU after the Opus encoder. Here a send is
+ * one synchronous `sendto`, and reading is a loop of `recvfrom` until the
+ * socket is empty.
  *
  * Who reads a socket, and when:
  * - **The call's clock.** Once a call's media runs, `CallMedia` drains the
@@ -26,11 +28,16 @@
  * FFI permission; {@linkcode installUdpTransport} falls back to
  * `DenoUdpTransport` anywhere else.
  *
+ * Upstream fix: none in werift's code; an ICE option to supply the socket
+ * factory would let the bridge pass this transport instead of replacing
+ * `UdpTransport.init`.
+ *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { UdpTransport } from "werift";
 import { type Address, DenoUdpTransport, type UdpTransportOptions } from "./deno_udp_transport.ts";
+import type { UdpTransportStatics } from "./werift_internals.ts";
 
 /** How often the shared poller reads the sockets that no media clock reads. */
 export const POLL_INTERVAL_MS = 2;
@@ -372,20 +379,17 @@ class Poller {
 
 const poller = new Poller();
 
-let installed = false;
+/** The transport this process gives werift: libc where it works, Deno's own elsewhere. */
+export function udpTransportKind(): "libc" | "deno" {
+  return LibcUdpTransport.available ? "libc" : "deno";
+}
 
 /**
- * Makes every werift UDP socket a {@linkcode LibcUdpTransport} where libc
- * sockets work, and a `DenoUdpTransport` elsewhere (idempotent). Returns the
- * kind installed.
+ * Makes every werift UDP socket the transport {@linkcode udpTransportKind}
+ * names. Installed once, by `installWeriftPatches()`.
  */
-export function installUdpTransport(): "libc" | "deno" {
-  const kind = LibcUdpTransport.available ? "libc" : "deno";
-  if (!installed) {
-    installed = true;
-    (UdpTransport as unknown as { init: unknown }).init = kind === "libc"
-      ? LibcUdpTransport.init
-      : DenoUdpTransport.init;
-  }
-  return kind;
+export function installUdpTransport(): void {
+  (UdpTransport as UdpTransportStatics).init = udpTransportKind() === "libc"
+    ? LibcUdpTransport.init
+    : DenoUdpTransport.init;
 }

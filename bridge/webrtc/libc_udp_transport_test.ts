@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import type { Buffer } from "node:buffer";
 import { UdpTransport } from "werift";
 import type { Address } from "./deno_udp_transport.ts";
-import { installUdpTransport, LibcUdpTransport, POLL_INTERVAL_MS } from "./libc_udp_transport.ts";
+import { LibcUdpTransport, POLL_INTERVAL_MS } from "./libc_udp_transport.ts";
+import type { UdpTransportStatics } from "./werift_internals.ts";
+import { installWeriftPatches } from "./werift_patches.ts";
 
 const LOOPBACK = { interfaceAddresses: { udp4: "127.0.0.1" } };
 const skip = !LibcUdpTransport.available;
@@ -153,19 +155,13 @@ Deno.test({
 });
 
 Deno.test({
-  name: "libc udp: once installed, werift's UdpTransport.init makes one",
+  name: "libc udp: once the werift patches are installed, werift's UdpTransport.init makes one",
   ignore: skip,
   async fn() {
-    assert.equal(installUdpTransport(), "libc");
-    const t = await (UdpTransport as unknown as { init: typeof LibcUdpTransport.init }).init(
-      "udp4",
-      LOOPBACK,
-    );
-    try {
-      assert.ok(t instanceof LibcUdpTransport);
-    } finally {
-      await t.close();
-    }
+    assert.equal(installWeriftPatches().udpTransport, "libc");
+    const t = await (UdpTransport as UdpTransportStatics).init("udp4", LOOPBACK);
+    assert.ok(t instanceof LibcUdpTransport);
+    await t.close();
   },
 });
 
@@ -174,10 +170,11 @@ Deno.test({
   ignore: skip,
   async fn() {
     const script = await Deno.makeTempFile({ suffix: ".ts" });
-    const module = JSON.stringify(import.meta.resolve("./libc_udp_transport.ts"));
+    const module = JSON.stringify(import.meta.resolve("./werift_patches.ts"));
     await Deno.writeTextFile(
       script,
-      `import { installUdpTransport } from ${module}; console.log(installUdpTransport());`,
+      `import { installWeriftPatches } from ${module};
+      console.log(installWeriftPatches().udpTransport);`,
     );
     const out = await new Deno.Command(Deno.execPath(), {
       args: [

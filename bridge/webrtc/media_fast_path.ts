@@ -2,12 +2,12 @@
  * RTP of a connected call goes straight between the nominated ICE pair and
  * `lib/srtp`, around werift's general-purpose media stack.
  *
- * The general path costs a lot per packet. Sending goes through three async
- * functions (DTLS transport, ICE connection, UDP protocol) and werift's SRTP
- * session bookkeeping. Receiving parses the header twice, routes by SSRC,
- * clones the packet, lowercases codec names and starts an RTCP task. For a
- * mono audio call with one SSRC each way and no header extensions, none of
- * that is needed. The bench measured the bridge's CPU per call falling by
+ * Why: the general path costs a lot per packet. Sending goes through three
+ * async functions (DTLS transport, ICE connection, UDP protocol) and werift's
+ * SRTP session bookkeeping. Receiving parses the header twice, routes by
+ * SSRC, clones the packet, lowercases codec names and starts an RTCP task.
+ * For a mono audio call with one SSRC each way and no header extensions, none
+ * of that is needed. The bench measured the bridge's CPU per call falling by
  * about a fifth without it.
  *
  * What stays werift's:
@@ -22,12 +22,21 @@
  * `installMediaFastPath()` makes every werift DTLS transport hand its RTP
  * datagrams to the {@linkcode MediaFastPath} made for it, if any.
  *
+ * Upstream fix: a werift hook to take a DTLS transport's SRTP datagrams
+ * before its own RTP handling, and a cheaper send path in `RTCRtpSender`;
+ * with those, `startSrtp` needs no wrapping.
+ *
  * @module
  */
 import type { Buffer } from "node:buffer";
-import { RTCDtlsTransport } from "werift";
+import { RTCDtlsTransport, type RTCRtpReceiver } from "werift";
 import { RolloverCounter } from "../../lib/srtp/rollover_counter.ts";
 import { FastSrtpCipher } from "./werift_srtp_fix.ts";
+import type {
+  RTCDtlsTransportInternals,
+  RTCRtpReceiverInternals,
+  RtpStatsPacket,
+} from "./werift_internals.ts";
 
 /** A decrypted RTP packet as the media path needs it. */
 export interface RtpIn {
@@ -41,60 +50,6 @@ export interface RtpIn {
 
 /** Fixed RTP header length (RFC 3550 §5.1). */
 const HEADER_BYTES = 12;
-
-/** The ICE candidate pair werift nominated. */
-interface NominatedPair {
-  protocol: {
-    type: string;
-    /** The candidate's socket: ours (`LibcUdpTransport` or `DenoUdpTransport`), whose sends never reject. */
-    transport: { send(data: Uint8Array, addr: [string, number]): Promise<void> };
-    sendData(data: Uint8Array, addr: [string, number]): Promise<void>;
-  };
-  remoteAddr: [string, number];
-  packetsSent: number;
-  bytesSent: number;
-}
-
-/** The `StreamStatistics` werift's receiver reports are made from. */
-interface StreamStatistics {
-  add(packet: LitePacket): void;
-}
-
-/** The fields of an `RtpPacket` that werift's receiver statistics read. */
-interface LitePacket {
-  header: {
-    ssrc: number;
-    payloadType: number;
-    sequenceNumber: number;
-    timestamp: number;
-    serializeSize: number;
-  };
-  payload: Uint8Array;
-}
-
-/** What the fast path reads and updates of a werift `RTCDtlsTransport`. */
-interface DtlsTransportInternals {
-  srtpStarted: boolean;
-  srtp?: { localContext: { cipher: unknown }; remoteContext: { cipher: unknown } };
-  iceTransport: {
-    connection: {
-      nominated?: NominatedPair;
-      state: string;
-      onData: { subscribe(handler: (data: Buffer) => void): unknown };
-    };
-  };
-  bytesReceived: number;
-  packetsReceived: number;
-  bytesSent: number;
-  packetsSent: number;
-  startSrtp(): void;
-}
-
-/** What the fast path reads and updates of a werift `RTCRtpReceiver`. */
-interface ReceiverInternals {
-  remoteStreams: Record<number, StreamStatistics | undefined>;
-  handleRTP(packet: LitePacket, extensions: Record<string, unknown>, track: undefined): void;
-}
 
 /** Each DTLS transport's fast path; the hook returns false to leave a packet to werift. */
 const hooks = new WeakMap<object, (data: Buffer) => boolean>();
@@ -117,13 +72,13 @@ export class MediaFastPath {
   /** RTP packets sent and received by the fast path. */
   packetsSent = 0;
   packetsReceived = 0;
-  readonly #dtls: DtlsTransportInternals;
-  readonly #receiver: ReceiverInternals;
+  readonly #dtls: RTCDtlsTransportInternals;
+  readonly #receiver: RTCRtpReceiverInternals;
   readonly #deliver: (packet: RtpIn) => void;
   readonly #sendRoc = new RolloverCounter();
   readonly #receiveRocs = new Map<number, RolloverCounter>();
   // werift's statistics keep nothing of a packet, so one object serves them all.
-  readonly #lite: LitePacket = {
+  readonly #lite: RtpStatsPacket = {
     header: { ssrc: 0, payloadType: 0, sequenceNumber: 0, timestamp: 0, serializeSize: 12 },
     payload: new Uint8Array(0),
   };
@@ -133,9 +88,13 @@ export class MediaFastPath {
    * call) as soon as SRTP starts, handing each decrypted packet to `deliver`;
    * `receiver` is the transceiver's `RTCRtpReceiver`, whose statistics it keeps.
    */
-  constructor(dtlsTransport: unknown, receiver: unknown, deliver: (packet: RtpIn) => void) {
-    this.#dtls = dtlsTransport as DtlsTransportInternals;
-    this.#receiver = receiver as ReceiverInternals;
+  constructor(
+    dtlsTransport: RTCDtlsTransport,
+    receiver: RTCRtpReceiver,
+    deliver: (packet: RtpIn) => void,
+  ) {
+    this.#dtls = dtlsTransport as unknown as RTCDtlsTransportInternals;
+    this.#receiver = receiver as unknown as RTCRtpReceiverInternals;
     this.#deliver = deliver;
     hooks.set(this.#dtls, (data) => this.#receive(data));
   }
@@ -240,19 +199,15 @@ export class MediaFastPath {
   }
 }
 
-let installed = false;
-
 /**
  * Makes every werift DTLS transport offer its RTP datagrams to its
- * {@linkcode MediaFastPath}, if one was made for it, before its own handler
- * (idempotent).
+ * {@linkcode MediaFastPath}, if one was made for it, before its own handler.
+ * Installed once, by `installWeriftPatches()`.
  */
 export function installMediaFastPath(): void {
-  if (installed) return;
-  installed = true;
-  const proto = RTCDtlsTransport.prototype as unknown as DtlsTransportInternals;
+  const proto = RTCDtlsTransport.prototype as unknown as RTCDtlsTransportInternals;
   const startSrtp = proto.startSrtp;
-  proto.startSrtp = function (this: DtlsTransportInternals) {
+  proto.startSrtp = function (this: RTCDtlsTransportInternals) {
     if (this.srtpStarted) return;
     // startSrtp subscribes werift's media handler to the ICE connection; put ours in front of it.
     const onData = this.iceTransport.connection.onData;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { isRtp } from "./media_fast_path.ts";
+import { installWeriftPatches } from "./werift_patches.ts";
 import { type RtpIn, WhatsAppPeer } from "./whatsapp_peer.ts";
 import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { WhatsAppCaller, type WhatsAppCallerOptions } from "../../simulator/whatsapp_caller.ts";
@@ -12,6 +13,7 @@ async function connectedCall(
   options: WhatsAppCallerOptions,
   run: (call: { caller: WhatsAppCaller; peer: WhatsAppPeer; heard: RtpIn[] }) => Promise<void>,
 ): Promise<void> {
+  installWeriftPatches();
   const caller = await WhatsAppCaller.create({ decode: false, ...options });
   const checked = validateWhatsAppOffer(caller.offerSdp);
   assert.ok(checked.ok);

@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { Event } from "werift";
-import { leanExecute, type WeriftEvent } from "./werift_event_fix.ts";
+import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
+import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
+import { LibcUdpTransport } from "./libc_udp_transport.ts";
+import { leanExecute } from "./werift_event_fix.ts";
+import type { EventInternals } from "./werift_internals.ts";
+import { installWeriftPatches } from "./werift_patches.ts";
+import { WhatsAppPeer } from "./whatsapp_peer.ts";
 
 /** A werift event with the fix applied, typed as werift's. */
 function leanEvent<T extends unknown[]>(): Event<T> {
   const e = new Event<T>();
-  leanExecute(e as unknown as WeriftEvent);
+  leanExecute(e as unknown as EventInternals);
   return e;
 }
 
@@ -79,8 +85,42 @@ Deno.test("werift event fix: a completed event ignores execute; a throwing subsc
 
 Deno.test("werift event fix: applying it twice wraps once", () => {
   const e = new Event<[]>();
-  leanExecute(e as unknown as WeriftEvent);
+  leanExecute(e as unknown as EventInternals);
   const first = e.execute;
-  leanExecute(e as unknown as WeriftEvent);
+  leanExecute(e as unknown as EventInternals);
   assert.equal(e.execute, first);
+});
+
+Deno.test({
+  name: "werift event fix: a connected peer takes in RTP without starting an async function",
+  // Reading on the media clock makes the whole receive path one synchronous call to measure.
+  ignore: !LibcUdpTransport.available,
+  async fn() {
+    installWeriftPatches();
+    const caller = await WhatsAppCaller.create({
+      decode: false,
+      waitForFirstPacket: false,
+      opusVoice: () => new Uint8Array(20),
+    });
+    const checked = validateWhatsAppOffer(caller.offerSdp);
+    assert.ok(checked.ok);
+    const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
+      includeLoopback: true,
+    });
+    let heard = 0;
+    peer.onRtp(() => heard++);
+    try {
+      peer.receiveOnTicks(true);
+      await caller.applyAnswer(peer.answerSdp);
+      await Promise.all([peer.connected(10_000), caller.connected(10_000)]);
+      await new Promise((r) => setTimeout(r, 200));
+      const started = catchesDuring(() => peer.pollRtp());
+      assert.ok(heard >= 5, `${heard} packets`);
+      // werift's own events start two per packet (UDP protocol, ICE connection); RTCP, one.
+      assert.ok(started < heard, `${started} async functions for ${heard} packets`);
+    } finally {
+      await peer.close();
+      await caller.close();
+    }
+  },
 });

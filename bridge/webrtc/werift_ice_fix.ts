@@ -1,53 +1,45 @@
 /**
- * Keeps werift's ICE agent checking until a pair is nominated, so a brief
- * outage at call start does not leave the caller in silence.
- *
- * werift 0.25.2 sends each connectivity check 5 times (50, 100, 200, 400 and
- * 800 ms apart) and then marks the pair failed for good. A full-ICE peer would
- * revive it with a check of its own (a triggered check), but Meta's relay is
- * ICE-lite and never sends one. So any 1.55 s without an answer to our checks
- * (a lost burst, a relay that only answers once it has processed `pre_accept`,
- * a stalled process) failed every pair, and the call stayed unconnected until
- * the media timeout hung it up. libwebrtc instead keeps pinging a pair until
- * it has been silent for far longer.
- *
- * The fix restarts the checks of failed, idle pairs at a steady cadence until
- * the agent nominates a pair or closes. werift's `connect()` waits for a
+ * Why: werift 0.25.2 sends each ICE connectivity check 5 times (50, 100,
+ * 200, 400 and 800 ms apart) and then marks the pair failed for good. A
+ * full-ICE peer would revive it with a check of its own (a triggered check),
+ * but Meta's relay is ICE-lite and never sends one. So any 1.55 s without an
+ * answer to our checks (a lost burst, a relay that only answers once it has
+ * processed `pre_accept`, a stalled process) failed every pair, and the call
+ * stayed unconnected until the media timeout hung it up. libwebrtc instead
+ * keeps pinging a pair until it has been silent for far longer. Here the
+ * peer restarts the checks of failed, idle pairs at a steady cadence until
+ * the agent nominates a pair or closes; werift's `connect()` waits for a
  * completed check list even after a failed one, so the first check answered
  * after the outage connects the call as usual.
  *
+ * Upstream fix: werift's ICE agent retrying failed pairs while none is
+ * nominated (or a configurable check timeout); with that, this file goes.
+ *
  * @module
  */
-import type { RTCPeerConnection } from "werift";
+import { CandidatePairState, type RTCPeerConnection } from "werift";
+import type { CandidatePairInternals, ConnectionInternals } from "./werift_internals.ts";
 
-/** werift's `CandidatePairState` values. */
-const WAITING = 1;
-const FAILED = 4;
+type CheckedPair = Pick<CandidatePairInternals, "state" | "handle" | "updateState">;
 
-interface PairInternals {
-  state: number;
-  handle?: unknown;
-  updateState(state: number): void;
-}
-
-interface ConnectionInternals {
-  state: string;
+/** The part of a werift ICE `Connection` a recheck reads and drives. */
+export type CheckList = Pick<ConnectionInternals, "state"> & {
   nominated?: unknown;
-  checkList: PairInternals[];
-  checkStart(pair: PairInternals): unknown;
-}
+  checkList: CheckedPair[];
+  checkStart(pair: CheckedPair): unknown;
+};
 
 /**
  * Restarts the check of every failed pair that has no check in flight, unless
  * the agent has nominated a pair or closed. Returns how many it restarted.
  */
-export function recheckFailedPairs(connection: ConnectionInternals): number {
+export function recheckFailedPairs(connection: CheckList): number {
   if (connection.nominated || connection.state === "closed") return 0;
   let restarted = 0;
   for (const pair of connection.checkList) {
     // werift clears `handle` once a check has run to its end.
-    if (pair.state !== FAILED || pair.handle !== undefined) continue;
-    pair.updateState(WAITING);
+    if (pair.state !== CandidatePairState.FAILED || pair.handle !== undefined) continue;
+    pair.updateState(CandidatePairState.WAITING);
     pair.handle = connection.checkStart(pair);
     restarted++;
   }

@@ -3,6 +3,8 @@ import { UdpTransport } from "werift";
 import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
 import { recheckFailedPairs } from "./werift_ice_fix.ts";
+import type { UdpTransportStatics } from "./werift_internals.ts";
+import { installWeriftPatches } from "./werift_patches.ts";
 import { WhatsAppPeer } from "./whatsapp_peer.ts";
 
 function pair(state: number, handle?: unknown) {
@@ -35,14 +37,18 @@ Deno.test("recheckFailedPairs restarts failed idle pairs only, and only before n
   assert.equal(recheckFailedPairs({ ...connection, state: "closed" }), 0);
 });
 
-/** Drops every STUN Binding request werift sends, from sockets made meanwhile, until `until`. */
+/**
+ * Drops every STUN Binding request werift sends, from sockets made meanwhile,
+ * until `until`. Wraps the patched socket factory, so the patches go in first.
+ */
 function dropBindingRequests(): { until: number; dropped: number; restore(): void } {
   type Transport = { send(d: Uint8Array, a?: unknown): Promise<void> };
-  const statics = UdpTransport as unknown as { init(...a: unknown[]): Promise<Transport> };
+  installWeriftPatches();
+  const statics = UdpTransport as UdpTransportStatics;
   const init = statics.init;
   const outage = { until: 0, dropped: 0, restore: () => void (statics.init = init) };
   statics.init = async (...args) => {
-    const transport = await init(...args);
+    const transport = await init(...args) as Transport;
     const send = transport.send;
     transport.send = (data, addr) => {
       if (performance.now() < outage.until && data[0] === 0 && data[1] === 1) {

@@ -1,19 +1,19 @@
 /**
- * Replaces werift's RTP header parser (and, for the packets we send, its
- * serializer) on the hot path.
- *
- * werift 0.25 reads each bit field of an RTP header through
+ * Why: werift 0.25 reads each bit field of an RTP header through
  * `Number#toString(2)`, a split, an array spread, a slice, a join and a
  * `parseInt`: six string round trips per header. Every received packet is
  * parsed twice (once to check its SRTP tag, once as plain RTP), so at 50 calls
  * this parser made about a quarter of the bridge's garbage (V8's sampling heap
  * profiler), and every young-generation collection pauses the media clock.
+ * Here headers without CSRCs or extensions (what a peer sends when, as in our
+ * answer, no header extension is negotiated) are parsed with shifts and masks
+ * into the same `RtpHeader` werift builds, and written the same way for the
+ * packets we send. Any other header, or one too short to hold the fixed 12
+ * bytes, still goes to werift's own parser, so its behaviour on unusual and
+ * malformed packets is unchanged.
  *
- * Headers without CSRCs or extensions (what a peer sends when, as in our
- * answer, no header extension is negotiated) are parsed here with shifts and
- * masks into the same `RtpHeader` werift builds. Any other
- * header, or one too short to hold the fixed 12 bytes, still goes to werift's
- * own parser, so its behaviour on unusual and malformed packets is unchanged.
+ * Upstream fix: `RtpHeader.deSerialize` reading the fixed header with shifts
+ * and masks; with that in werift, this file goes.
  *
  * @module
  */
@@ -72,12 +72,11 @@ function writeU32(out: Uint8Array, at: number, v: number): void {
   out[at + 3] = v;
 }
 
-let installed = false;
-
-/** Makes werift parse every RTP header with {@linkcode parseRtpHeader} (idempotent). */
+/**
+ * Makes werift parse every RTP header with {@linkcode parseRtpHeader}.
+ * Installed once, by `installWeriftPatches()`.
+ */
 export function installWeriftRtpFix(): void {
-  if (installed) return;
-  installed = true;
   // werift's callers look the parser up on the class at each call.
   RtpHeader.deSerialize = parseRtpHeader;
 }

@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { RtpHeader, RtpPacket } from "werift";
-import {
-  installWeriftRtpFix,
-  parseRtpHeader,
-  weriftParseRtpHeader,
-  writeRtpHeader,
-} from "./werift_rtp_fix.ts";
+import { parseRtpHeader, weriftParseRtpHeader, writeRtpHeader } from "./werift_rtp_fix.ts";
+import { installWeriftPatches } from "./werift_patches.ts";
 import { mulberry32 } from "../../simulator/prng.ts";
 
 /** Both parsers' outcome: the header's fields, or the error's class. */
@@ -57,7 +53,7 @@ Deno.test("werift RTP fix: an Opus packet's header is read without werift's pars
 });
 
 Deno.test("werift RTP fix: installed, werift's RtpPacket uses it and round-trips", () => {
-  installWeriftRtpFix();
+  installWeriftPatches();
   assert.equal(RtpHeader.deSerialize, parseRtpHeader);
   const header = new RtpHeader({
     payloadType: 111,

@@ -1,15 +1,16 @@
 /**
- * Replaces werift 0.25.2's per-packet SRTP with `lib/srtp`'s precomputed
- * transforms, cutting ~20 µs per RTP packet per direction to ~2 µs.
+ * Why: werift 0.25.2's RTP cipher builds a node:crypto cipher and HMAC for
+ * every packet (in Deno, each a Transform stream plus a native resource) and
+ * joins Buffers several times: ~20 µs per RTP packet per direction, most of
+ * the bridge's CPU at 50 calls. Here, once werift has derived the session
+ * keys after the DTLS handshake, the cipher of both RTP contexts (ours and
+ * the peer's) is swapped for an adapter over `lib/srtp`'s precomputed
+ * transforms (~2 µs) with werift's exact interface: same bytes out, and the
+ * same `SrtpAuthenticationError` on a bad packet, which werift catches to
+ * drop it. SRTCP (about one packet a second) keeps werift's own cipher.
  *
- * werift's RTP cipher builds a node:crypto cipher and HMAC for every packet
- * (in Deno, each a Transform stream plus a native resource) and joins
- * Buffers several times; at 50 calls that is most of the bridge's CPU. Once
- * werift has derived the session keys after the DTLS handshake, we swap the
- * cipher of both RTP contexts (ours and the peer's) for an adapter with
- * werift's exact interface: same bytes out, and the same
- * `SrtpAuthenticationError` on a bad packet, which werift catches to drop
- * it. SRTCP (about one packet a second) keeps werift's own cipher.
+ * Upstream fix: werift's SRTP contexts keeping their AES key schedule and
+ * HMAC state per session instead of per packet; with that, this file goes.
  *
  * @module
  */
@@ -27,42 +28,24 @@ import {
   type SrtpTransform,
 } from "../../lib/srtp/srtp_transform.ts";
 import { writeRtpHeader } from "./werift_rtp_fix.ts";
-
-/** The cipher a werift SRTP context calls (`context.cipher`). */
-export interface WeriftSrtpCipher {
-  encryptRtp(header: RtpHeader, payload: Buffer, roc: number): Buffer;
-  /** `header` is the one werift's context parsed from `cipherText`; it always passes it. */
-  decryptRtp(cipherText: Buffer, roc: number, header: RtpHeader): [Buffer, RtpHeader];
-  encryptRTCP(rtcp: Buffer, srtcpIndex: number): Buffer;
-  decryptRTCP(encrypted: Buffer): [Buffer, unknown];
-}
-
-/** What we read of a werift `SrtpContext`: its profile, derived RTP session keys and cipher. */
-interface WeriftSrtpContext {
-  profile: number;
-  srtpSessionKey: Buffer;
-  srtpSessionSalt: Buffer;
-  srtpSessionAuthTag: Buffer;
-  cipher: WeriftSrtpCipher;
-}
-
-/** A werift `SrtpSession`: one context per direction. */
-export interface WeriftSrtpSession {
-  localContext: unknown;
-  remoteContext: unknown;
-}
+import type {
+  RTCDtlsTransportInternals,
+  SrtpCipherInternals,
+  SrtpContextInternals,
+  SrtpSessionInternals,
+} from "./werift_internals.ts";
 
 const AUTH_FAILED = "Failed to authenticate SRTP packet";
 
 /** werift's RTP cipher interface over a {@linkcode SrtpTransform}. */
-export class FastSrtpCipher implements WeriftSrtpCipher {
+export class FastSrtpCipher implements SrtpCipherInternals {
   /** The session's RTP transform, which the media fast path calls directly. */
   readonly transform: SrtpTransform;
-  readonly #rtcp: WeriftSrtpCipher;
+  readonly #rtcp: SrtpCipherInternals;
   readonly #header = new Uint8Array(12);
 
   /** Protects RTP with `transform`; RTCP calls go to werift's `rtcp` cipher. */
-  constructor(transform: SrtpTransform, rtcp: WeriftSrtpCipher) {
+  constructor(transform: SrtpTransform, rtcp: SrtpCipherInternals) {
     this.transform = transform;
     this.#rtcp = rtcp;
   }
@@ -113,7 +96,7 @@ function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
-function profileOf(context: WeriftSrtpContext): SrtpProfile | null {
+function profileOf(context: SrtpContextInternals): SrtpProfile | null {
   switch (context.profile) {
     case ProtectionProfileAes128CmHmacSha1_80:
       return "AES_CM_128_HMAC_SHA1_80";
@@ -124,7 +107,7 @@ function profileOf(context: WeriftSrtpContext): SrtpProfile | null {
   }
 }
 
-function useFastCipher(context: WeriftSrtpContext): void {
+function useFastCipher(context: SrtpContextInternals): void {
   if (context.cipher instanceof FastSrtpCipher) return;
   const profile = profileOf(context);
   if (!profile) return;
@@ -143,26 +126,20 @@ function useFastCipher(context: WeriftSrtpContext): void {
  * {@linkcode FastSrtpCipher}s under the same session keys (idempotent;
  * unknown profiles keep werift's cipher).
  */
-export function useFastRtpCiphers(session: WeriftSrtpSession): void {
-  useFastCipher(session.localContext as WeriftSrtpContext);
-  useFastCipher(session.remoteContext as WeriftSrtpContext);
+export function useFastRtpCiphers(session: SrtpSessionInternals): void {
+  useFastCipher(session.localContext);
+  useFastCipher(session.remoteContext);
 }
 
-interface DtlsTransportInternals {
-  srtp: WeriftSrtpSession;
-  updateSrtpSession(): void;
-}
-
-let installed = false;
-
-/** Installs the fix on every werift DTLS transport (idempotent). */
+/**
+ * Gives every werift DTLS transport's SRTP session {@linkcode FastSrtpCipher}s
+ * as soon as werift derives its keys. Installed once, by `installWeriftPatches()`.
+ */
 export function installWeriftSrtpFix(): void {
-  if (installed) return;
-  installed = true;
-  const proto = RTCDtlsTransport.prototype as unknown as DtlsTransportInternals;
+  const proto = RTCDtlsTransport.prototype as unknown as RTCDtlsTransportInternals;
   const update = proto.updateSrtpSession;
-  proto.updateSrtpSession = function (this: DtlsTransportInternals) {
+  proto.updateSrtpSession = function (this: RTCDtlsTransportInternals) {
     update.call(this);
-    useFastRtpCiphers(this.srtp);
+    if (this.srtp) useFastRtpCiphers(this.srtp);
   };
 }

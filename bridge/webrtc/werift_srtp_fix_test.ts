@@ -11,17 +11,18 @@ import {
   SrtpAuthenticationError,
   SrtpSession,
 } from "werift";
-import {
-  FastSrtpCipher,
-  installWeriftSrtpFix,
-  useFastRtpCiphers,
-  type WeriftSrtpCipher,
-} from "./werift_srtp_fix.ts";
+import { FastSrtpCipher, useFastRtpCiphers } from "./werift_srtp_fix.ts";
+import type {
+  RTCDtlsTransportInternals,
+  SrtpCipherInternals,
+  SrtpSessionInternals,
+} from "./werift_internals.ts";
+import { installWeriftPatches } from "./werift_patches.ts";
 import { mulberry32 } from "../../simulator/prng.ts";
 
 // Captured before the fix wraps it, so one peer below can stay on plain werift.
 const weriftUpdateSrtpSession = RTCDtlsTransport.prototype.updateSrtpSession;
-installWeriftSrtpFix();
+installWeriftPatches();
 
 const PROFILES = [
   ["AES_CM_128_HMAC_SHA1_80", ProtectionProfileAes128CmHmacSha1_80, 10],
@@ -29,7 +30,7 @@ const PROFILES = [
 ] as const;
 
 interface Context {
-  cipher: WeriftSrtpCipher;
+  cipher: SrtpCipherInternals;
   decryptRtp(cipherText: Buffer): [Buffer, RtpHeader];
   encryptRtp(payload: Buffer, header: RtpHeader): Buffer;
 }
@@ -50,7 +51,7 @@ function sessionPair(profile: number, seed: number): { werift: Context; fast: Co
   };
   const werift = new SrtpSession(config);
   const fast = new SrtpSession(config);
-  useFastRtpCiphers(fast);
+  useFastRtpCiphers(fast as unknown as SrtpSessionInternals);
   const context = (s: SrtpSession) => s.localContext as unknown as Context;
   return { werift: context(werift), fast: context(fast) };
 }
@@ -132,7 +133,7 @@ for (const [name, profile, tagLength] of PROFILES) {
 Deno.test("useFastRtpCiphers is idempotent and keeps werift's cipher for RTCP", () => {
   const { fast } = sessionPair(ProtectionProfileAes128CmHmacSha1_80, 1);
   const cipher = fast.cipher;
-  useFastRtpCiphers({ localContext: fast, remoteContext: fast });
+  useFastRtpCiphers({ localContext: fast, remoteContext: fast } as unknown as SrtpSessionInternals);
   assert.equal(fast.cipher, cipher);
   const rtcp = Buffer.from("80c80006000000010000000000000000000000000000000000000000", "hex");
   const sealed = fast.cipher.encryptRTCP(rtcp, 5);
@@ -165,16 +166,8 @@ function connected(pc: RTCPeerConnection): Promise<void> {
   });
 }
 
-interface TransportInternals {
-  srtpProfiles: number[];
-  updateSrtpSession(): void;
-  srtp: {
-    localContext: { cipher: unknown; profile: number };
-    remoteContext: { cipher: unknown; profile: number };
-  };
-}
-
-const internals = (t: RTCDtlsTransport) => t as unknown as TransportInternals;
+const internals = (t: RTCDtlsTransport) =>
+  t as unknown as RTCDtlsTransportInternals & { srtpProfiles: number[] };
 
 /** Sends `count` packets from `from` and resolves with what `to` received. */
 async function exchange(
@@ -246,10 +239,10 @@ for (const [name, profile] of PROFILES) {
           const fixed = fixedSide === "offerer" ? a : b;
           const other = fixedSide === "offerer" ? b : a;
           for (const ctx of ["localContext", "remoteContext"] as const) {
-            assert.equal(internals(fixed).srtp[ctx].profile, profile);
-            assert.equal(internals(other).srtp[ctx].profile, profile);
-            assert.ok(internals(fixed).srtp[ctx].cipher instanceof FastSrtpCipher);
-            assert.ok(!(internals(other).srtp[ctx].cipher instanceof FastSrtpCipher));
+            assert.equal(internals(fixed).srtp![ctx].profile, profile);
+            assert.equal(internals(other).srtp![ctx].profile, profile);
+            assert.ok(internals(fixed).srtp![ctx].cipher instanceof FastSrtpCipher);
+            assert.ok(!(internals(other).srtp![ctx].cipher instanceof FastSrtpCipher));
           }
           for (const [from, to, ssrc] of [[a, b, 0x1111], [b, a, 0x2222]] as const) {
             const { sent, received } = await exchange(from, to, ssrc, 30);

@@ -18,19 +18,16 @@ import {
 import { Buffer } from "node:buffer";
 import { type RtpHeaderFields, writeRtpHeader } from "../../lib/rtp/packet.ts";
 import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
-import { installWeriftDtlsFix } from "./werift_dtls_fix.ts";
-import { leanExecute, leanReceivePath, type WeriftEvent } from "./werift_event_fix.ts";
+import { leanExecute, leanReceivePath } from "./werift_event_fix.ts";
 import { keepCheckingUntilNominated } from "./werift_ice_fix.ts";
-import { installWeriftRtpFix } from "./werift_rtp_fix.ts";
-import { installWeriftSrtpFix } from "./werift_srtp_fix.ts";
-import { installUdpTransport, LibcUdpTransport } from "./libc_udp_transport.ts";
-import { installMediaFastPath, MediaFastPath, type RtpIn } from "./media_fast_path.ts";
-
-installWeriftDtlsFix();
-installUdpTransport();
-installWeriftSrtpFix();
-installWeriftRtpFix();
-installMediaFastPath();
+import type {
+  EventInternals,
+  RTCDtlsTransportInternals,
+  RTCRtpSenderInternals,
+} from "./werift_internals.ts";
+import { assertWeriftPatchesInstalled } from "./werift_patches.ts";
+import { LibcUdpTransport } from "./libc_udp_transport.ts";
+import { MediaFastPath, type RtpIn } from "./media_fast_path.ts";
 
 export type { RtpIn };
 
@@ -50,16 +47,6 @@ export interface PeerNetworkOptions {
   ipv6?: boolean | undefined;
 }
 
-/** The werift `RTCRtpSender` fields its RTCP sender reports are built from. */
-interface SenderReportState {
-  ntpTimestamp: bigint;
-  rtpTimestamp: number;
-  packetCount: number;
-  octetCount: number;
-  runRtcp(): Promise<void>;
-  dtlsTransport: { sendRtp(payload: Buffer, header: RtpHeader): Promise<number> };
-}
-
 /** Media-level connection state, simplified from werift's. */
 export type PeerState = "new" | "connecting" | "connected" | "failed" | "closed";
 
@@ -74,7 +61,9 @@ export class WhatsAppPeer {
   #pc: RTCPeerConnection;
   #transceiver: RTCRtpTransceiver;
   #state: PeerState = "connecting";
-  #stateListeners: Array<(s: PeerState) => void> = [];
+  #stateListeners = new Set<(s: PeerState) => void>();
+  /** Ends our subscriptions to werift's events, on close. */
+  #unsubscribes: Array<() => void> = [];
   #checks: ReturnType<typeof keepCheckingUntilNominated>;
   #fastPath: MediaFastPath;
   #rtpListeners: Array<(packet: RtpIn) => void> = [];
@@ -113,25 +102,28 @@ export class WhatsAppPeer {
     );
     // Meta is ICE-lite: if our checks go unanswered, only we can retry them.
     this.#checks = keepCheckingUntilNominated(pc);
-    pc.connectionStateChange.subscribe((s) => {
+    const { unSubscribe } = pc.connectionStateChange.subscribe((s) => {
       if (s === "connected") {
         this.#setState("connected");
         if (this.#wantTicks) this.receiveOnTicks(true);
       } else if (s === "failed") this.#setState("failed");
       else if (s === "closed") this.#setState("closed");
     });
+    this.#unsubscribes.push(unSubscribe);
   }
 
   /**
    * Applies Meta's offer, gathers every candidate (no trickle with Meta) and
    * returns the peer with its shaped answer. ICE checks start right away, so
-   * they converge as soon as Meta has processed the answer.
+   * they converge as soon as Meta has processed the answer. Throws unless
+   * `installWeriftPatches()` has run.
    */
   static async answer(
     offerSdp: string,
     offer: WhatsAppOffer,
     net: PeerNetworkOptions = {},
   ): Promise<WhatsAppPeer> {
+    assertWeriftPatchesInstalled();
     const codecs = [
       new RTCRtpCodecParameters({
         mimeType: "audio/opus",
@@ -184,29 +176,45 @@ export class WhatsAppPeer {
     return this.#state;
   }
 
-  /** Calls `listener` on every state change. */
-  onState(listener: (s: PeerState) => void): void {
-    this.#stateListeners.push(listener);
+  /**
+   * Calls `listener` on every state change until the returned function is
+   * called or the peer closes (after telling it so).
+   */
+  onState(listener: (s: PeerState) => void): () => void {
+    const own = (s: PeerState) => listener(s);
+    this.#stateListeners.add(own);
+    return () => this.#stateListeners.delete(own);
   }
 
-  /** Resolves when ICE and DTLS are up; rejects on failure, close or timeout. */
+  /**
+   * Resolves when ICE and DTLS are up; rejects on failure, close or timeout.
+   * Once settled it leaves neither its listener nor its timer behind.
+   */
   connected(timeoutMs: number): Promise<void> {
     if (this.#state === "connected") return Promise.resolve();
+    // A closed peer changes state no more: waiting would only hold a listener and a timer.
+    if (this.#state === "closed") return Promise.reject(new Error("media connection closed"));
     return new Promise((resolve, reject) => {
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        stopListening();
+        if (error) reject(error);
+        else resolve();
+      };
       const timer = setTimeout(
-        () => reject(new Error(`ICE/DTLS not connected within ${timeoutMs} ms`)),
+        () => settle(new Error(`ICE/DTLS not connected within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      this.onState((s) => {
-        if (s === "connected") {
-          clearTimeout(timer);
-          resolve();
-        } else if (s === "failed" || s === "closed") {
-          clearTimeout(timer);
-          reject(new Error(`media connection ${s}`));
-        }
+      const stopListening = this.onState((s) => {
+        if (s === "connected") settle();
+        else if (s === "failed" || s === "closed") settle(new Error(`media connection ${s}`));
       });
     });
+  }
+
+  /** State and RTP listeners and werift subscriptions still held, for leak checks. */
+  get listenerCount(): number {
+    return this.#stateListeners.size + this.#rtpListeners.length + this.#unsubscribes.length;
   }
 
   /**
@@ -217,8 +225,8 @@ export class WhatsAppPeer {
     this.#rtpListeners.push(listener);
     if (this.#rtpListeners.length > 1) return;
     const subscribe = (track: MediaStreamTrack) => {
-      leanExecute(track.onReceiveRtp as unknown as WeriftEvent);
-      track.onReceiveRtp.subscribe((rtp) =>
+      leanExecute(track.onReceiveRtp as unknown as EventInternals);
+      const { unSubscribe } = track.onReceiveRtp.subscribe((rtp) =>
         this.#emitRtp({
           payloadType: rtp.header.payloadType,
           sequenceNumber: rtp.header.sequenceNumber,
@@ -228,14 +236,16 @@ export class WhatsAppPeer {
           payload: rtp.payload,
         })
       );
+      this.#unsubscribes.push(unSubscribe);
     };
     // Meta announces its SSRC in the offer, so werift may have made the track already.
     const receiver = this.#transceiver.receiver;
     const existing = receiver.tracks;
     existing.forEach(subscribe);
-    this.#transceiver.onTrack.subscribe((track) => {
+    const { unSubscribe } = this.#transceiver.onTrack.subscribe((track) => {
       if (!existing.includes(track)) subscribe(track);
     });
+    this.#unsubscribes.push(unSubscribe);
   }
 
   /**
@@ -248,7 +258,7 @@ export class WhatsAppPeer {
    */
   sendOpus(payload: Uint8Array, sequenceNumber: number, timestamp: number, marker: boolean): void {
     if (this.#state !== "connected") return;
-    const sender = this.#transceiver.sender as unknown as SenderReportState;
+    const sender = this.#transceiver.sender as unknown as RTCRtpSenderInternals;
     // A report's NTP and RTP times must describe the same instant; refreshing
     // the pair every 16th packet (320 ms) keeps reports current at a tenth of the cost.
     if ((this.packetsSent & 15) === 0) {
@@ -296,9 +306,8 @@ export class WhatsAppPeer {
    * other candidates' sockets, and a TURN leg, stay with the shared poller.
    */
   #mediaSocket(): LibcUdpTransport | undefined {
-    const pair = (this.#transceiver.receiver.dtlsTransport as unknown as {
-      iceTransport: { connection: { nominated?: { protocol: { transport?: unknown } } } };
-    }).iceTransport.connection.nominated;
+    const dtls = this.#transceiver.receiver.dtlsTransport as unknown as RTCDtlsTransportInternals;
+    const pair = dtls.iceTransport.connection.nominated;
     const socket = pair?.protocol.transport;
     return socket instanceof LibcUdpTransport && !socket.closed ? socket : undefined;
   }
@@ -319,12 +328,18 @@ export class WhatsAppPeer {
     return this.#checks.stats.rechecks;
   }
 
-  /** Closes ICE and DTLS. Idempotent. */
+  /**
+   * Closes ICE and DTLS. The state listeners hear "closed", then every
+   * listener and werift subscription is dropped. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#checks.stop();
     this.#fastPath.close();
     this.#setState("closed");
+    this.#stateListeners.clear();
+    this.#rtpListeners = [];
+    for (const unSubscribe of this.#unsubscribes.splice(0)) unSubscribe();
     await this.#pc.close().catch(() => {});
   }
 
@@ -336,7 +351,7 @@ export class WhatsAppPeer {
   #setState(s: PeerState): void {
     if (this.#state === s || this.#state === "closed") return;
     this.#state = s;
-    for (const l of this.#stateListeners) l(s);
+    for (const l of [...this.#stateListeners]) l(s);
   }
 }
 

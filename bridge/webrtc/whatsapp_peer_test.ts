@@ -2,13 +2,20 @@ import assert from "node:assert/strict";
 import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
 import { LibcUdpTransport } from "./libc_udp_transport.ts";
+import { installWeriftPatches } from "./werift_patches.ts";
 import { WhatsAppPeer } from "./whatsapp_peer.ts";
+
+/** Our peer answering `caller`'s offer on loopback. */
+function answer(caller: WhatsAppCaller): Promise<WhatsAppPeer> {
+  installWeriftPatches();
+  const checked = validateWhatsAppOffer(caller.offerSdp);
+  assert.ok(checked.ok);
+  return WhatsAppPeer.answer(caller.offerSdp, checked.offer, { includeLoopback: true });
+}
 
 Deno.test("peer sends RTP in order and RTCP sender reports that count it", async () => {
   const caller = await WhatsAppCaller.create({ decode: false });
-  const checked = validateWhatsAppOffer(caller.offerSdp);
-  assert.ok(checked.ok);
-  const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, { includeLoopback: true });
+  const peer = await answer(caller);
   try {
     await caller.applyAnswer(peer.answerSdp);
     await Promise.all([peer.connected(10_000), caller.connected(10_000)]);
@@ -45,11 +52,7 @@ Deno.test({
       waitForFirstPacket: false,
       opusVoice: () => new Uint8Array(20),
     });
-    const checked = validateWhatsAppOffer(caller.offerSdp);
-    assert.ok(checked.ok);
-    const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
-      includeLoopback: true,
-    });
+    const peer = await answer(caller);
     const heard: number[] = [];
     peer.onRtp((p) => heard.push(p.sequenceNumber));
     try {
@@ -71,4 +74,92 @@ Deno.test({
       await caller.close();
     }
   },
+});
+
+/**
+ * Runs `start`, noting each timer it sets synchronously; `live` keeps those
+ * neither fired nor cleared until `stop()`. (Deno's test sanitizer ignores timers.)
+ */
+function watchTimers<T>(start: () => T): { result: T; live: Set<unknown>; stop(): void } {
+  const { setTimeout: set, clearTimeout: clear } = globalThis;
+  const live = new Set<unknown>();
+  globalThis.setTimeout = ((run: () => void, ms?: number) => {
+    const id: unknown = set(() => {
+      live.delete(id);
+      run();
+    }, ms);
+    live.add(id);
+    return id;
+  }) as typeof setTimeout;
+  let result: T;
+  try {
+    result = start();
+  } finally {
+    globalThis.setTimeout = set;
+  }
+  globalThis.clearTimeout = ((id?: number) => {
+    live.delete(id);
+    clear(id);
+  }) as typeof clearTimeout;
+  return { result, live, stop: () => void (globalThis.clearTimeout = clear) };
+}
+
+Deno.test("connected() leaves no listener or timer behind once it settles", async () => {
+  const caller = await WhatsAppCaller.create({ decode: false });
+  const peer = await answer(caller);
+  try {
+    const held = peer.listenerCount;
+    const early = await Promise.allSettled(Array.from({ length: 20 }, () => peer.connected(1)));
+    assert.ok(early.every((r) => r.status === "rejected"), "not connected within 1 ms");
+    assert.equal(peer.listenerCount, held, "timed-out waits left nothing");
+    const waits = watchTimers(() => Array.from({ length: 50 }, () => peer.connected(10_000)));
+    try {
+      assert.equal(peer.listenerCount, held + 50);
+      assert.equal(waits.live.size, 50);
+      await caller.applyAnswer(peer.answerSdp);
+      await Promise.all([...waits.result, caller.connected(10_000)]);
+      assert.equal(peer.listenerCount, held, "resolved waits left no listener");
+      assert.equal(waits.live.size, 0, "nor a timer");
+    } finally {
+      waits.stop();
+    }
+    await peer.connected(10_000);
+    assert.equal(peer.listenerCount, held);
+  } finally {
+    await peer.close();
+    await caller.close();
+  }
+});
+
+Deno.test("close rejects a pending connected(), tells the listeners, then drops them", async () => {
+  const caller = await WhatsAppCaller.create({ decode: false });
+  const peer = await answer(caller);
+  const states: string[] = [];
+  peer.onState((s) => states.push(s));
+  peer.onRtp(() => {});
+  const pending = watchTimers(() => peer.connected(10_000));
+  try {
+    await peer.close();
+    await caller.close();
+    await assert.rejects(pending.result, /media connection closed/);
+    assert.equal(pending.live.size, 0, "its timer is cleared");
+  } finally {
+    pending.stop();
+  }
+  assert.deepEqual(states, ["closed"]);
+  assert.equal(peer.listenerCount, 0, "no state or RTP listener, no werift subscription");
+  await assert.rejects(peer.connected(10_000), /media connection closed/);
+  assert.equal(peer.listenerCount, 0, "a wait after close registers nothing");
+});
+
+Deno.test("onState's returned function unsubscribes that listener only", async () => {
+  const caller = await WhatsAppCaller.create({ decode: false });
+  const peer = await answer(caller);
+  const heard: string[] = [];
+  const stop = peer.onState((s) => heard.push(`a:${s}`));
+  peer.onState((s) => heard.push(`b:${s}`));
+  stop();
+  await peer.close();
+  await caller.close();
+  assert.deepEqual(heard, ["b:closed"]);
 });

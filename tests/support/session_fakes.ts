@@ -1,13 +1,16 @@
 /**
- * Stand-ins for a session's peer and agent, driven by the test's clock, so
- * session and HTTP tests run without werift or sockets.
+ * Stand-ins for a session's peer, agent, Meta and clock, driven by the test,
+ * so session and HTTP tests run without werift or sockets.
  *
  * @module
  */
 import { readFileSync } from "node:fs";
+import { FRAME_SAMPLES, OpusEncoder, RTP_TICKS_PER_FRAME } from "../../lib/audio/opus.ts";
 import type { Agent, AgentContext } from "../../bridge/agents/agent.ts";
-import type { ManualScheduler } from "../../bridge/media/fake_scheduler.ts";
-import type { SessionPeer } from "../../bridge/session/call_session.ts";
+import type { MediaPort } from "../../bridge/media/call_media.ts";
+import { ManualScheduler } from "../../bridge/media/fake_scheduler.ts";
+import type { Scheduler, TimerHandle } from "../../bridge/media/frame_clock.ts";
+import type { CallTerminator, SessionPeer } from "../../bridge/session/session_deps.ts";
 
 /** A real Meta offer (captured in production), valid for `validateWhatsAppOffer`. */
 export const META_OFFER = readFileSync(
@@ -15,7 +18,16 @@ export const META_OFFER = readFileSync(
   "utf8",
 );
 
-/** A media peer the test connects by hand, on the test's clock. */
+/** One RTP packet as a {@linkcode MediaPort} hands it on. */
+export type RtpIn = Parameters<Parameters<MediaPort["onRtp"]>[0]>[0];
+
+interface ConnectWaiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: TimerHandle;
+}
+
+/** A media peer the test connects, fails and feeds by hand, on the test's clock. */
 export class FakePeer implements SessionPeer {
   readonly answerSdp = "v=0\r\n";
   readonly opusPayloadType = 111;
@@ -24,35 +36,87 @@ export class FakePeer implements SessionPeer {
   readonly srtpAuthFailures = 0;
   sent: Array<{ seq: number; ts: number; marker: boolean }> = [];
   closed = false;
+  isConnected = false;
   #listeners: Array<(s: string) => void> = [];
-  #waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
-  constructor(private scheduler: ManualScheduler) {}
+  #rtp: Array<(p: RtpIn) => void> = [];
+  #waiters: ConnectWaiter[] = [];
+  constructor(private scheduler: Scheduler) {}
   sendOpus(_p: Uint8Array, seq: number, ts: number, marker: boolean): void {
     this.sent.push({ seq, ts, marker });
   }
-  onRtp(): void {}
+  onRtp(listener: (p: RtpIn) => void): void {
+    this.#rtp.push(listener);
+  }
+  /** A caller packet arrives. */
+  deliver(packet: RtpIn): void {
+    for (const l of this.#rtp) l(packet);
+  }
   onState(l: (s: string) => void): void {
     this.#listeners.push(l);
   }
-  isConnected = false;
+  /** Like the werift peer: resolves on connect, rejects on failure, close or timeout. */
   connected(timeoutMs: number): Promise<void> {
     if (this.isConnected) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
-      this.scheduler.setTimeout(() => reject(new Error("timeout")), timeoutMs);
+      const waiter: ConnectWaiter = {
+        resolve,
+        reject,
+        timer: this.scheduler.setTimeout(() => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          reject(new Error("timeout"));
+        }, timeoutMs),
+      };
+      this.#waiters.push(waiter);
     });
   }
   connect(): void {
     this.isConnected = true;
-    for (const w of this.#waiters) w.resolve();
+    this.#settle((w) => w.resolve());
     for (const l of this.#listeners) l("connected");
   }
   fail(): void {
     for (const l of this.#listeners) l("failed");
+    this.#settle((w) => w.reject(new Error("media connection failed")));
   }
   close(): Promise<void> {
     this.closed = true;
+    this.#settle((w) => w.reject(new Error("media connection closed")));
     return Promise.resolve();
+  }
+  #settle(how: (w: ConnectWaiter) => void): void {
+    for (const w of this.#waiters) {
+      this.scheduler.clearTimeout(w.timer);
+      how(w);
+    }
+    this.#waiters = [];
+  }
+}
+
+/** A caller talking into a {@linkcode FakePeer}: one Opus packet per 20 ms frame. */
+export class FakeCaller {
+  #peer: FakePeer;
+  #encoder = new OpusEncoder();
+  #frame = new Int16Array(FRAME_SAMPLES);
+  #seq = 0;
+  #timestamp = 0;
+  #sample = 0;
+  constructor(peer: FakePeer) {
+    this.#peer = peer;
+  }
+  /** Sends the next frame: a 300 Hz voice-level tone, or silence. */
+  send(voice: boolean): void {
+    for (let i = 0; i < FRAME_SAMPLES; i++, this.#sample++) {
+      this.#frame[i] = voice ? Math.round(6000 * Math.sin(this.#sample * 2 * Math.PI / 80)) : 0;
+    }
+    this.#peer.deliver({
+      payloadType: this.#peer.opusPayloadType,
+      sequenceNumber: this.#seq,
+      timestamp: this.#timestamp,
+      marker: this.#seq === 0,
+      payload: this.#encoder.encode(this.#frame),
+    });
+    this.#seq = (this.#seq + 1) & 0xffff;
+    this.#timestamp = (this.#timestamp + RTP_TICKS_PER_FRAME) >>> 0;
   }
 }
 
@@ -75,5 +139,46 @@ export class FakeAgent implements Agent {
   close(reason: string): Promise<void> {
     this.calls.push(`close:${reason}`);
     return Promise.resolve();
+  }
+}
+
+/** How {@linkcode FakeTerminator} answers a call's `terminate`. */
+export type TerminateOutcome = "ok" | "fail" | "hang";
+
+/** Meta's `terminate`, answering each call as scripted (default `ok`). */
+export class FakeTerminator implements CallTerminator {
+  /** Every call id a terminate was sent for, in order. */
+  readonly requested: string[] = [];
+  /** Call ids Meta confirmed. */
+  readonly confirmed: string[] = [];
+  constructor(readonly outcomes: Record<string, TerminateOutcome> = {}) {}
+  terminate(_phoneNumberId: string, callId: string): Promise<unknown> {
+    this.requested.push(callId);
+    const outcome = this.outcomes[callId] ?? "ok";
+    if (outcome === "fail") return Promise.reject(new Error(`Graph terminate failed: ${callId}`));
+    if (outcome === "hang") return new Promise(() => {});
+    this.confirmed.push(callId);
+    return Promise.resolve({ success: true });
+  }
+}
+
+/** A {@linkcode ManualScheduler} that also counts the timers still to fire. */
+export class CountingScheduler extends ManualScheduler {
+  #pending = new Set<TimerHandle>();
+  override setTimeout(fn: () => void, ms: number): TimerHandle {
+    const handle = super.setTimeout(() => {
+      this.#pending.delete(handle);
+      fn();
+    }, ms);
+    this.#pending.add(handle);
+    return handle;
+  }
+  override clearTimeout(id: TimerHandle): void {
+    this.#pending.delete(id);
+    super.clearTimeout(id);
+  }
+  /** Timers set and neither fired nor cleared. */
+  get pending(): number {
+    return this.#pending.size;
   }
 }

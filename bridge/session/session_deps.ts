@@ -1,0 +1,67 @@
+/**
+ * What a call session is made from and depends on: the request, the media
+ * peer, the agent factory, Meta, the store, the clock and the limits. The
+ * manager injects them in production, tests inject fakes.
+ *
+ * @module
+ */
+import type { WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
+import type { Store } from "../../store/store.ts";
+import type { Agent } from "../agents/agent.ts";
+import type { MediaHistograms, MediaPort } from "../media/call_media.ts";
+import type { Scheduler, SharedFrameClock } from "../media/frame_clock.ts";
+
+/** What `POST /sessions` carries. */
+export interface SessionRequest {
+  callId: string;
+  phoneNumberId: string;
+  from: string;
+  to: string;
+  sdp: string;
+}
+
+/** The media side a session needs: the werift peer in production. */
+export interface SessionPeer extends MediaPort {
+  readonly answerSdp: string;
+  readonly opusPayloadType: number;
+  readonly telephoneEventPayloadType: number;
+  /** ICE checks restarted because a round went unanswered (logged on connect). */
+  readonly iceRechecks: number;
+  /** Caller RTP packets dropped for failing SRTP authentication (in `GET /sessions/:id`). */
+  readonly srtpAuthFailures: number;
+  connected(timeoutMs: number): Promise<void>;
+  onState(listener: (s: string) => void): void;
+  close(): Promise<void>;
+}
+
+/** Hangs up a call at Meta (Graph `terminate`). */
+export interface CallTerminator {
+  terminate(phoneNumberId: string, callId: string): Promise<unknown>;
+}
+
+/** Where a session keeps its records; a failing store never breaks the call. */
+export type SessionRecorder = Pick<Store, "recordEvent" | "addTranscript" | "upsertCall">;
+
+/** The limits a call runs under; `sessionLimits` (config.ts) derives them from the config. */
+export interface SessionLimits {
+  /** Bound on ICE + DTLS after the answer. */
+  mediaConnectTimeoutMs: number;
+  /** Longest call; the agent says goodbye at this point. */
+  maxCallMs: number;
+  /** Caller silence that ends the call (0 disables). */
+  callerSilenceTimeoutMs: number;
+}
+
+/** Everything a session depends on, injected by the manager (and by tests). */
+export interface SessionDeps extends SessionLimits {
+  /** Answers the validated offer (`sdp` is its text). */
+  createPeer(offer: WhatsAppOffer, sdp: string): Promise<SessionPeer>;
+  createAgent(callId: string): Agent;
+  recorder?: SessionRecorder | undefined;
+  terminator?: CallTerminator | undefined;
+  scheduler?: Scheduler;
+  /** Process-wide frame timings for `/metrics`. */
+  histograms?: MediaHistograms | undefined;
+  /** The process's shared 20 ms media clock; absent: each call runs its own on `scheduler`. */
+  clock?: SharedFrameClock | undefined;
+}
