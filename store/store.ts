@@ -101,11 +101,14 @@ export const callEventSchema = z.object({
 /** A logged call event. */
 export type CallEvent = z.infer<typeof callEventSchema>;
 
-/** Input of {@linkcode Store.recordEvent}. */
-export interface NewCallEvent {
+/**
+ * Input of {@linkcode Store.recordEvent}. Each writer narrows `Name` to its
+ * own event names (see {@linkcode CallEventStore}).
+ */
+export interface NewCallEvent<Name extends string = string> {
   callId: string;
   /** e.g. `connect`, `terminate`, `accept_sent`. */
-  name: string;
+  name: Name;
   /** Any JSON-serializable value; `{}` when absent. */
   data?: unknown;
   /** Events sharing a key are recorded once, e.g. `${callId}:${event}` for Meta webhooks. */
@@ -174,6 +177,14 @@ export interface TransitionResult {
   /** The call after the attempt; `null` when there is no such call. */
   call: CallRecord | null;
 }
+
+/**
+ * A {@linkcode Store} seen by a writer whose events are named by the union
+ * `Name`: recording a misspelt name fails type check.
+ */
+export type CallEventStore<Name extends string> = Omit<Store, "recordEvent"> & {
+  recordEvent(event: NewCallEvent<Name>): Promise<{ inserted: boolean }>;
+};
 
 /** Call records, whichever database holds them. */
 export interface Store {

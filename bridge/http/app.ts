@@ -8,35 +8,47 @@
  *   GET    /sessions, /sessions/:id, /metrics, /healthz
  *
  * Every route but `/healthz` needs `Authorization: Bearer $VOICE_BRIDGE_SECRET`.
+ * Bodies and path parameters are checked against `lib/bridge_api/schema.ts`
+ * (see `validate.ts`); a failure inside answers a bare 500, the detail goes
+ * to the log only.
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import { HTTPException } from "hono/http-exception";
+import { routePath } from "hono/route";
 import { OfferRejectedError } from "../session/call_session.ts";
+import type { CallSession } from "../session/call_session.ts";
 import {
   CapacityError,
   DuplicateCallError,
   type SessionManager,
 } from "../session/session_manager.ts";
+import { callLogger, eventLogger } from "../log.ts";
 import { renderMetrics } from "./metrics.ts";
+import { zodJson, zodParam } from "./validate.ts";
 import { bearerMatches } from "../../lib/auth/secret.ts";
+import {
+  EndSessionSchema,
+  type ErrorBody,
+  INTERNAL_ERROR_BODY,
+  MetaEventSchema,
+  NewSessionSchema,
+  type SessionCreated,
+  type SessionEnded,
+  SessionParamsSchema,
+  type SessionStatus,
+} from "../../lib/bridge_api/schema.ts";
 
-const SessionBody = z.object({
-  callId: z.string().min(1).max(256),
-  phoneNumberId: z.string().min(1).max(64),
-  from: z.string().min(1).max(64),
-  to: z.string().min(1).max(64),
-  sdp: z.string().min(1).max(64 * 1024),
-});
+/** Largest request body; an offer is a few KiB. */
+export const MAX_BODY_BYTES = 128 * 1024;
 
-const DeleteBody = z.object({ reason: z.string().max(200).optional() }).optional();
+/** What the HTTP API logs: a route failed inside (its 500 says nothing more). */
+export type HttpLogEvent = "BRIDGE_HTTP_FAILED";
 
-const MetaEventBody = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("status"), status: z.enum(["RINGING", "ACCEPTED", "REJECTED"]) }),
-  z.object({ kind: z.literal("connect_answer"), sdp: z.string().min(1).max(64 * 1024) }),
-]);
+/** Per-request values: the call a request concerns, once known, for the error log. */
+type AppEnv = { Variables: { callId: string | undefined } };
 
 /** Dependencies of the HTTP API. */
 export interface AppOptions {
@@ -46,8 +58,20 @@ export interface AppOptions {
 }
 
 /** Builds the Hono app; `Deno.serve(app.fetch)` serves it. */
-export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono {
-  const app = new Hono();
+export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const error = (c: Context<AppEnv>, body: ErrorBody, status: 400 | 404 | 409 | 503) =>
+    c.json(body, status);
+  /** The session `id` names, noting its call for the error log. */
+  const sessionFor = (c: Context<AppEnv>, id: string): CallSession | undefined => {
+    const session = manager.get(id);
+    c.set("callId", session?.callId);
+    return session;
+  };
+  const status = (session: CallSession): SessionStatus => ({
+    sessionId: session.id,
+    state: session.state,
+  });
 
   app.get(
     "/healthz",
@@ -60,10 +84,18 @@ export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono {
 
   app.use("*", async (c, next) => {
     if (!await bearerMatches(c.req.header("authorization") ?? null, secret)) {
-      return c.json({ error: "unauthorized" }, 401);
+      return c.json({ error: "unauthorized" } satisfies ErrorBody, 401);
     }
     await next();
   });
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: "body too large" } satisfies ErrorBody, 413),
+    }),
+  );
 
   app.get(
     "/metrics",
@@ -73,79 +105,90 @@ export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono {
       }),
   );
 
-  app.post(
-    "/sessions",
-    bodyLimit({ maxSize: 128 * 1024, onError: (c) => c.json({ error: "body too large" }, 413) }),
-    async (c) => {
-      const body = SessionBody.safeParse(await c.req.json().catch(() => undefined));
-      if (!body.success) {
-        return c.json({
-          error: "invalid body",
-          issues: body.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
-        }, 400);
+  app.post("/sessions", zodJson(NewSessionSchema), async (c) => {
+    const body = c.req.valid("json");
+    c.set("callId", body.callId);
+    try {
+      const session = await manager.create(body);
+      return c.json(
+        { sessionId: session.id, sdp: session.answerSdp } satisfies SessionCreated,
+        201,
+      );
+    } catch (e) {
+      if (e instanceof OfferRejectedError) {
+        return error(c, { error: "unusable offer", reasons: e.reasons }, 400);
       }
-      try {
-        const session = await manager.create(body.data);
-        return c.json({ sessionId: session.id, sdp: session.answerSdp }, 201);
-      } catch (error) {
-        if (error instanceof OfferRejectedError) {
-          return c.json({ error: "unusable offer", reasons: error.reasons }, 400);
-        }
-        if (error instanceof CapacityError) {
-          return c.json({ error: "at capacity", reason: error.reason }, 503, {
-            "retry-after": "1",
-          });
-        }
-        if (error instanceof DuplicateCallError) {
-          return c.json({ error: "call already has a session", sessionId: error.existing.id }, 409);
-        }
-        throw error;
+      if (e instanceof CapacityError) {
+        c.header("retry-after", "1");
+        return error(c, { error: "at capacity", reason: e.reason }, 503);
       }
-    },
-  );
+      if (e instanceof DuplicateCallError) {
+        return error(c, { error: "call already has a session", sessionId: e.existing.id }, 409);
+      }
+      throw e;
+    }
+  });
 
   app.get("/sessions", (c) => c.json({ sessions: manager.list().map((s) => s.toJSON()) }));
 
-  app.get("/sessions/:id", (c) => {
-    const session = manager.get(c.req.param("id"));
-    return session ? c.json(session.toJSON()) : c.json({ error: "no such session" }, 404);
+  app.get("/sessions/:id", zodParam(SessionParamsSchema), (c) => {
+    const session = sessionFor(c, c.req.valid("param").id);
+    return session ? c.json(session.toJSON()) : error(c, { error: "no such session" }, 404);
   });
 
-  app.post("/sessions/:id/accept", (c) => {
-    const session = manager.get(c.req.param("id"));
-    if (!session) return c.json({ error: "no such session" }, 404);
+  app.post("/sessions/:id/accept", zodParam(SessionParamsSchema), (c) => {
+    const session = sessionFor(c, c.req.valid("param").id);
+    if (!session) return error(c, { error: "no such session" }, 404);
     if (session.state === "ending" || session.state === "ended") {
-      return c.json({ error: "session has ended", reason: session.endReason }, 409);
+      const body: ErrorBody = { error: "session has ended" };
+      if (session.endReason !== undefined) body.reason = session.endReason;
+      return error(c, body, 409);
     }
     session.accept();
-    return c.json({ sessionId: session.id, state: session.state });
+    return c.json(status(session));
   });
 
-  app.post("/sessions/:id/events", async (c) => {
-    const session = manager.get(c.req.param("id"));
-    if (!session) return c.json({ error: "no such session" }, 404);
-    const body = MetaEventBody.safeParse(await c.req.json().catch(() => undefined));
-    if (!body.success) return c.json({ error: "invalid body" }, 400);
-    session.metaEvent(body.data);
-    return c.json({ sessionId: session.id, state: session.state });
-  });
+  app.post(
+    "/sessions/:id/events",
+    zodParam(SessionParamsSchema),
+    zodJson(MetaEventSchema),
+    (c) => {
+      const session = sessionFor(c, c.req.valid("param").id);
+      if (!session) return error(c, { error: "no such session" }, 404);
+      session.metaEvent(c.req.valid("json"));
+      return c.json(status(session));
+    },
+  );
 
-  app.delete("/sessions/:id", async (c) => {
-    const session = manager.get(c.req.param("id"));
-    if (!session) return c.json({ error: "no such session" }, 404);
-    const text = await c.req.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      return c.json({ error: "invalid body" }, 400);
+  app.delete(
+    "/sessions/:id",
+    zodParam(SessionParamsSchema),
+    zodJson(EndSessionSchema),
+    async (c) => {
+      const session = sessionFor(c, c.req.valid("param").id);
+      if (!session) return error(c, { error: "no such session" }, 404);
+      await session.end(c.req.valid("json").reason ?? "hangup", false);
+      const ended: SessionEnded = status(session);
+      if (session.endReason !== undefined) ended.reason = session.endReason;
+      return c.json(ended);
+    },
+  );
+
+  app.onError((e, c) => {
+    // Hono's own 4xx (a body that is not JSON) carry a message written for the client.
+    if (e instanceof HTTPException && e.status < 500) {
+      return c.json({ error: e.message } satisfies ErrorBody, e.status);
     }
-    const body = DeleteBody.safeParse(json);
-    if (!body.success) return c.json({ error: "invalid body" }, 400);
-    await session.end(body.data?.reason ?? "hangup", false);
-    return c.json({ sessionId: session.id, state: session.state, reason: session.endReason });
+    const callId = c.get("callId");
+    const log = callId === undefined
+      ? eventLogger<HttpLogEvent>("http")
+      : callLogger<HttpLogEvent>(callId, "http");
+    log.error("BRIDGE_HTTP_FAILED", {
+      method: c.req.method,
+      route: routePath(c),
+      error: String(e),
+    });
+    return c.json(INTERNAL_ERROR_BODY, 500);
   });
-
-  app.onError((error, c) => c.json({ error: "internal error", message: error.message }, 500));
   return app;
 }

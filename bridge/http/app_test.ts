@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { ManualScheduler } from "../media/fake_scheduler.ts";
 import { SessionManager } from "../session/session_manager.ts";
 import { FakeAgent, FakePeer, META_OFFER } from "../../tests/support/session_fakes.ts";
+import { captureLogs } from "../../tests/support/log_capture.ts";
 import { createApp } from "./app.ts";
+import { BridgeClient, BridgeError } from "../../lib/bridge_api/client.ts";
+import { ErrorBodySchema } from "../../lib/bridge_api/schema.ts";
 import { bearerMatches } from "../../lib/auth/secret.ts";
 
 const SECRET = "s3cret-s3cret-s3cret";
@@ -155,4 +158,99 @@ Deno.test("MAX_CPU_PERCENT=0 turns CPU admission off", async () => {
     "80 % still refuses at 400 %",
   );
   await session.end("test", false);
+});
+
+Deno.test("every body and path parameter is validated: 400 naming the field, never the value", async () => {
+  const { call } = harness();
+  const { sessionId } = await (await call("POST", "/sessions", offer("wacid.v1"))).json();
+  const cases: [string, string, unknown, string][] = [
+    ["POST", "/sessions", { ...offer("wacid.v2"), from: 16315553602 }, "from"],
+    [
+      "POST",
+      `/sessions/${sessionId}/events`,
+      { kind: "status", status: "hunter2-token" },
+      "status",
+    ],
+    ["POST", `/sessions/${sessionId}/events`, { kind: "hunter2-token" }, "kind"],
+    ["DELETE", `/sessions/${sessionId}`, { reason: "hunter2-token".repeat(20) }, "reason"],
+    ["GET", `/sessions/${"x".repeat(300)}`, undefined, "id"],
+    ["POST", `/sessions/${"x".repeat(300)}/accept`, undefined, "id"],
+  ];
+  for (const [method, path, body, field] of cases) {
+    const res = await call(method, path, body);
+    const text = await res.text();
+    assert.equal(res.status, 400, `${method} ${path}: ${text}`);
+    const answer = ErrorBodySchema.parse(JSON.parse(text));
+    assert.match(answer.error, /^invalid (body|path)$/);
+    assert.ok(answer.issues?.some((i) => i.startsWith(`${field}:`)), text);
+    assert.doesNotMatch(text, /hunter2|16315553602/);
+  }
+  for (const path of ["/sessions", `/sessions/${sessionId}/events`, `/sessions/${sessionId}`]) {
+    const method = path === `/sessions/${sessionId}` ? "DELETE" : "POST";
+    const res = await call(method, path, "{not json");
+    assert.equal(res.status, 400, `${method} ${path}`);
+    assert.deepEqual(await res.json(), { error: "Malformed JSON in request body" });
+  }
+  const huge = await call("POST", `/sessions/${sessionId}/events`, {
+    kind: "connect_answer",
+    sdp: "x".repeat(200_000),
+  });
+  assert.equal(huge.status, 413);
+  assert.equal((await call("GET", `/sessions/${sessionId}`)).status, 200, "still there");
+});
+
+Deno.test("a failure inside answers a bare 500 and logs it with the call id", async () => {
+  const logs = await captureLogs();
+  try {
+    const { call, manager } = harness();
+    const { sessionId } = await (await call("POST", "/sessions", offer("wacid.e1"))).json();
+    const session = manager.get(sessionId)!;
+    session.accept = () => {
+      throw new Error("pg: password authentication failed for user bridge_internal");
+    };
+    manager.create = () => Promise.reject(new Error("werift: internal socket table corrupt"));
+    for (
+      const [path, body, callId] of [
+        [`/sessions/${sessionId}/accept`, undefined, "wacid.e1"],
+        ["/sessions", offer("wacid.e2"), "wacid.e2"],
+      ] as const
+    ) {
+      const res = await call("POST", path, body);
+      assert.equal(res.status, 500, path);
+      const text = await res.text();
+      assert.deepEqual(JSON.parse(text), { error: "internal error" });
+      assert.doesNotMatch(text, /password|bridge_internal|socket table/);
+      const line = logs.find("BRIDGE_HTTP_FAILED").find((r) => r.properties.callId === callId);
+      assert.match(String(line?.properties.error), /password|socket table/, path);
+    }
+    await session.end("test", false);
+  } finally {
+    await logs.stop();
+  }
+});
+
+Deno.test("the client speaks the app's API: answers parse with the shared schemas", async () => {
+  const { app, manager } = harness();
+  const client = new BridgeClient({
+    baseUrl: "http://bridge.test",
+    secret: SECRET,
+    fetch: (input, init) => Promise.resolve(app.request(String(input), init)),
+  });
+  const { sessionId, sdp } = await client.createSession(offer("wacid.k1"));
+  assert.equal(sdp, "v=0\r\n");
+  assert.deepEqual(await client.acceptSession(sessionId), { sessionId, state: "accepted" });
+  const noted = await client.notifySession(sessionId, { kind: "status", status: "ACCEPTED" });
+  assert.equal(noted.sessionId, sessionId);
+  assert.deepEqual(await client.endSession(sessionId, "meta_terminate"), {
+    sessionId,
+    state: "ended",
+    reason: "meta_terminate",
+  });
+  assert.equal(manager.list().length, 0);
+  const rejected = await client.createSession({ ...offer("wacid.k2"), sdp: "v=0\r\n" }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(rejected instanceof BridgeError);
+  assert.equal(rejected.failure, "offer_rejected");
 });

@@ -10,7 +10,20 @@
  * @module
  */
 
-import { z } from "zod";
+import type { z } from "zod";
+import {
+  type EndSession,
+  ErrorBodySchema,
+  MAX_END_REASON_CHARS,
+  type MetaEvent,
+  type NewSession,
+  type SessionCreated,
+  SessionCreatedSchema,
+  type SessionEnded,
+  SessionEndedSchema,
+  type SessionStatus,
+  SessionStatusSchema,
+} from "./schema.ts";
 
 /** Default total deadline of one bridge request. */
 export const DEFAULT_BRIDGE_TIMEOUT_MS = 1500;
@@ -48,27 +61,10 @@ export class BridgeError extends Error {
 }
 
 /** Metadata and offer of a user-initiated call, as `POST /sessions` takes them. */
-export interface NewBridgeSession {
-  callId: string;
-  phoneNumberId: string;
-  /** The WhatsApp user. */
-  from: string;
-  /** The business number. */
-  to: string;
-  /** Meta's SDP offer. */
-  sdp: string;
-}
+export type NewBridgeSession = NewSession;
 
 /** A session the bridge opened: its id and our SDP answer for Meta. */
-export interface BridgeSession {
-  sessionId: string;
-  sdp: string;
-}
-
-const SessionCreatedSchema = z.object({
-  sessionId: z.string().min(1).max(256),
-  sdp: z.string().startsWith("v=0"),
-});
+export type BridgeSession = SessionCreated;
 
 /** Options of {@link BridgeClient}. */
 export interface BridgeClientOptions {
@@ -104,46 +100,59 @@ export class BridgeClient {
   }
 
   /** Opens a session for Meta's offer; resolves with our answer or throws {@link BridgeError}. */
-  async createSession(session: NewBridgeSession): Promise<BridgeSession> {
-    const { status, json } = await this.#request("POST", "/sessions", session);
-    if (status !== 201) throw this.#statusError("create session", status, json);
-    const parsed = SessionCreatedSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new BridgeError("bad_response", "bridge answered 201 without a usable SDP answer", 201);
-    }
-    return parsed.data;
+  createSession(session: NewBridgeSession): Promise<BridgeSession> {
+    return this.#call("create session", "POST", "/sessions", 201, SessionCreatedSchema, session);
   }
 
   /** Tells the bridge Meta accepted the call, so media starts. */
-  async acceptSession(sessionId: string): Promise<void> {
-    const { status, json } = await this.#request(
+  acceptSession(sessionId: string): Promise<SessionStatus> {
+    return this.#call(
+      "accept session",
       "POST",
-      `/sessions/${encodeURIComponent(sessionId)}/accept`,
+      `${path(sessionId)}/accept`,
+      200,
+      SessionStatusSchema,
     );
-    if (status !== 200) throw this.#statusError("accept session", status, json);
   }
 
   /** Passes Meta's status webhook or business-initiated answer to the session holding the call. */
-  async notifySession(
-    sessionId: string,
-    event: { kind: "status"; status: string } | { kind: "connect_answer"; sdp: string },
-  ): Promise<void> {
-    const { status, json } = await this.#request(
+  notifySession(sessionId: string, event: MetaEvent): Promise<SessionStatus> {
+    return this.#call(
+      "notify session",
       "POST",
-      `/sessions/${encodeURIComponent(sessionId)}/events`,
+      `${path(sessionId)}/events`,
+      200,
+      SessionStatusSchema,
       event,
     );
-    if (status !== 200) throw this.#statusError("notify session", status, json);
   }
 
   /** Ends a session; `reason` is kept in the bridge's records. */
-  async endSession(sessionId: string, reason: string): Promise<void> {
-    const { status, json } = await this.#request(
-      "DELETE",
-      `/sessions/${encodeURIComponent(sessionId)}`,
-      { reason: reason.slice(0, 200) },
-    );
-    if (status !== 200) throw this.#statusError("end session", status, json);
+  endSession(sessionId: string, reason: string): Promise<SessionEnded> {
+    const body: EndSession = { reason: reason.slice(0, MAX_END_REASON_CHARS) };
+    return this.#call("end session", "DELETE", path(sessionId), 200, SessionEndedSchema, body);
+  }
+
+  /** One request; anything but `expected` with a body `schema` accepts is a {@link BridgeError}. */
+  async #call<T>(
+    what: string,
+    method: string,
+    url: string,
+    expected: number,
+    schema: z.ZodType<T>,
+    body?: unknown,
+  ): Promise<T> {
+    const { status, json } = await this.#request(method, url, body);
+    if (status !== expected) throw this.#statusError(what, status, json);
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new BridgeError(
+        "bad_response",
+        `bridge ${what}: HTTP ${status} with an unexpected body`,
+        status,
+      );
+    }
+    return parsed.data;
   }
 
   async #request(
@@ -200,12 +209,10 @@ export class BridgeClient {
   }
 }
 
-const ErrorBodySchema = z.looseObject({
-  error: z.string(),
-  reasons: z.array(z.string()).optional(),
-  issues: z.array(z.string()).optional(),
-  reason: z.string().optional(),
-});
+/** The route of one session. */
+function path(sessionId: string): string {
+  return `/sessions/${encodeURIComponent(sessionId)}`;
+}
 
 /** The bridge's `{error, reasons|issues|reason}` as one short line. */
 function describeBody(json: unknown): string {

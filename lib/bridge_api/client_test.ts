@@ -100,3 +100,28 @@ Deno.test("bridge client: connection refused is `unreachable` and never shows th
   assert.doesNotMatch(echoed.message, /top-secret/);
   assert.match(echoed.message, /\[redacted\]/);
 });
+
+Deno.test("bridge client: a 2xx whose body is not the documented answer is `bad_response`", async () => {
+  const answering = (status: number, body: unknown) =>
+    new BridgeClient({
+      baseUrl: "http://bridge.test",
+      secret: "s",
+      fetch: () => Promise.resolve(Response.json(body, { status })),
+    });
+  const cases: [string, (c: BridgeClient) => Promise<unknown>, number, unknown][] = [
+    ["create", (c) => c.createSession(SESSION), 201, { sessionId: "s1" }],
+    ["accept", (c) => c.acceptSession("s1"), 200, { sessionId: "s1", state: "dancing" }],
+    ["notify", (c) => c.notifySession("s1", { kind: "status", status: "RINGING" }), 200, {}],
+    ["end", (c) => c.endSession("s1", "x"), 200, { ok: true }],
+  ];
+  for (const [name, run, status, body] of cases) {
+    const e = await failure(run(answering(status, body)));
+    assert.deepEqual([e.failure, e.httpStatus], ["bad_response", status], name);
+  }
+  const fine = answering(200, { sessionId: "s1", state: "ended", reason: "x" });
+  assert.deepEqual(await fine.endSession("s1", "x"), {
+    sessionId: "s1",
+    state: "ended",
+    reason: "x",
+  });
+});

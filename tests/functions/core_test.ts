@@ -5,7 +5,7 @@ import {
   type InvokeVoiceCalls,
 } from "../../supabase/functions/wa-webhook-core/index.ts";
 import type { SingleChangeEnvelope } from "../../supabase/functions/wa-webhook-core/route.ts";
-import { MAX_WEBHOOK_BODY_BYTES } from "../../supabase/functions/wa-webhook-core/body.ts";
+import { MAX_WEBHOOK_BODY_BYTES } from "../../supabase/functions/_shared/body.ts";
 import { type Payload, signWebhook, textMessage } from "../../simulator/meta_webhooks.ts";
 import { newCallId, nowSec, offerFor, sharedStore, terminateFor, TEST_ENV } from "./harness.ts";
 

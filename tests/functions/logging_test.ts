@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import { captureLogs } from "../support/log_capture.ts";
 import { createCoreHandler } from "../../supabase/functions/wa-webhook-core/index.ts";
 import { signWebhook } from "../../simulator/meta_webhooks.ts";
 import { signMetaBody } from "../../lib/whatsapp/signature.ts";
@@ -8,15 +8,8 @@ import { newCallId, nowSec, offerFor, terminateFor, TEST_ENV, voiceCallsRig } fr
 const SECRETS = [...Object.values(TEST_ENV), "16315553602", "16315553601"];
 
 Deno.test("logs: stable event names, the call id on every call line, no secrets or full numbers", async () => {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { memory: (r) => records.push(r) },
-    loggers: [
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-      { category: ["functions"], lowestLevel: "debug", sinks: ["memory"] },
-    ],
-  });
+  const logs = await captureLogs("functions");
+  const { records } = logs;
   const rig = await voiceCallsRig();
   try {
     const ok = newCallId();
@@ -79,6 +72,6 @@ Deno.test("logs: stable event names, the call id on every call line, no secrets 
     assert.equal(connect?.properties.from, "1631•••3602");
   } finally {
     await rig.close();
-    await reset();
+    await logs.stop();
   }
 });

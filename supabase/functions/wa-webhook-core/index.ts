@@ -13,7 +13,6 @@
  */
 
 import { createClient, FunctionsHttpError } from "@supabase/supabase-js";
-import { getLogger } from "@logtape/logtape";
 import { verifyMetaSignature } from "../../../lib/whatsapp/signature.ts";
 import {
   envErrorResponse,
@@ -25,8 +24,10 @@ import {
 import { storeOpener } from "../../../store/open.ts";
 import { secretEquals } from "../../../lib/auth/secret.ts";
 import type { NewWebhookReceipt, Store } from "../../../store/store.ts";
+import { readBodyLimited } from "../_shared/body.ts";
+import { catchInternalErrors } from "../_shared/internal_error.ts";
+import { functionLogger } from "../_shared/log.ts";
 import { BackgroundTasks, type EdgeRuntimeApi } from "./background.ts";
-import { readBodyLimited } from "./body.ts";
 import { planWebhook, type ReceiptRoute, type SingleChangeEnvelope } from "./route.ts";
 
 /** Name of the function that handles `calls` changes. */
@@ -59,7 +60,7 @@ export interface CoreHandler {
   settled(): Promise<void>;
 }
 
-const log = getLogger(["functions", "wa-webhook-core"]);
+const log = functionLogger("wa-webhook-core");
 
 /** `functions.invoke` as the service role, whose key voice-calls checks. */
 export function supabaseInvoker(
@@ -218,13 +219,13 @@ export function createCoreHandler(deps: CoreDeps): CoreHandler {
     }
   }
 
-  const handler = (req: Request): Promise<Response> => {
+  const handler = catchInternalErrors((req) => {
     if (req.method === "GET") return verifySubscription(req);
     if (req.method === "POST") return receive(req);
     return Promise.resolve(
       new Response("method not allowed", { status: 405, headers: { allow: "GET, POST" } }),
     );
-  };
+  }, log);
   return Object.assign(handler, { settled: () => background.settled() });
 }
 

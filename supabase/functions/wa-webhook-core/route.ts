@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import { extractCallEvents, parseWebhook } from "../../../lib/whatsapp/webhook.ts";
+import { parseJson } from "../_shared/json_body.ts";
 
 /** A webhook envelope holding one change, kept exactly as Meta sent it (no zod transforms). */
 export interface SingleChangeEnvelope {
@@ -50,29 +51,16 @@ const RawEnvelopeSchema = z.looseObject({
   entry: z.array(z.looseObject({ id: z.string(), changes: z.array(RawChangeSchema) })),
 });
 
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return "invalid";
-  const path = issue.path.map(String).join(".");
-  return `${path === "" ? "(root)" : path}: ${issue.message}`;
-}
-
 /** Routes a signed webhook body (already verified); never throws. */
 export function planWebhook(text: string): RoutePlan {
   const plan: RoutePlan = { calls: [], messages: [], receipts: [] };
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    plan.receipts.push({ reason: "invalid_json", raw: text });
-    return plan;
-  }
-  const envelope = RawEnvelopeSchema.safeParse(json);
-  if (!envelope.success) {
-    plan.receipts.push({
-      reason: `invalid_envelope: ${firstIssue(envelope.error)}`,
-      payload: json,
-    });
+  const envelope = parseJson(text, RawEnvelopeSchema);
+  if (!envelope.ok) {
+    plan.receipts.push(
+      envelope.reason === "not_json"
+        ? { reason: "invalid_json", raw: text }
+        : { reason: `invalid_envelope: ${envelope.issues[0]}`, payload: envelope.json },
+    );
     return plan;
   }
   for (const entry of envelope.data.entry) {

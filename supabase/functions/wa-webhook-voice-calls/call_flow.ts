@@ -17,7 +17,6 @@
  * @module
  */
 
-import { getLogger, type Logger } from "@logtape/logtape";
 import { GraphApiError, type GraphClient } from "../../../lib/whatsapp/graph.ts";
 import type {
   CallEventItem,
@@ -30,18 +29,21 @@ import { type BridgeClient, BridgeError } from "../../../lib/bridge_api/client.t
 import { maskPhone } from "../../../lib/whatsapp/mask.ts";
 import {
   CALL_STATUSES,
+  type CallEventStore,
   type CallFields,
   type CallStatus,
-  type Store,
   TERMINAL_CALL_STATUSES,
 } from "../../../store/store.ts";
+import { type FunctionLogger, functionLogger } from "../_shared/log.ts";
+import { type CallFlowEvent, STATUS_EVENTS } from "./call_events.ts";
 
 /** Connects older than this are not answered: Meta's accept window is 30–60 s. */
 export const DEFAULT_STALE_AFTER_MS = 60_000;
 
 /** Everything the flow talks to. */
 export interface CallFlowDeps {
-  store: Store;
+  /** Records only {@link CallFlowEvent} names. */
+  store: CallEventStore<CallFlowEvent>;
   graph: GraphClient;
   bridge: BridgeClient;
   /** Unix ms. */
@@ -98,8 +100,8 @@ export function eventDedupeKey(item: CallEventItem): string {
   }
 }
 
-function callLog(callId: string): Logger {
-  return getLogger(["functions", "wa-webhook-voice-calls"]).with({ callId });
+function callLog(callId: string): FunctionLogger {
+  return functionLogger("wa-webhook-voice-calls", { callId });
 }
 
 /** Handles one call event. Store failures propagate; Graph and bridge failures are outcomes. */
@@ -128,7 +130,7 @@ interface Abandon {
 class ConnectOffer {
   readonly #deps: CallFlowDeps;
   readonly #item: ConnectOfferItem;
-  readonly #log: Logger;
+  readonly #log: FunctionLogger;
   readonly #receivedAt: number;
 
   constructor(deps: CallFlowDeps, item: ConnectOfferItem) {
@@ -334,7 +336,7 @@ class ConnectOffer {
 /** DELETEs a bridge session; a session already gone is fine, other failures are logged. */
 async function endBridgeSession(
   bridge: BridgeClient,
-  log: Logger,
+  log: FunctionLogger,
   sessionId: string,
   reason: string,
 ): Promise<void> {
@@ -431,7 +433,7 @@ async function handleTerminate(deps: CallFlowDeps, item: TerminateItem): Promise
 async function passToBridge(
   deps: CallFlowDeps,
   item: ConnectAnswerItem | StatusItem,
-  log: Logger,
+  log: FunctionLogger,
 ): Promise<void> {
   const sessionId = (await deps.store.getCall(item.callId))?.bridgeSessionId;
   if (!sessionId) return;
@@ -452,7 +454,7 @@ async function recordOnly(
   item: ConnectAnswerItem | StatusItem,
 ): Promise<CallEventResult> {
   const log = callLog(item.callId);
-  const name = item.kind === "status" ? `status_${item.status.toLowerCase()}` : "connect_answer";
+  const name = item.kind === "status" ? STATUS_EVENTS[item.status] : item.kind;
   const { inserted } = await deps.store.recordEvent({
     callId: item.callId,
     name,

@@ -10,9 +10,8 @@
  * @module
  */
 
-import { getLogger } from "@logtape/logtape";
 import { GraphClient } from "../../../lib/whatsapp/graph.ts";
-import { extractCallEvents, parseWebhook } from "../../../lib/whatsapp/webhook.ts";
+import { extractCallEvents, WebhookEnvelopeSchema } from "../../../lib/whatsapp/webhook.ts";
 import { BridgeClient } from "../../../lib/bridge_api/client.ts";
 import { bearerMatches } from "../../../lib/auth/secret.ts";
 import {
@@ -22,6 +21,9 @@ import {
   type RawEnv,
   requireEnv,
 } from "../_shared/env.ts";
+import { catchInternalErrors, internalErrorResponse } from "../_shared/internal_error.ts";
+import { readJsonBody } from "../_shared/json_body.ts";
+import { functionLogger } from "../_shared/log.ts";
 import { storeOpener } from "../../../store/open.ts";
 import type { Store } from "../../../store/store.ts";
 import { type CallEventResult, DEFAULT_STALE_AFTER_MS, handleCallEvent } from "./call_flow.ts";
@@ -48,9 +50,12 @@ export interface VoiceCallsResponse {
   results: CallEventResult[];
 }
 
-const log = getLogger(["functions", "wa-webhook-voice-calls"]);
+const log = functionLogger("wa-webhook-voice-calls");
 
-/** Builds the voice-calls function's handler. */
+/**
+ * Builds the voice-calls function's handler. A body that is not a webhook
+ * envelope is a 400 naming the fields; a failure inside, a bare 500.
+ */
 export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) => Promise<Response> {
   const parsed = parseFunctionsEnv(deps.env);
   const needed: EnvName[] = [
@@ -59,7 +64,7 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
   ];
   let clients: { graph: GraphClient; bridge: BridgeClient } | undefined;
 
-  return async (req) => {
+  return catchInternalErrors(async (req) => {
     if (req.method !== "POST") {
       return new Response("method not allowed", { status: 405, headers: { allow: "POST" } });
     }
@@ -87,14 +92,8 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
       }),
     };
 
-    let json: unknown;
-    try {
-      json = await req.json();
-    } catch {
-      return Response.json({ error: "body is not JSON" }, { status: 400 });
-    }
-    const envelope = parseWebhook(json);
-    if (!envelope.ok) return Response.json({ error: envelope.error }, { status: 400 });
+    const envelope = await readJsonBody(req, WebhookEnvelopeSchema);
+    if (!envelope.ok) return envelope.response;
 
     const flow = {
       store: await deps.store(),
@@ -103,21 +102,21 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
       staleAfterMs: deps.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
     };
     const results: CallEventResult[] = [];
-    for (const item of extractCallEvents(envelope.value)) {
+    for (const item of extractCallEvents(envelope.data)) {
       try {
         results.push(await handleCallEvent(flow, item));
       } catch (error) {
         // The store is down: the core records the change as a receipt.
-        log.with({ callId: item.callId }).error("WA_CALL_FAILED", {
+        functionLogger("wa-webhook-voice-calls", { callId: item.callId }).error("WA_CALL_FAILED", {
           reason: "internal_error",
           event: item.kind,
           error: String(error),
         });
-        return Response.json({ error: "internal error", results }, { status: 500 });
+        return internalErrorResponse({ results });
       }
     }
     return Response.json({ results } satisfies VoiceCallsResponse);
-  };
+  }, log);
 }
 
 /** The handler configured from the process environment. */

@@ -1,7 +1,7 @@
 /**
- * Reading a request body under a byte limit. `Content-Length` is checked first
- * (cheap refusal), and the stream is counted as it arrives because the header
- * can be absent (chunked) or lie.
+ * Reading a request body under a byte limit, for both functions.
+ * `Content-Length` is checked first (cheap refusal), and the stream is counted
+ * as it arrives because the header can be absent (chunked) or lie.
  *
  * @module
  */

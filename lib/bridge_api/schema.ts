@@ -1,0 +1,112 @@
+/**
+ * The voice bridge's HTTP API as zod schemas: what each route takes and what
+ * it answers. The bridge (`bridge/http/app.ts`) validates requests with them
+ * and types its answers by them; the client (`client.ts`) builds requests
+ * from the same types and parses answers with them, so the two cannot drift.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+
+/** Largest SDP either side accepts. */
+export const MAX_SDP_BYTES = 64 * 1024;
+
+/** Longest end reason the bridge keeps. */
+export const MAX_END_REASON_CHARS = 200;
+
+const sdp = z.string().min(1).max(MAX_SDP_BYTES);
+
+/** A session id, as `:id` in every `/sessions/:id…` route. */
+export const SessionIdSchema = z.string().min(1).max(256);
+
+/** Path parameters of the `/sessions/:id…` routes. */
+export const SessionParamsSchema = z.object({ id: SessionIdSchema });
+
+/** `POST /sessions`: a user-initiated call's metadata and Meta's SDP offer. */
+export const NewSessionSchema = z.object({
+  callId: z.string().min(1).max(256),
+  phoneNumberId: z.string().min(1).max(64),
+  /** The WhatsApp user. */
+  from: z.string().min(1).max(64),
+  /** The business number. */
+  to: z.string().min(1).max(64),
+  /** Meta's SDP offer. */
+  sdp,
+});
+
+/** Body of `POST /sessions`. */
+export type NewSession = z.infer<typeof NewSessionSchema>;
+
+/** `POST /sessions` → 201: the session's id and our SDP answer for Meta. */
+export const SessionCreatedSchema = z.object({
+  sessionId: SessionIdSchema,
+  sdp: z.string().startsWith("v=0"),
+});
+
+/** Answer of `POST /sessions`. */
+export type SessionCreated = z.infer<typeof SessionCreatedSchema>;
+
+/** `POST /sessions/:id/events`: Meta's call status or a business-initiated answer. */
+export const MetaEventSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("status"), status: z.enum(["RINGING", "ACCEPTED", "REJECTED"]) }),
+  z.object({ kind: z.literal("connect_answer"), sdp }),
+]);
+
+/** Body of `POST /sessions/:id/events`. */
+export type MetaEvent = z.infer<typeof MetaEventSchema>;
+
+/** `DELETE /sessions/:id`: why the session ends (default `hangup`). */
+export const EndSessionSchema = z.object({
+  reason: z.string().max(MAX_END_REASON_CHARS).optional(),
+});
+
+/** Body of `DELETE /sessions/:id`. */
+export type EndSession = z.infer<typeof EndSessionSchema>;
+
+/** Where a session is in its life. */
+export const SessionStateSchema = z.enum(["answered", "accepted", "active", "ending", "ended"]);
+
+/** `POST /sessions/:id/accept` and `/events` → 200: the session's state afterwards. */
+export const SessionStatusSchema = z.object({
+  sessionId: SessionIdSchema,
+  state: SessionStateSchema,
+});
+
+/** Answer of `accept` and `events`. */
+export type SessionStatus = z.infer<typeof SessionStatusSchema>;
+
+/** `DELETE /sessions/:id` → 200: the state and the reason kept. */
+export const SessionEndedSchema = SessionStatusSchema.extend({ reason: z.string().optional() });
+
+/** Answer of `DELETE /sessions/:id`. */
+export type SessionEnded = z.infer<typeof SessionEndedSchema>;
+
+/**
+ * Every non-2xx answer. `issues` name the fields of an invalid request,
+ * `reasons` why an offer is unusable, `reason` why the bridge is full.
+ */
+export const ErrorBodySchema = z.looseObject({
+  error: z.string(),
+  issues: z.array(z.string()).optional(),
+  reasons: z.array(z.string()).optional(),
+  reason: z.string().optional(),
+  sessionId: z.string().optional(),
+});
+
+/** An error answer. */
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** What a 500 says, whatever went wrong inside. */
+export const INTERNAL_ERROR_BODY: Readonly<ErrorBody> = { error: "internal error" };
+
+/**
+ * The 400 for a request `error` rejected: one `path: message` line per issue.
+ * Zod's own messages name the expectation, never the value received.
+ */
+export function invalidRequestBody(what: "body" | "path", error: z.ZodError): ErrorBody {
+  return {
+    error: `invalid ${what}`,
+    issues: error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`),
+  };
+}

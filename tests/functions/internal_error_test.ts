@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { captureLogs, type LogCapture } from "../support/log_capture.ts";
+import { createCoreHandler } from "../../supabase/functions/wa-webhook-core/index.ts";
+import { createVoiceCallsHandler } from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
+import type { Store } from "../../store/store.ts";
+import { newCallId, offerFor, sharedStore, TEST_ENV, voiceCallsRig } from "./harness.ts";
+
+const INTERNAL = "postgres://admin:hunter2@db.internal:5432 refused";
+
+/** Runs `fn` with the functions' log lines captured. */
+async function withLogs(fn: (logs: LogCapture) => Promise<void>): Promise<void> {
+  const logs = await captureLogs("functions");
+  try {
+    await fn(logs);
+  } finally {
+    await logs.stop();
+  }
+}
+
+/** Asserts a bare 500 that shows nothing of {@link INTERNAL}. */
+async function assertBare500(res: Response, extra: Record<string, unknown> = {}) {
+  assert.equal(res.status, 500);
+  const text = await res.text();
+  assert.doesNotMatch(text, /hunter2|db\.internal|refused/);
+  assert.deepEqual(JSON.parse(text), { error: "internal error", ...extra });
+}
+
+const logged = (logs: LogCapture, event: string) =>
+  logs.find(event).find((r) => String(r.properties.error).includes(INTERNAL));
+
+Deno.test("voice-calls: a store that cannot open answers a bare 500; the detail is logged", () =>
+  withLogs(async (logs) => {
+    const handler = createVoiceCallsHandler({
+      env: { ...TEST_ENV, VOICE_BRIDGE_URL: "http://127.0.0.1:1" },
+      store: () => Promise.reject(new Error(INTERNAL)),
+    });
+    const res = await handler(
+      new Request("http://localhost/", {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_ENV.SUPABASE_SERVICE_ROLE_KEY}` },
+        body: JSON.stringify(offerFor(newCallId())),
+      }),
+    );
+    await assertBare500(res);
+    assert.ok(logged(logs, "WA_FUNCTION_FAILED"), "no WA_FUNCTION_FAILED line");
+  }));
+
+Deno.test("voice-calls: a store failing mid-call answers 500 with our results only", () =>
+  withLogs(async (logs) => {
+    const real = await sharedStore();
+    const failing: Store = {
+      ...real,
+      backend: real.backend,
+      recordEvent: () => Promise.reject(new Error(INTERNAL)),
+    };
+    const rig = await voiceCallsRig({ store: failing });
+    try {
+      const callId = newCallId();
+      await assertBare500(await rig.post(offerFor(callId)), { results: [] });
+      const line = logged(logs, "WA_CALL_FAILED");
+      assert.equal(line?.properties.callId, callId);
+    } finally {
+      await rig.close();
+    }
+  }));
+
+Deno.test("core: a request failing inside answers a bare 500; the detail is logged", () =>
+  withLogs(async (logs) => {
+    const handler = createCoreHandler({
+      env: TEST_ENV,
+      store: sharedStore,
+      invokeVoiceCalls: () => Promise.resolve(),
+    });
+    const body = new ReadableStream<Uint8Array>({
+      pull: (c) => c.error(new Error(INTERNAL)),
+    });
+    const res = await handler(
+      new Request("http://localhost/", {
+        method: "POST",
+        body,
+        headers: { "x-hub-signature-256": "" },
+      }),
+    );
+    await assertBare500(res);
+    assert.ok(logged(logs, "WA_FUNCTION_FAILED"), "no WA_FUNCTION_FAILED line");
+  }));
