@@ -4,8 +4,9 @@
  * rounded) to 14 bits (µ-law) or 13 bits (A-law), and decoding uses the
  * standard expansion tables.
  *
- * Everything is table-driven: a 64 K-entry encode table per law, built once at
- * module load, and a 256-entry decode table per law.
+ * Everything is table-driven: a 64 K-entry encode table per law and a 256-entry
+ * decode table per law, each built on its first use, so importing the module
+ * costs nothing until a call needs G.711.
  *
  * @module
  */
@@ -57,23 +58,33 @@ function aLawToLinear(code: number): number {
   return a & 0x80 ? t : -t;
 }
 
+/** Tables built so far: each is built on its first use (see the module doc). */
+let tablesBuilt = 0;
+
 function encodeTable(law: (sample: number) => number): Uint8Array {
+  tablesBuilt++;
   const table = new Uint8Array(65536);
   for (let i = 0; i < 65536; i++) table[i] = law((i << 16) >> 16);
   return table;
 }
 
 function decodeTable(law: (code: number) => number): Int16Array {
+  tablesBuilt++;
   const table = new Int16Array(256);
   for (let i = 0; i < 256; i++) table[i] = law(i);
   return table;
 }
 
-/** Indexed by the sample's 16-bit two's-complement pattern (`sample & 0xffff`). */
-const MU_ENC = encodeTable(muLawOf);
-const A_ENC = encodeTable(aLawOf);
-const MU_DEC = decodeTable(muLawToLinear);
-const A_DEC = decodeTable(aLawToLinear);
+/** Undefined until first use. Encode tables are indexed by the sample's bits, `sample & 0xffff`. */
+let muEncode: Uint8Array | undefined;
+let aEncode: Uint8Array | undefined;
+let muDecode: Int16Array | undefined;
+let aDecode: Int16Array | undefined;
+
+/** How many of the four lookup tables have been built so far (for tests of the laziness). */
+export function g711TablesBuilt(): number {
+  return tablesBuilt;
+}
 
 function encode(pcm: Int16Array, table: Uint8Array): Uint8Array {
   const n = pcm.length;
@@ -91,20 +102,20 @@ function decode(bytes: Uint8Array, table: Int16Array): Int16Array {
 
 /** Encodes 16-bit PCM to G.711 µ-law (PCMU), one byte per sample, into a fresh array. */
 export function encodeMuLaw(pcm: Int16Array): Uint8Array {
-  return encode(pcm, MU_ENC);
+  return encode(pcm, muEncode ??= encodeTable(muLawOf));
 }
 
 /** Decodes G.711 µ-law (PCMU) bytes to 16-bit PCM, into a fresh array. */
 export function decodeMuLaw(bytes: Uint8Array): Int16Array {
-  return decode(bytes, MU_DEC);
+  return decode(bytes, muDecode ??= decodeTable(muLawToLinear));
 }
 
 /** Encodes 16-bit PCM to G.711 A-law (PCMA), one byte per sample, into a fresh array. */
 export function encodeALaw(pcm: Int16Array): Uint8Array {
-  return encode(pcm, A_ENC);
+  return encode(pcm, aEncode ??= encodeTable(aLawOf));
 }
 
 /** Decodes G.711 A-law (PCMA) bytes to 16-bit PCM, into a fresh array. */
 export function decodeALaw(bytes: Uint8Array): Int16Array {
-  return decode(bytes, A_DEC);
+  return decode(bytes, aDecode ??= decodeTable(aLawToLinear));
 }

@@ -141,3 +141,19 @@ Deno.test("empty and subarray inputs", () => {
   assert.deepEqual(Array.from(encodeALaw(big.subarray(1, 2))), [0xd5]);
   assert.deepEqual(Array.from(decodeMuLaw(Uint8Array.of(1, 0xff, 2).subarray(1, 2))), [0]);
 });
+
+Deno.test("importing builds no table; each is built once, on its first use", async () => {
+  // A query string makes a module instance of its own, untouched by the tests above.
+  const g711 = await import("./g711.ts?lazy-tables");
+  assert.equal(g711.g711TablesBuilt(), 0);
+  const pcm = Int16Array.of(-32768, -1, 0, 1000, 32767);
+  const mu = g711.encodeMuLaw(pcm);
+  assert.equal(g711.g711TablesBuilt(), 1);
+  assert.deepEqual(g711.encodeMuLaw(pcm), mu);
+  assert.equal(g711.g711TablesBuilt(), 1);
+  assert.deepEqual(g711.decodeMuLaw(mu), decodeMuLaw(mu));
+  assert.equal(g711.g711TablesBuilt(), 2);
+  assert.deepEqual(g711.encodeALaw(pcm), encodeALaw(pcm));
+  assert.deepEqual(g711.decodeALaw(g711.encodeALaw(pcm)), decodeALaw(encodeALaw(pcm)));
+  assert.equal(g711.g711TablesBuilt(), 4);
+});

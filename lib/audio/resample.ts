@@ -17,61 +17,8 @@
  * @module
  */
 
-import { instantiateKernel, type Kernel, TAP_MULTIPLE } from "./resample_kernel.ts";
-
-/** Stopband attenuation the Kaiser design aims for, with margin over the 80 dB requirement. */
-const DESIGN_ATTENUATION_DB = 86;
-/** Band edges as fractions of the lower rate. */
-const PASS_EDGE = 0.45;
-const STOP_EDGE = 0.55;
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
-/** Zeroth-order modified Bessel function of the first kind, by its power series. */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  const q = (x * x) / 4;
-  for (let k = 1; term > sum * 1e-17; k++) {
-    term *= q / (k * k);
-    sum += term;
-  }
-  return sum;
-}
-
-/**
- * Kaiser-windowed sinc low-pass at `rate` (the intermediate rate), cutoff
- * `cutoffHz`, transition width `widthHz`; odd length, DC gain `gain`.
- */
-function designLowPass(
-  rate: number,
-  cutoffHz: number,
-  widthHz: number,
-  gain: number,
-): Float64Array {
-  const a = DESIGN_ATTENUATION_DB;
-  const beta = 0.1102 * (a - 8.7);
-  // Kaiser's length estimate: N - 1 = (A - 7.95) / (2.285 · Δω).
-  const order = Math.ceil((a - 7.95) / (2.285 * 2 * Math.PI * (widthHz / rate)));
-  const n = order + (order % 2 === 0 ? 1 : 0);
-  const center = (n - 1) / 2;
-  const fc = cutoffHz / rate;
-  const h = new Float64Array(n);
-  const i0Beta = besselI0(beta);
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const t = i - center;
-    const sinc = t === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * t) / (Math.PI * t);
-    const r = t / center;
-    h[i] = sinc * (besselI0(beta * Math.sqrt(1 - r * r)) / i0Beta);
-    sum += h[i]!;
-  }
-  for (let i = 0; i < n; i++) h[i] = (h[i]! * gain) / sum;
-  return h;
-}
+import { designResampleFilter } from "./resample_filter.ts";
+import { instantiateKernel, type Kernel } from "./resample_kernel.ts";
 
 /**
  * A streaming sample-rate converter between any two rates with a rational ratio
@@ -92,7 +39,7 @@ export class Resampler {
 
   readonly #up: number;
   readonly #down: number;
-  /** Taps per polyphase branch, a multiple of {@link TAP_MULTIPLE}. */
+  /** Taps per polyphase branch (see {@linkcode designResampleFilter}). */
   readonly #taps: number;
   /** Half the filter length at the intermediate rate: the group delay being compensated. */
   readonly #center: number;
@@ -118,23 +65,16 @@ export class Resampler {
     }
     this.fromHz = fromHz;
     this.toHz = toHz;
-    const g = gcd(fromHz, toHz);
-    const up = toHz / g;
-    this.#up = up;
-    this.#down = fromHz / g;
     this.#memory = new WebAssembly.Memory({ initial: 1 });
     if (fromHz === toHz) {
+      this.#up = 1;
+      this.#down = 1;
       this.#taps = 0;
       this.#center = 0;
     } else {
-      const low = Math.min(fromHz, toHz);
-      const h = designLowPass(
-        fromHz * up,
-        ((PASS_EDGE + STOP_EDGE) / 2) * low,
-        (STOP_EDGE - PASS_EDGE) * low,
-        up,
-      );
-      const taps = Math.ceil(h.length / up / TAP_MULTIPLE) * TAP_MULTIPLE;
+      const { up, down, taps, coefficients: h } = designResampleFilter(fromHz, toHz);
+      this.#up = up;
+      this.#down = down;
       const coef = new Float32Array(this.#memory.buffer, 0, up * taps);
       // Branch p holds h[p + k·up] (zero past the end), stored reversed at taps-1-k
       // so each dot product walks the history forward.
@@ -147,7 +87,7 @@ export class Resampler {
       this.#reserve(960);
     }
     this.delaySamples = this.#center / this.#down;
-    this.delayMs = (this.#center / (fromHz * up)) * 1000;
+    this.delayMs = (this.#center / (fromHz * this.#up)) * 1000;
   }
 
   /** Converts the next chunk of input; returns the output it completes (possibly empty). */

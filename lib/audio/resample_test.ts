@@ -113,9 +113,12 @@ Deno.test("passband: tones up to 0.45 × lower rate within 0.1 dB", () => {
   }
 });
 
-Deno.test("downsampling: input tones above 0.55 × output rate alias ≤ -80 dB", () => {
+/** 0.55 exactly, then every 0.0025 up to 0.6: the first sidelobes past the stopband edge. */
+const EDGE_SWEEP = Array.from({ length: 21 }, (_, i) => 0.55 + i * 0.0025);
+
+Deno.test("downsampling: input tones from exactly 0.55 × output rate up alias ≤ -80 dB", () => {
   for (const [from, to] of PAIRS.filter(([a, b]) => a > b)) {
-    for (const frac of [0.55, 0.6, 0.75, 0.9, 1.3, 2.4]) {
+    for (const frac of [...EDGE_SWEEP, 0.75, 0.9, 1.3, 2.4]) {
       const f = Math.round(frac * to);
       if (f >= from / 2) continue;
       // The alias of f in the output band [0, to/2].
@@ -127,9 +130,10 @@ Deno.test("downsampling: input tones above 0.55 × output rate alias ≤ -80 dB"
   }
 });
 
-Deno.test("upsampling: images of passband tones are rejected ≥ 80 dB", () => {
+Deno.test("upsampling: images from exactly 0.55 × input rate up are ≤ -80 dB", () => {
   for (const [from, to] of PAIRS.filter(([a, b]) => a < b)) {
-    for (const frac of [0.05, 0.3, 0.45]) {
+    // A tone at 1 − x puts its first image at x × the input rate.
+    for (const frac of [0.05, 0.3, ...EDGE_SWEEP.map((x) => 1 - x)]) {
       const f = Math.round(frac * from);
       // Images sit at k·from ± f for every k below the output Nyquist.
       for (let k = 1; k * from - f < to / 2; k++) {

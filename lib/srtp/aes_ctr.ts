@@ -11,30 +11,29 @@
  */
 import type { Aes128 } from "./aes.ts";
 
+/** One keystream block; shared, as calls never interleave (single-threaded) and never keep it. */
 const keystream = new Int32Array(4);
 
 /**
- * Writes `src[srcStart…srcStart+length)` XOR the keystream of `aes` from the
- * counter block whose big-endian words are `c0…c3` to `dst[dstStart…)`.
- * `src` and `dst` may be the same buffer at the same offset (in place).
+ * Writes `src[start…end)` XOR the keystream of `aes` from the counter block
+ * `counter` (four big-endian words, left unchanged) to `dst[start…end)`.
+ * `dst` may be `src` (in place).
  */
 export function aesCtrXor(
   aes: Aes128,
-  c0: number,
-  c1: number,
-  c2: number,
-  c3: number,
+  counter: Int32Array,
   src: Uint8Array,
-  srcStart: number,
   dst: Uint8Array,
-  dstStart: number,
-  length: number,
+  start: number,
+  end: number,
 ): void {
   const ks = keystream;
-  let s = srcStart;
-  let d = dstStart;
-  const end = srcStart + length;
-  while (s < end) {
+  let c0 = counter[0]!;
+  let c1 = counter[1]!;
+  let c2 = counter[2]!;
+  let c3 = counter[3]!;
+  let i = start;
+  while (i < end) {
     aes.encryptWords(c0, c1, c2, c3, ks);
     c3 = (c3 + 1) | 0;
     if (c3 === 0) {
@@ -44,17 +43,17 @@ export function aesCtrXor(
         if (c1 === 0) c0 = (c0 + 1) | 0;
       }
     }
-    if (end - s >= 16) {
-      for (let w = 0; w < 4; w++, s += 4, d += 4) {
+    if (end - i >= 16) {
+      for (let w = 0; w < 4; w++, i += 4) {
         const k = ks[w]!;
-        dst[d] = src[s]! ^ (k >>> 24);
-        dst[d + 1] = src[s + 1]! ^ (k >>> 16);
-        dst[d + 2] = src[s + 2]! ^ (k >>> 8);
-        dst[d + 3] = src[s + 3]! ^ k;
+        dst[i] = src[i]! ^ (k >>> 24);
+        dst[i + 1] = src[i + 1]! ^ (k >>> 16);
+        dst[i + 2] = src[i + 2]! ^ (k >>> 8);
+        dst[i + 3] = src[i + 3]! ^ k;
       }
     } else {
-      for (let j = 0; s < end; j++, s++, d++) {
-        dst[d] = src[s]! ^ (ks[j >> 2]! >>> (24 - 8 * (j & 3)));
+      for (let j = 0; i < end; j++, i++) {
+        dst[i] = src[i]! ^ (ks[j >> 2]! >>> (24 - 8 * (j & 3)));
       }
     }
   }

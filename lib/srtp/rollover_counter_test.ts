@@ -59,3 +59,39 @@ Deno.test("late packets from before the first wrap at ROC 0 get the wrapped gues
   // Older than anything under ROC 0: RFC 3711's v = ROC − 1 mod 2^32, which fails authentication.
   assert.equal(counter.estimate(65000), 0xffffffff);
 });
+
+/** A counter at ROC 1 whose highest authenticated sequence number is `highest`. */
+function atRoc1(highest: number): RolloverCounter {
+  const counter = new RolloverCounter();
+  // Wrap once, then climb in quarter-range steps: no packet may look older than the wrap.
+  const climb = Array.from({ length: Math.ceil(highest / 0x4000) }, (_, i) => i * 0x4000);
+  track(counter, [65535, ...climb, highest]);
+  assert.equal(counter.roc, 1);
+  assert.equal(counter.estimate(highest), 1);
+  return counter;
+}
+
+Deno.test("s_l < 2^15: SEQ − s_l = 2^15 keeps the ROC; only 2^15 + 1 means before the wrap", () => {
+  // RFC 3711 §3.3.1: if (SEQ − s_l > 2^15) v = ROC − 1 else v = ROC, a strict comparison.
+  for (const highest of [0, 100, 0x7fff]) {
+    const counter = atRoc1(highest);
+    assert.equal(counter.estimate(highest + 0x8000 - 1), 1, `s_l ${highest}, 2^15 − 1`);
+    assert.equal(counter.estimate(highest + 0x8000), 1, `s_l ${highest}, exactly 2^15`);
+    if (highest + 0x8001 <= 0xffff) {
+      assert.equal(counter.estimate(highest + 0x8001), 0, `s_l ${highest}, 2^15 + 1`);
+    }
+  }
+});
+
+Deno.test("s_l ≥ 2^15: SEQ = s_l − 2^15 keeps the ROC; only one lower means after the wrap", () => {
+  // RFC 3711 §3.3.1: if (s_l − 2^15 > SEQ) v = ROC + 1 else v = ROC, a strict comparison.
+  for (const highest of [0x8000, 40000, 0xffff]) {
+    const counter = atRoc1(highest);
+    const edge = highest - 0x8000;
+    assert.equal(counter.estimate(edge + 1), 1, `s_l ${highest}, SEQ = s_l − 2^15 + 1`);
+    assert.equal(counter.estimate(edge), 1, `s_l ${highest}, SEQ = s_l − 2^15 exactly`);
+    if (edge > 0) {
+      assert.equal(counter.estimate(edge - 1), 2, `s_l ${highest}, SEQ = s_l − 2^15 − 1`);
+    }
+  }
+});

@@ -26,6 +26,8 @@ export class SrtpAesCm implements SrtpTransform {
   readonly #salt1: number;
   readonly #salt2: number;
   readonly #salt3: number;
+  /** Per-packet scratch, rewritten by every call and never retained: counter block, ROC, tag. */
+  readonly #counter = new Int32Array(4);
   readonly #roc = new Uint8Array(4);
   readonly #mac = new Uint8Array(TAG);
 
@@ -50,9 +52,9 @@ export class SrtpAesCm implements SrtpTransform {
     const h = header.length;
     if (h < MIN_RTP_HEADER) throw new RangeError(`RTP header must be ≥ 12 bytes, got ${h}`);
     const end = h + payload.length;
-    const out = startPacket(end + TAG, header, h);
-    this.#crypt(header, roc, payload, 0, out, h, payload.length);
-    this.#sign(out, end, roc, out, end);
+    const out = startPacket(end + TAG, header, h, payload);
+    aesCtrXor(this.#aes, this.#packetCounter(header, roc), out, out, h, end);
+    out.set(this.#sign(out, end, roc), end);
     return out;
   }
 
@@ -60,43 +62,30 @@ export class SrtpAesCm implements SrtpTransform {
   unprotectRtp(packet: Uint8Array, headerLength: number, roc: number): Uint8Array | null {
     const end = packet.length - TAG;
     if (!headerFits(headerLength, end)) return null;
-    const mac = this.#mac;
-    this.#sign(packet, end, roc, mac, 0);
+    const mac = this.#sign(packet, end, roc);
+    // OR of all differences, no early exit: the time does not depend on where a forged tag differs.
     let diff = 0;
     for (let i = 0; i < TAG; i++) diff |= mac[i]! ^ packet[end + i]!;
     if (diff !== 0) return null;
     const out = startPacket(end, packet, headerLength);
-    this.#crypt(packet, roc, packet, headerLength, out, headerLength, end - headerLength);
+    aesCtrXor(this.#aes, this.#packetCounter(packet, roc), packet, out, headerLength, end);
     return out;
   }
 
-  /** Applies the keystream of the packet whose header starts `header`. */
-  #crypt(
-    header: Uint8Array,
-    roc: number,
-    src: Uint8Array,
-    srcStart: number,
-    dst: Uint8Array,
-    dstStart: number,
-    length: number,
-  ): void {
-    aesCtrXor(
-      this.#aes,
-      this.#salt0,
-      this.#salt1 ^ rtpSsrc(header),
-      this.#salt2 ^ roc,
-      this.#salt3 ^ (rtpSequence(header) << 16),
-      src,
-      srcStart,
-      dst,
-      dstStart,
-      length,
-    );
+  /** RFC 3711 §4.1.1: the IV `salt·2^16 ⊕ SSRC·2^64 ⊕ index·2^16` of the packet at `header`. */
+  #packetCounter(header: Uint8Array, roc: number): Int32Array {
+    const c = this.#counter;
+    c[0] = this.#salt0;
+    c[1] = this.#salt1 ^ rtpSsrc(header);
+    c[2] = this.#salt2 ^ roc;
+    c[3] = this.#salt3 ^ (rtpSequence(header) << 16);
+    return c;
   }
 
-  /** Writes the tag of `packet[0…end) ‖ ROC` to `dst[at…)`. */
-  #sign(packet: Uint8Array, end: number, roc: number, dst: Uint8Array, at: number): void {
+  /** The 80-bit tag of `packet[0…end) ‖ ROC`, in a scratch array the next call overwrites. */
+  #sign(packet: Uint8Array, end: number, roc: number): Uint8Array {
     writeU32(this.#roc, 0, roc);
-    this.#hmac.reset().update(packet, 0, end).update(this.#roc).finish(dst, at, TAG);
+    this.#hmac.reset().update(packet, 0, end).update(this.#roc).finish(this.#mac, 0, TAG);
+    return this.#mac;
   }
 }

@@ -20,10 +20,8 @@ export class SrtpAesGcm implements SrtpTransform {
   readonly #salt0: number;
   readonly #salt1: number;
   readonly #salt2: number;
-  /** The IV of the packet in hand, set by `#setIv`. */
-  #iv0 = 0;
-  #iv1 = 0;
-  #iv2 = 0;
+  /** Per-packet scratch, rewritten by every call (never retained): the packet's IV. */
+  readonly #iv = new Int32Array(3);
 
   /** Expands the session key; throws `RangeError` on a wrong key or salt length. */
   constructor(keys: SrtpSessionKeys) {
@@ -42,8 +40,7 @@ export class SrtpAesGcm implements SrtpTransform {
     if (h < MIN_RTP_HEADER) throw new RangeError(`RTP header must be ≥ 12 bytes, got ${h}`);
     const end = h + payload.length;
     const out = startPacket(end + GCM_TAG_BYTES, header, h, payload);
-    this.#setIv(header, roc);
-    this.#gcm.seal(this.#iv0, this.#iv1, this.#iv2, out, h, end);
+    this.#gcm.seal(this.#packetIv(header, roc), out, h, end);
     return out;
   }
 
@@ -52,16 +49,17 @@ export class SrtpAesGcm implements SrtpTransform {
     const end = packet.length - GCM_TAG_BYTES;
     if (!headerFits(headerLength, end)) return null;
     const out = startPacket(end, packet, headerLength);
-    this.#setIv(packet, roc);
-    const ok = this.#gcm.open(this.#iv0, this.#iv1, this.#iv2, packet, headerLength, end, out);
+    const ok = this.#gcm.open(this.#packetIv(packet, roc), packet, out, headerLength, end);
     return ok ? out : null;
   }
 
   /** RFC 7714 §8.1: IV = (0x0000 ‖ SSRC ‖ ROC ‖ SEQ) ⊕ salt, for the packet starting `header`. */
-  #setIv(header: Uint8Array, roc: number): void {
+  #packetIv(header: Uint8Array, roc: number): Int32Array {
     const ssrc = rtpSsrc(header);
-    this.#iv0 = this.#salt0 ^ (ssrc >>> 16);
-    this.#iv1 = this.#salt1 ^ ((ssrc << 16) | (roc >>> 16));
-    this.#iv2 = this.#salt2 ^ ((roc << 16) | rtpSequence(header));
+    const iv = this.#iv;
+    iv[0] = this.#salt0 ^ (ssrc >>> 16);
+    iv[1] = this.#salt1 ^ ((ssrc << 16) | (roc >>> 16));
+    iv[2] = this.#salt2 ^ ((roc << 16) | rtpSequence(header));
+    return iv;
   }
 }
