@@ -7,12 +7,45 @@
  */
 import { z } from "zod";
 import type { ToolDefinition } from "./agents/tools.ts";
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_REALTIME_MODEL,
+  DEFAULT_TRANSCRIPTION_MODEL,
+} from "./agents/openai_config.ts";
+import { EAGERNESS, IDLE_TIMEOUT_RANGE_MS } from "../lib/realtime/session.ts";
 import type { SessionLimits } from "./session/session_deps.ts";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const flag = (def: boolean) =>
   z.enum(["1", "0", "true", "false", "yes", "no", ""]).default(def ? "true" : "false")
     .transform((v) => v === "1" || v === "true" || v === "yes");
+
+/** 0 (off) or the service's range for `idle_timeout_ms`; absent: see {@linkcode defaultIdleTimeoutMs}. */
+const idleTimeoutMs = z.coerce.number().int().refine(
+  (ms) => ms === 0 || (ms >= IDLE_TIMEOUT_RANGE_MS.min && ms <= IDLE_TIMEOUT_RANGE_MS.max),
+  `0 (off) or ${IDLE_TIMEOUT_RANGE_MS.min} to ${IDLE_TIMEOUT_RANGE_MS.max}`,
+).optional();
+
+/**
+ * The idle timeout when none is set: the agent's default, shortened to at
+ * most half the caller-silence hang-up (never below the service's minimum),
+ * and off when even that would not come first.
+ */
+export function defaultIdleTimeoutMs(callerSilenceMs: number): number {
+  if (callerSilenceMs === 0) return DEFAULT_IDLE_TIMEOUT_MS;
+  const half = Math.round(callerSilenceMs / 2);
+  const ms = Math.min(DEFAULT_IDLE_TIMEOUT_MS, Math.max(IDLE_TIMEOUT_RANGE_MS.min, half));
+  return ms < callerSilenceMs ? ms : 0;
+}
+
+/** `auto`, `disabled`, or a retention ratio (0 to 1) of the conversation kept at each cut. */
+const truncation = z.union([
+  z.enum(["auto", "disabled"]),
+  z.coerce.number().gt(0).max(1).transform((ratio) => ({
+    type: "retention_ratio" as const,
+    retention_ratio: ratio,
+  })),
+]).default("auto");
 
 const IceServer = z.object({
   urls: z.string().min(1),
@@ -36,14 +69,23 @@ const EnvSchema = z.object({
   AGENT: z.enum(["openai", "echo"]).optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_REALTIME_URL: z.url().default("wss://api.openai.com/v1/realtime"),
-  OPENAI_REALTIME_MODEL: z.string().default("gpt-realtime"),
+  OPENAI_REALTIME_MODEL: z.string().default(DEFAULT_REALTIME_MODEL),
   AGENT_INSTRUCTIONS: z.string().default(
     "You are a friendly, concise voice assistant answering a WhatsApp call for a business. " +
       "Greet the caller briefly and help them. Keep answers short; this is a phone call.",
   ),
   AGENT_VOICE: z.string().default("marin"),
   AGENT_TURN_DETECTION: z.enum(["server_vad", "semantic_vad"]).default("server_vad"),
-  AGENT_TRANSCRIPTION_MODEL: z.string().default("gpt-4o-mini-transcribe"),
+  AGENT_VAD_EAGERNESS: z.enum(EAGERNESS).default("auto"),
+  AGENT_IDLE_TIMEOUT_MS: idleTimeoutMs,
+  AGENT_TRANSCRIPTION_MODEL: z.string().default(DEFAULT_TRANSCRIPTION_MODEL),
+  AGENT_TRANSCRIPTION_LANGUAGE: z.string()
+    .regex(/^[a-z]{2}(,[a-z]{2})*$/, "ISO-639-1 codes, comma-separated (e.g. en or es,en)")
+    .transform((codes) => codes.split(","))
+    .optional(),
+  AGENT_TRANSCRIPTION_PROMPT: z.string().optional(),
+  AGENT_NOISE_REDUCTION: z.enum(["near_field", "far_field", "off"]).default("near_field"),
+  AGENT_TRUNCATION: truncation,
   AGENT_TOOLS: z.string().optional(),
   MAX_CALL_MINUTES: z.coerce.number().positive().default(55),
   CALLER_SILENCE_TIMEOUT_S: int(120),
@@ -54,8 +96,10 @@ const EnvSchema = z.object({
   LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
 });
 
-/** Raw, validated environment. */
-export type BridgeEnv = z.infer<typeof EnvSchema>;
+/** Validated environment, with the defaults that depend on other variables filled in. */
+export type BridgeEnv = Omit<z.infer<typeof EnvSchema>, "AGENT_IDLE_TIMEOUT_MS"> & {
+  AGENT_IDLE_TIMEOUT_MS: number;
+};
 
 const ToolsSchema = z.array(z.object({
   name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
@@ -102,7 +146,17 @@ export function loadConfig(
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`invalid bridge configuration:\n${lines.join("\n")}`);
   }
-  const env = parsed.data;
+  const silenceMs = parsed.data.CALLER_SILENCE_TIMEOUT_S * 1000;
+  const env: BridgeEnv = {
+    ...parsed.data,
+    AGENT_IDLE_TIMEOUT_MS: parsed.data.AGENT_IDLE_TIMEOUT_MS ?? defaultIdleTimeoutMs(silenceMs),
+  };
+  if (env.AGENT_IDLE_TIMEOUT_MS > 0 && silenceMs > 0 && env.AGENT_IDLE_TIMEOUT_MS >= silenceMs) {
+    // The model must re-engage a silent caller before the bridge hangs up on them.
+    throw new Error(
+      "invalid bridge configuration:\n  AGENT_IDLE_TIMEOUT_MS: must be below CALLER_SILENCE_TIMEOUT_S (or 0)",
+    );
+  }
   const agent = env.AGENT ?? (env.OPENAI_API_KEY ? "openai" : "echo");
   if (agent === "openai" && !env.OPENAI_API_KEY) {
     throw new Error("invalid bridge configuration:\n  OPENAI_API_KEY: required when AGENT=openai");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { configSecrets, loadConfig, sessionLimits } from "./config.ts";
+import { configSecrets, defaultIdleTimeoutMs, loadConfig, sessionLimits } from "./config.ts";
 
 const secret = "0123456789abcdef0123";
 
@@ -9,7 +9,7 @@ Deno.test("loadConfig applies defaults and picks echo without a key", () => {
   assert.equal(c.env.BRIDGE_PORT, 8080);
   assert.equal(c.env.MAX_SESSIONS, 100);
   assert.equal(c.env.MAX_CALL_MINUTES, 55);
-  assert.equal(c.env.OPENAI_REALTIME_MODEL, "gpt-realtime");
+  assert.equal(c.env.OPENAI_REALTIME_MODEL, "gpt-realtime-2.1");
   assert.equal(c.env.MEDIA_REALTIME_PRIORITY, 10);
   assert.equal(c.portRange, undefined);
 });
@@ -101,4 +101,73 @@ Deno.test("configSecrets lists every secret value the configuration holds", () =
   });
   assert.deepEqual(configSecrets(c), [secret, "sk-live-key", "EAAG-token", "turn-pass"]);
   assert.deepEqual(configSecrets(loadConfig({ VOICE_BRIDGE_SECRET: secret })), [secret]);
+});
+
+Deno.test("loadConfig: the OpenAI session variables and their defaults", () => {
+  const env = (vars: Record<string, string> = {}) =>
+    loadConfig({ VOICE_BRIDGE_SECRET: secret, ...vars }).env;
+  const d = env();
+  assert.equal(d.AGENT_TRANSCRIPTION_MODEL, "gpt-live-transcribe");
+  assert.equal(d.AGENT_VAD_EAGERNESS, "auto");
+  assert.equal(d.AGENT_NOISE_REDUCTION, "near_field");
+  assert.equal(d.AGENT_TRUNCATION, "auto");
+  assert.equal(d.AGENT_TRANSCRIPTION_LANGUAGE, undefined);
+  // The model re-engages a silent caller well before the bridge hangs up on them.
+  assert.equal(d.AGENT_IDLE_TIMEOUT_MS, 10_000);
+  assert.ok(d.AGENT_IDLE_TIMEOUT_MS < d.CALLER_SILENCE_TIMEOUT_S * 1000);
+  assert.deepEqual(env({ AGENT_TRANSCRIPTION_LANGUAGE: "es,en" }).AGENT_TRANSCRIPTION_LANGUAGE, [
+    "es",
+    "en",
+  ]);
+  assert.deepEqual(env({ AGENT_TRUNCATION: "0.8" }).AGENT_TRUNCATION, {
+    type: "retention_ratio",
+    retention_ratio: 0.8,
+  });
+  assert.equal(env({ AGENT_TRUNCATION: "disabled" }).AGENT_TRUNCATION, "disabled");
+  assert.equal(env({ AGENT_IDLE_TIMEOUT_MS: "0" }).AGENT_IDLE_TIMEOUT_MS, 0);
+  assert.equal(env({ AGENT_VAD_EAGERNESS: "high" }).AGENT_VAD_EAGERNESS, "high");
+});
+
+Deno.test("loadConfig: the idle timeout is off or in the service's range, and below the silence hang-up", () => {
+  const load = (vars: Record<string, string>) =>
+    loadConfig({ VOICE_BRIDGE_SECRET: secret, ...vars });
+  for (const bad of ["4999", "30001", "abc"]) {
+    assert.throws(() => load({ AGENT_IDLE_TIMEOUT_MS: bad }), /AGENT_IDLE_TIMEOUT_MS/);
+  }
+  assert.throws(
+    () => load({ AGENT_IDLE_TIMEOUT_MS: "20000", CALLER_SILENCE_TIMEOUT_S: "20" }),
+    /AGENT_IDLE_TIMEOUT_MS: must be below CALLER_SILENCE_TIMEOUT_S/,
+  );
+  assert.equal(
+    load({ AGENT_IDLE_TIMEOUT_MS: "19999", CALLER_SILENCE_TIMEOUT_S: "20" }).env
+      .AGENT_IDLE_TIMEOUT_MS,
+    19_999,
+  );
+  assert.equal(
+    load({ AGENT_IDLE_TIMEOUT_MS: "30000", CALLER_SILENCE_TIMEOUT_S: "0" }).env
+      .AGENT_IDLE_TIMEOUT_MS,
+    30_000,
+    "no silence hang-up, no bound",
+  );
+  // Unset, it fits under a short silence hang-up, or is off.
+  assert.equal(load({ CALLER_SILENCE_TIMEOUT_S: "10" }).env.AGENT_IDLE_TIMEOUT_MS, 5_000);
+  assert.deepEqual([120_000, 14_000, 10_000, 6_000, 5_000, 0].map(defaultIdleTimeoutMs), [
+    10_000,
+    7_000,
+    5_000,
+    5_000,
+    0,
+    10_000,
+  ]);
+  for (
+    const [name, bad] of [
+      ["AGENT_TRANSCRIPTION_LANGUAGE", "english"],
+      ["AGENT_TRUNCATION", "1.5"],
+      ["AGENT_TRUNCATION", "sometimes"],
+      ["AGENT_VAD_EAGERNESS", "eager"],
+      ["AGENT_NOISE_REDUCTION", "studio"],
+    ]
+  ) {
+    assert.throws(() => load({ [name!]: bad! }), new RegExp(name!));
+  }
 });

@@ -8,8 +8,13 @@
  *
  * ```sh
  * deno task call [--wav in.wav | --say "text"] [--out heard.wav] [--listen 4] [--dtmf 12#]
+ *                [--from NUMBER] [--user-id BSUID] [--username U] [--name N]
+ *                [--cta-payload P] [--deeplink-payload P]
  *                [--functions-url URL] [--app-secret S] [--graph-port 54330] [--access-token T]
  * ```
+ *
+ * `--user-id` without `--from` calls as a WhatsApp username user whose number
+ * Meta hides: the webhooks carry the business-scoped user id only.
  *
  * @module
  */
@@ -20,7 +25,11 @@ import { sine } from "../lib/audio/tone.ts";
 import { decodeWav, encodeWav } from "../lib/audio/wav.ts";
 import type { DtmfDigit } from "../lib/rtp/dtmf.ts";
 import { FakeMetaGraph } from "../simulator/meta_graph.ts";
-import { type CallTimeline, placeSimulatedCall } from "../simulator/simulated_call.ts";
+import {
+  type CallTimeline,
+  placeSimulatedCall,
+  simulatedCaller,
+} from "../simulator/simulated_call.ts";
 import { DEV_DEFAULTS, SANDBOX_GRAPH_PORT } from "./dev.ts";
 
 const RATES = new Set([8000, 16000, 24000, 48000]);
@@ -100,12 +109,20 @@ if (import.meta.main) {
       out: { type: "string", default: "heard.wav" },
       listen: { type: "string", default: "4" },
       dtmf: { type: "string", default: "" },
+      from: { type: "string" },
+      "user-id": { type: "string" },
+      username: { type: "string" },
+      name: { type: "string" },
+      "cta-payload": { type: "string" },
+      "deeplink-payload": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(
       "deno task call [--wav in.wav | --say text] [--out heard.wav] [--listen s] [--dtmf 12#]\n" +
+        "  [--from NUMBER] [--user-id BSUID (alone: a username caller without a number)]\n" +
+        "  [--username U] [--name N] [--cta-payload P] [--deeplink-payload P]\n" +
         "  [--functions-url URL] [--app-secret S] [--access-token T] [--graph-port N]",
     );
     Deno.exit(0);
@@ -141,6 +158,14 @@ if (import.meta.main) {
       speech,
       dtmf: digits,
       listenMs: Number(values.listen) * 1000,
+      ...simulatedCaller({
+        user: values.from,
+        userId: values["user-id"],
+        username: values.username,
+        callerName: values.name,
+        ctaPayload: values["cta-payload"],
+        deeplinkPayload: values["deeplink-payload"],
+      }),
       onStep: (step, ms) => console.log(`  ${ms.toFixed(0).padStart(6)} ms  ${STEP_NAMES[step]}`),
     });
     await Deno.writeFile(values.out, encodeWav(result.heard, 24000));

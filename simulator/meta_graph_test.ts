@@ -110,7 +110,7 @@ Deno.test("unknown phone number, route, call id and malformed bodies are rejecte
   assert.equal(fake.call(callId)!.state, "ringing");
 });
 
-Deno.test("checkSdp enforces Meta's answer rules line by line", () => {
+Deno.test("checkSdp enforces Meta's answer rules line by line, as code 100 with details", () => {
   assert.equal(checkSdp(EXAMPLE_ANSWER_SDP, "answer"), undefined);
   assert.equal(checkSdp(EXAMPLE_ANSWER_SDP.replaceAll("\r\n", "\n"), "answer"), undefined);
   assert.equal(
@@ -119,9 +119,9 @@ Deno.test("checkSdp enforces Meta's answer rules line by line", () => {
   );
   const fp = "a=fingerprint:sha-256 0B:3E";
   const cases: [string, number, RegExp][] = [
-    [EXAMPLE_ANSWER_SDP.replace(/a=fingerprint:[^\r]*\r\n/, ""), 138008, /found 0/],
-    [EXAMPLE_ANSWER_SDP.replace("a=setup:", `${fp}\r\na=setup:`), 138008, /found 2/],
-    [EXAMPLE_ANSWER_SDP.replace("sha-256", "sha-384"), 138008, /algorithm sha-384/],
+    [EXAMPLE_ANSWER_SDP.replace(/a=fingerprint:[^\r]*\r\n/, ""), 100, /found 0/],
+    [EXAMPLE_ANSWER_SDP.replace("a=setup:", `${fp}\r\na=setup:`), 100, /found 2/],
+    [EXAMPLE_ANSWER_SDP.replace("sha-256", "sha-384"), 100, /algorithm sha-384/],
     [EXAMPLE_ANSWER_SDP.replace("setup:active", "setup:actpass"), 100, /a=setup/],
     [EXAMPLE_ANSWER_SDP.replace(/a=setup:[^\r]*\r\n/, ""), 100, /a=setup/],
     [EXAMPLE_ANSWER_SDP.replace("SAVPF 111 126", "SAVPF 0 126"), 100, /payload type 111/],
@@ -143,7 +143,22 @@ Deno.test("pre_accept/accept validate the SDP and session type before changing s
   const fake = new FakeMetaGraph();
   const { callId } = fake.registerCall();
   const twoFp = EXAMPLE_ANSWER_SDP.replace("a=setup:", "a=fingerprint:sha-256 AA\r\na=setup:");
-  assert.equal(errorOf(await post(fake, answer(callId, "pre_accept", twoFp))).code, 138008);
+  const fault = await post(fake, answer(callId, "pre_accept", twoFp));
+  // Meta's documented envelope: code 100, the SDP issue in error_data.details.
+  assert.equal(fault.status, 400);
+  assert.deepEqual(
+    { ...fault.json.error, fbtrace_id: "…" },
+    {
+      message: "(#100) Invalid parameter",
+      type: "OAuthException",
+      code: 100,
+      error_data: {
+        messaging_product: "whatsapp",
+        details: "SDP Validation error: expected exactly one a=fingerprint line, found 2",
+      },
+      fbtrace_id: "…",
+    },
+  );
   const upper = {
     ...answer(callId, "accept"),
     session: { sdp_type: "ANSWER", sdp: EXAMPLE_ANSWER_SDP },
@@ -168,7 +183,7 @@ Deno.test("accept must repeat the pre_accept SDP", async () => {
   assert.equal(fake.call(callId)!.state, "accepted");
 });
 
-Deno.test("state machine: repeats are idempotent, actions on ended calls fail", async () => {
+Deno.test("state machine: no idempotency, every repeat and every action on an ended call fails", async () => {
   const fake = new FakeMetaGraph();
   const ok = async (body: unknown) => assert.equal((await post(fake, body)).json.success, true);
   const fails = async (body: unknown, details: RegExp) =>
@@ -176,27 +191,29 @@ Deno.test("state machine: repeats are idempotent, actions on ended calls fail", 
 
   const a = fake.registerCall().callId;
   await ok(answer(a, "pre_accept"));
-  await ok(answer(a, "pre_accept")); // retried pre_accept
+  await fails(answer(a, "pre_accept"), /pre_accept not allowed on a call that is pre_accepted/);
   await ok(answer(a, "accept"));
-  await ok(answer(a, "accept")); // retried accept
+  await fails(answer(a, "accept"), /accept not allowed on a call that is accepted/);
   await fails(answer(a, "pre_accept"), /not allowed on a call that is accepted/);
-  await fails(answer(a, "accept", EXAMPLE_ANSWER_SDP.replace("1001", "7")), /different SDP/);
   await fails(bare(a, "reject"), /reject not allowed/);
   await ok(bare(a, "terminate"));
-  await ok(bare(a, "terminate")); // retried terminate
-  await fails(answer(a, "accept"), /already ended \(terminated\)/);
+  await fails(bare(a, "terminate"), /terminate not allowed on a call that is terminated/);
+  await fails(answer(a, "accept"), /not allowed on a call that is terminated/);
 
   const b = fake.registerCall().callId;
   await ok(bare(b, "reject"));
-  await ok(bare(b, "reject"));
-  await fails(answer(b, "accept"), /already ended \(rejected\)/);
-  await fails(bare(b, "terminate"), /already ended/);
+  await fails(bare(b, "reject"), /not allowed on a call that is rejected/);
+  await fails(answer(b, "accept"), /not allowed on a call that is rejected/);
+  await fails(bare(b, "terminate"), /not allowed on a call that is rejected/);
 
   const c = fake.registerCall().callId;
   await ok(answer(c, "accept"));
   fake.hangup(c);
-  await fails(bare(c, "terminate"), /already ended \(completed\)/);
+  await fails(bare(c, "terminate"), /not allowed on a call that is completed/);
   assert.throws(() => fake.hangup(c), /already ended/);
+  // Every refusal is Meta's generic code 100 over HTTP 400 (Meta documents none: unconfirmed).
+  const refusals = fake.requests.filter((r) => r.status !== 200);
+  assert.ok(refusals.every((r) => r.status === 400 && r.errorCode === 100));
 });
 
 Deno.test("connect creates a business-initiated call; answer actions do not apply to it", async () => {
@@ -218,7 +235,7 @@ Deno.test("connect creates a business-initiated call; answer actions do not appl
   assert.match(errorOf(await post(fake, connect("+1 408"))).details ?? "", /phone number/);
   assert.match(errorOf(await post(fake, connect("14085551234", "answer"))).details ?? "", /offer/);
   const noFp = offer.replace(/a=fingerprint:[^\r]*\r\n/, "");
-  assert.equal(errorOf(await post(fake, connect("14085551234", "offer", noFp))).code, 138008);
+  assert.equal(errorOf(await post(fake, connect("14085551234", "offer", noFp))).code, 100);
   await post(fake, bare(id, "terminate"));
   assert.equal(fake.call(id)?.state, "terminated");
 });

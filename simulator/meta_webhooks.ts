@@ -7,6 +7,7 @@
  */
 
 import { signMetaBody } from "../lib/whatsapp/signature.ts";
+import { CALL_ERRORS, CALL_ERRORS_HREF, type CallErrorCode } from "../lib/whatsapp/call_errors.ts";
 import { mulberry32 } from "./prng.ts";
 
 /** The business side of a webhook: WABA and phone number. */
@@ -40,6 +41,21 @@ export interface WebhookErrorPayload {
   error_data?: { details: string };
 }
 
+/**
+ * A terminate webhook's `errors[]` item for `code`, as Meta's sample writes it
+ * (`message` holds the title; `value.errors[]`, user-initiated calls page:
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/user-initiated-calls).
+ */
+export function webhookError(code: CallErrorCode, details?: string): WebhookErrorPayload {
+  const info = CALL_ERRORS[code];
+  return {
+    code,
+    message: info.title,
+    href: CALL_ERRORS_HREF,
+    error_data: { details: details ?? info.meaning },
+  };
+}
+
 /** `errors[]` item Meta attaches when the call dropped for lack of business media. */
 export const MEDIA_RECEIVE_TIMEOUT_ERROR: WebhookErrorPayload = {
   code: 138021,
@@ -64,27 +80,51 @@ function metadata(business: BusinessNumber): Payload {
   };
 }
 
-/** Caller and callee as Meta writes them for the call's direction. */
-function parties(business: BusinessNumber, user: string, direction: Direction) {
-  return direction === "USER_INITIATED"
-    ? { to: business.displayPhoneNumber, from: user }
-    : { to: user, from: business.displayPhoneNumber };
-}
-
 function optional(fields: Record<string, unknown>): Payload {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
+/**
+ * The WhatsApp user on a call. Since the 2026 username rollout Meta may omit
+ * the number and name the user by a business-scoped user id (BSUID) only:
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/user-initiated-calls
+ */
+export interface WhatsAppUserParams {
+  /** The user's number; leave out for a username user whose number Meta hides. */
+  user?: string;
+  /** BSUID, e.g. `BR.1502576394655843` (`from_user_id` / `to_user_id` / `contacts[].user_id`). */
+  userId?: string;
+  /** `profile.username`. */
+  username?: string;
+}
+
 /** Fields common to the call webhook builders. */
-export interface CallWebhookParams {
+export interface CallWebhookParams extends WhatsAppUserParams {
   business?: BusinessNumber;
   callId: string;
-  /** The WhatsApp user's number. */
-  user: string;
   /** Unix seconds. */
   timestamp: number;
   bizOpaqueCallbackData?: string;
 }
+
+/** Caller and callee as Meta writes them for the call's direction; the user's number may be absent. */
+function parties(business: BusinessNumber, p: WhatsAppUserParams, direction: Direction): Payload {
+  return direction === "USER_INITIATED"
+    ? optional({ to: business.displayPhoneNumber, from: p.user, from_user_id: p.userId })
+    : optional({ to: p.user, to_user_id: p.userId, from: business.displayPhoneNumber });
+}
+
+/** `contacts[]` naming the user as Meta does: `wa_id` only when the number is shown. */
+function contacts(p: WhatsAppUserParams & { callerName?: string | undefined }): Payload[] {
+  return [{
+    profile: optional({ name: p.callerName ?? "WhatsApp User", username: p.username }),
+    ...optional({ wa_id: p.user, user_id: p.userId }),
+  }];
+}
+
+/** Whether a builder whose Meta sample carries `contacts` for username users should add them. */
+const namesUser = (p: WhatsAppUserParams & { callerName?: string | undefined }) =>
+  p.userId !== undefined || p.username !== undefined || p.callerName !== undefined;
 
 /** User-initiated `connect` carrying Meta's SDP offer. */
 export function connectOffer(
@@ -103,14 +143,10 @@ export function connectOffer(
   return envelope(business, "calls", {
     messaging_product: "whatsapp",
     metadata: metadata(business),
-    contacts: [{
-      profile: { name: p.callerName ?? "WhatsApp User" },
-      wa_id: p.user,
-      ...p.contactExtra,
-    }],
+    contacts: contacts(p).map((c) => ({ ...c, ...p.contactExtra })),
     calls: [{
       id: p.callId,
-      ...parties(business, p.user, "USER_INITIATED"),
+      ...parties(business, p, "USER_INITIATED"),
       event: "connect",
       timestamp: String(p.timestamp),
       direction: "USER_INITIATED",
@@ -126,14 +162,17 @@ export function connectOffer(
 }
 
 /** Business-initiated `connect` carrying Meta's SDP answer (and the legacy copy Meta still sends). */
-export function connectAnswer(p: CallWebhookParams & { sdp: string }): Payload {
+export function connectAnswer(
+  p: CallWebhookParams & { sdp: string; callerName?: string },
+): Payload {
   const business = p.business ?? DEFAULT_BUSINESS;
   return envelope(business, "calls", {
     messaging_product: "whatsapp",
     metadata: metadata(business),
+    ...(namesUser(p) ? { contacts: contacts(p) } : {}),
     calls: [{
       id: p.callId,
-      ...parties(business, p.user, "BUSINESS_INITIATED"),
+      ...parties(business, p, "BUSINESS_INITIATED"),
       event: "connect",
       timestamp: String(p.timestamp),
       direction: "BUSINESS_INITIATED",
@@ -144,17 +183,26 @@ export function connectAnswer(p: CallWebhookParams & { sdp: string }): Payload {
   });
 }
 
-/** `terminate`; times only when the call was picked up, `errors` only when it failed. */
+/**
+ * `terminate`; times only when the call was picked up. `errors` go beside
+ * `calls`, where Meta documents them; `callErrors` go on the call object, a
+ * placement Meta does not document but a receiver must survive. `status` is
+ * any string: Meta writes `COMPLETED` and `Completed`, and may add values.
+ */
 export function terminate(
   p: CallWebhookParams & {
-    status: "COMPLETED" | "FAILED" | "REJECTED" | "Completed" | "Failed";
+    status: string;
     direction?: Direction;
+    callerName?: string;
+    deeplinkPayload?: string;
+    ctaPayload?: string;
     /** Unix seconds. */
     startTime?: number;
     /** Unix seconds. */
     endTime?: number;
     duration?: number;
     errors?: WebhookErrorPayload[];
+    callErrors?: WebhookErrorPayload[];
   },
 ): Payload {
   const business = p.business ?? DEFAULT_BUSINESS;
@@ -162,18 +210,24 @@ export function terminate(
   return envelope(business, "calls", {
     messaging_product: "whatsapp",
     metadata: metadata(business),
+    ...(namesUser(p) ? { contacts: contacts(p) } : {}),
     calls: [{
       id: p.callId,
-      ...parties(business, p.user, direction),
+      ...parties(business, p, direction),
       event: "terminate",
       direction,
-      ...optional({ biz_opaque_callback_data: p.bizOpaqueCallbackData }),
+      ...optional({
+        deeplink_payload: p.deeplinkPayload,
+        cta_payload: p.ctaPayload,
+        biz_opaque_callback_data: p.bizOpaqueCallbackData,
+      }),
       timestamp: String(p.timestamp),
       status: p.status,
       ...optional({
         start_time: p.startTime === undefined ? undefined : String(p.startTime),
         end_time: p.endTime === undefined ? undefined : String(p.endTime),
         duration: p.duration,
+        errors: p.callErrors,
       }),
     }],
     ...optional({ errors: p.errors }),
@@ -193,8 +247,12 @@ export function callStatus(
       timestamp: String(p.timestamp),
       type: "call",
       status: p.status,
-      recipient_id: p.user,
-      ...optional({ biz_opaque_callback_data: p.bizOpaqueCallbackData }),
+      // `recipient_id` "may be omitted if the user has adopted a username" (Meta's reference).
+      ...optional({
+        recipient_id: p.user,
+        recipient_user_id: p.userId,
+        biz_opaque_callback_data: p.bizOpaqueCallbackData,
+      }),
     }],
   });
 }

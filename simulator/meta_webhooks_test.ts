@@ -42,11 +42,15 @@ const OUTBOUND: BusinessNumber = {
   displayPhoneNumber: "13175551399",
 };
 const OUTBOUND_CALL = "wacid.HBgLMTIxODU1NTI4MjgVAgARGCAyODRQIAFRoA";
+const BSUID = "BR.1502576394655843";
+const CALLEE_BSUID = "US.13491208655302741918";
 
 Deno.test("builders reproduce Meta's payloads (the fixtures) exactly", async () => {
   const connect = await fixture("connect");
   const bsuid = await fixture("connect_bsuid");
   const biz = await fixture("business_connect");
+  const username = { userId: BSUID, username: "pablo.m", callerName: "Pablo Morales" };
+  const callee = { userId: CALLEE_BSUID, username: "ana.s", callerName: "Ana Souza" };
   const cases: [string, Payload][] = [
     [
       "connect",
@@ -123,6 +127,52 @@ Deno.test("builders reproduce Meta's payloads (the fixtures) exactly", async () 
       }),
     ],
     [
+      "connect_username",
+      connectOffer({
+        callId: CALL,
+        ...username,
+        timestamp: 1671644824,
+        deeplinkPayload: "order-42",
+        ctaPayload: "support-button",
+        sdp: sdpOf(connect),
+      }),
+    ],
+    [
+      "terminate_username",
+      terminate({
+        callId: CALL,
+        ...username,
+        timestamp: 1671644944,
+        bizOpaqueCallbackData: "random_string",
+        status: "COMPLETED",
+        startTime: 1671644824,
+        endTime: 1671644944,
+        duration: 120,
+      }),
+    ],
+    [
+      "business_connect_username",
+      connectAnswer({
+        business: OUTBOUND,
+        callId: OUTBOUND_CALL,
+        ...callee,
+        timestamp: 1749196895,
+        bizOpaqueCallbackData: "TRx334DUDFTI4Mj",
+        sdp: sdpOf(biz),
+      }),
+    ],
+    [
+      "status_username",
+      callStatus({
+        business: OUTBOUND,
+        callId: OUTBOUND_CALL,
+        userId: CALLEE_BSUID,
+        timestamp: 1749196896,
+        status: "RINGING",
+        bizOpaqueCallbackData: "TRx334DUDFTI4Mj",
+      }),
+    ],
+    [
       "call_permission_reply",
       callPermissionReply({
         user: USER,
@@ -167,6 +217,55 @@ Deno.test("business-initiated parties are from=business, to=user", () => {
   assert.equal(call.to, "12185552828");
   assert.equal(call.direction, "BUSINESS_INITIATED");
   assert.equal("start_time" in call, false, "times only when picked up");
+});
+
+Deno.test("a username user's number is left out on both sides, their user id put in", () => {
+  const inbound = connectOffer({ callId: CALL, userId: BSUID, timestamp: 1, sdp: "v=0\r\n" });
+  const call = firstItem(inbound, "calls");
+  assert.equal("from" in call, false);
+  assert.equal(call.from_user_id, BSUID);
+  assert.equal(call.to, DEFAULT_BUSINESS.displayPhoneNumber);
+  const value = (inbound.entry as { changes: { value: { contacts: Payload[] } }[] }[])[0]!
+    .changes[0]!.value;
+  assert.equal("wa_id" in value.contacts[0]!, false);
+  assert.equal(value.contacts[0]!.user_id, BSUID);
+
+  const outbound = terminate({
+    business: OUTBOUND,
+    callId: OUTBOUND_CALL,
+    userId: CALLEE_BSUID,
+    timestamp: 1,
+    status: "COMPLETED",
+    direction: "BUSINESS_INITIATED",
+  });
+  const ended = firstItem(outbound, "calls");
+  assert.equal("to" in ended, false);
+  assert.equal(ended.to_user_id, CALLEE_BSUID);
+  assert.equal(ended.from, OUTBOUND.displayPhoneNumber);
+});
+
+Deno.test("terminate puts errors beside calls, or on the call object when asked", () => {
+  const beside = terminate({
+    callId: CALL,
+    user: USER,
+    timestamp: 1,
+    status: "FAILED",
+    errors: [MEDIA_RECEIVE_TIMEOUT_ERROR],
+  });
+  const onCall = terminate({
+    callId: CALL,
+    user: USER,
+    timestamp: 1,
+    status: "FAILED",
+    callErrors: [MEDIA_RECEIVE_TIMEOUT_ERROR],
+  });
+  const value = (p: Payload) =>
+    (p.entry as { changes: { value: Record<string, unknown> }[] }[])[0]!.changes[0]!.value;
+  assert.deepEqual(value(beside).errors, [MEDIA_RECEIVE_TIMEOUT_ERROR]);
+  assert.equal("errors" in firstItem(beside, "calls"), false);
+  assert.equal("errors" in value(onCall), false);
+  assert.deepEqual(firstItem(onCall, "calls").errors, [MEDIA_RECEIVE_TIMEOUT_ERROR]);
+  assert.equal(parseWebhook(onCall).ok, true);
 });
 
 Deno.test("signWebhook signs the exact raw body it returns", async () => {

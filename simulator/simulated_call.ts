@@ -40,8 +40,21 @@ export interface SimulatedCallOptions {
   /** Send the connect webhook this many times (Meta's duplicates). @default 1 */
   deliveries?: number;
   callId?: string;
-  /** The caller's number. @default 16315553602 */
+  /**
+   * The caller's number. @default 16315553602, unless `userId` is given
+   * without it: then the caller is a username user Meta shows without a number.
+   */
   user?: string;
+  /** The caller's business-scoped user id (BSUID), e.g. `BR.1502576394655843`. */
+  userId?: string;
+  /** The caller's WhatsApp username. */
+  username?: string;
+  /** The caller's profile name. @default "WhatsApp User" */
+  callerName?: string;
+  /** `payload` of the call button the caller pressed. */
+  ctaPayload?: string;
+  /** `biz_payload` of the `wa.me/call` link the caller used. */
+  deeplinkPayload?: string;
   /** Stop waiting for each step after this long. @default 15000 */
   stepTimeoutMs?: number;
   /** Called as each timeline step happens. */
@@ -71,10 +84,41 @@ export interface SimulatedCallResult {
 
 const AUDIBLE_RMS = 200;
 
+/** The default caller's number. */
+export const DEFAULT_CALLER_NUMBER = "16315553602";
+
+const CALLER_KEYS = [
+  "user",
+  "userId",
+  "username",
+  "callerName",
+  "ctaPayload",
+  "deeplinkPayload",
+] as const;
+
+/** Who the caller is and where they called from. */
+export type SimulatedCaller = Pick<SimulatedCallOptions, typeof CALLER_KEYS[number]>;
+
+/**
+ * The caller as the webhooks name them, absent fields left out: the default
+ * number unless a number or a user id is given.
+ */
+export function simulatedCaller(
+  opts: { [K in keyof SimulatedCaller]?: string | undefined },
+): SimulatedCaller {
+  const caller: SimulatedCaller = {};
+  for (const key of CALLER_KEYS) {
+    const value = opts[key];
+    if (value !== undefined) caller[key] = value;
+  }
+  if (caller.user === undefined && caller.userId === undefined) caller.user = DEFAULT_CALLER_NUMBER;
+  return caller;
+}
+
 /** Places the call and returns once it has ended. */
 export async function placeSimulatedCall(opts: SimulatedCallOptions): Promise<SimulatedCallResult> {
   const callId = opts.callId ?? `wacid.sim${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
-  const user = opts.user ?? "16315553602";
+  const callerFields = simulatedCaller(opts);
   const stepTimeout = opts.stepTimeoutMs ?? 15_000;
   const speech = opts.speech ?? new Int16Array(0);
   const speechFrames = Math.floor(speech.length / 480);
@@ -117,7 +161,7 @@ export async function placeSimulatedCall(opts: SimulatedCallOptions): Promise<Si
 
   const connect = connectOffer({
     callId,
-    user,
+    ...callerFields,
     timestamp: Math.floor(Date.now() / 1000),
     sdp: caller.offerSdp,
   });
@@ -177,7 +221,7 @@ export async function placeSimulatedCall(opts: SimulatedCallOptions): Promise<Si
       terminate({
         business,
         callId,
-        user,
+        ...callerFields,
         timestamp: now,
         status: "FAILED",
         errors: [MEDIA_RECEIVE_TIMEOUT_ERROR],
@@ -191,7 +235,7 @@ export async function placeSimulatedCall(opts: SimulatedCallOptions): Promise<Si
   await send(terminate({
     business,
     callId,
-    user,
+    ...callerFields,
     timestamp: now,
     status: "COMPLETED",
     startTime,

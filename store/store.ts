@@ -16,6 +16,7 @@
  */
 import { z } from "zod";
 import type { SqlAdapter, SqlParam } from "./adapter.ts";
+import { usageMethods, type UsageStore } from "./usage.ts";
 
 /** Every status a call can have; the database checks the same list. */
 export const CALL_STATUSES = [
@@ -67,6 +68,20 @@ export const callRecordSchema = z.object({
   endReason: z.string().nullable(),
   metaErrorCode: z.number().int().nullable(),
   bridgeSessionId: z.string().nullable(),
+  /** Meta's `from_user_id`: the caller's BSUID on user-initiated calls (the number may be absent). */
+  fromUserId: z.string().nullable(),
+  /** Meta's `to_user_id`: the callee's BSUID on business-initiated calls. */
+  toUserId: z.string().nullable(),
+  /** The WhatsApp user's username and profile name, from `contacts[]`. */
+  username: z.string().nullable(),
+  profileName: z.string().nullable(),
+  /** Where the caller came from: call button, `wa.me/call` link, our opaque data. */
+  ctaPayload: z.string().nullable(),
+  deeplinkPayload: z.string().nullable(),
+  bizOpaqueCallbackData: z.string().nullable(),
+  /** The terminate's `status` as Meta sent it, and every error code it carried. */
+  metaStatus: z.string().nullable(),
+  metaErrorCodes: z.array(z.number().int()).nullable(),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -186,8 +201,8 @@ export type CallEventStore<Name extends string> = Omit<Store, "recordEvent"> & {
   recordEvent(event: NewCallEvent<Name>): Promise<{ inserted: boolean }>;
 };
 
-/** Call records, whichever database holds them. */
-export interface Store {
+/** Call records, whichever database holds them (usage: `usage.ts`). */
+export interface Store extends UsageStore {
   /** `postgres` for a server, `pglite` for the embedded database. */
   readonly backend: "postgres" | "pglite";
   /**
@@ -205,7 +220,11 @@ export interface Store {
     callId: string,
     to: CallStatus,
     fields?: CallFields,
-    options?: { from?: readonly CallStatus[] | undefined },
+    options?: {
+      from?: readonly CallStatus[] | undefined;
+      /** Fields written only where the call has none yet (another writer's word stands). */
+      keep?: readonly (keyof CallFields)[] | undefined;
+    },
   ): Promise<TransitionResult>;
   /** The call, or `null`. */
   getCall(callId: string): Promise<CallRecord | null>;
@@ -223,7 +242,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-type Cast = "text" | "int" | "timestamptz";
+type Cast = "text" | "int" | "timestamptz" | "int[]";
 
 const CALL_COLUMNS: { [K in keyof Required<CallFields>]: readonly [string, Cast] } = {
   direction: ["direction", "text"],
@@ -238,6 +257,15 @@ const CALL_COLUMNS: { [K in keyof Required<CallFields>]: readonly [string, Cast]
   endReason: ["end_reason", "text"],
   metaErrorCode: ["meta_error_code", "int"],
   bridgeSessionId: ["bridge_session_id", "text"],
+  fromUserId: ["from_user_id", "text"],
+  toUserId: ["to_user_id", "text"],
+  username: ["username", "text"],
+  profileName: ["profile_name", "text"],
+  ctaPayload: ["cta_payload", "text"],
+  deeplinkPayload: ["deeplink_payload", "text"],
+  bizOpaqueCallbackData: ["biz_opaque_callback_data", "text"],
+  metaStatus: ["meta_status", "text"],
+  metaErrorCodes: ["meta_error_codes", "int[]"],
 };
 
 const CALL_SELECT = `call_id as "callId", direction, from_number as "fromNumber",
@@ -245,6 +273,10 @@ const CALL_SELECT = `call_id as "callId", direction, from_number as "fromNumber"
   offered_at as "offeredAt", pre_accepted_at as "preAcceptedAt", accepted_at as "acceptedAt",
   ended_at as "endedAt", duration_seconds as "durationSeconds", end_reason as "endReason",
   meta_error_code as "metaErrorCode", bridge_session_id as "bridgeSessionId",
+  from_user_id as "fromUserId", to_user_id as "toUserId", username, profile_name as "profileName",
+  cta_payload as "ctaPayload", deeplink_payload as "deeplinkPayload",
+  biz_opaque_callback_data as "bizOpaqueCallbackData", meta_status as "metaStatus",
+  meta_error_codes as "metaErrorCodes",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 const EVENT_SELECT = `id, call_id as "callId", name, occurred_at as "occurredAt", data,
@@ -256,9 +288,12 @@ const TRANSCRIPT_SELECT = `id, call_id as "callId", speaker, text, started_at as
 const RECEIPT_SELECT = `id, received_at as "receivedAt", field, reason, payload, raw`;
 
 /** A parameter; text loses NULs, which PostgreSQL rejects (see {@linkcode jsonParam}). */
-function param(value: string | number | Date | null): SqlParam {
+function param(value: string | number | Date | readonly number[] | null): SqlParam {
+  if (value === null || typeof value === "number") return value;
+  if (typeof value === "string") return value.replaceAll("\0", "\ufffd");
   if (value instanceof Date) return value.toISOString();
-  return typeof value === "string" ? value.replaceAll("\0", "\ufffd") : value;
+  // An array literal, cast `::int[]` in the query; only integer arrays are stored.
+  return `{${value.map((n) => Math.trunc(n)).join(",")}}`;
 }
 
 /**
@@ -273,15 +308,23 @@ export function jsonParam(value: unknown): string | null {
   return text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1\\ufffd");
 }
 
-/** `set` assignments for the defined fields, numbering parameters after `params`. */
-function assignments(fields: CallFields, params: SqlParam[]): [column: string, value: string][] {
+/**
+ * `set` assignments for the defined fields, numbering parameters after
+ * `params`; a field in `keep` is written only where the row has none yet.
+ */
+function assignments(
+  fields: CallFields,
+  params: SqlParam[],
+  keep: readonly (keyof CallFields)[] = [],
+): [column: string, value: string][] {
   const out: [string, string][] = [];
   for (const key of Object.keys(CALL_COLUMNS) as (keyof CallFields)[]) {
     const value = fields[key];
     if (value === undefined) continue;
     const [column, cast] = CALL_COLUMNS[key];
     params.push(param(value));
-    out.push([column, `$${params.length}::${cast}`]);
+    const given = `$${params.length}::${cast}`;
+    out.push([column, keep.includes(key) ? `coalesce(${column}, ${given})` : given]);
   }
   return out;
 }
@@ -349,7 +392,8 @@ export function createStore(db: SqlAdapter, backend: Store["backend"]): Store {
         return { applied: false, call: await getCall(callId) };
       }
       const params: SqlParam[] = [param(callId), to];
-      const set = assignments(fields, params).map(([c, v]) => `, ${c} = ${v}`).join("");
+      const set = assignments(fields, params, options.keep).map(([c, v]) => `, ${c} = ${v}`)
+        .join("");
       let where = "call_id = $1";
       if (from !== undefined) {
         const first = params.length + 1;
@@ -428,6 +472,8 @@ export function createStore(db: SqlAdapter, backend: Store["backend"]): Store {
       );
       return parseAll(webhookReceiptSchema, rows);
     },
+
+    ...usageMethods(db),
 
     close: () => db.close(),
   };

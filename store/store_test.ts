@@ -17,6 +17,7 @@ const TABLES = [
   "voice_call_events",
   "voice_call_transcripts",
   "wa_webhook_receipts",
+  "voice_call_usage",
 ];
 const CALL = "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh";
 const T0 = new Date("2026-11-24T10:00:00.000Z");
@@ -36,7 +37,11 @@ interface Ctx {
 /** Cases run on an unmigrated database. */
 const freshCases: [string, (db: SqlAdapter) => Promise<void>][] = [
   ["migrations create the tables with RLS on and no policies", async (db) => {
-    assert.deepEqual(await applyMigrations(db, await loadMigrations()), ["20261124000000"]);
+    assert.deepEqual(await applyMigrations(db, await loadMigrations()), [
+      "20261124000000",
+      "20261207000100",
+      "20261207000200",
+    ]);
     const rls = await db.query<{ relname: string; relrowsecurity: boolean }>(
       `select relname, relrowsecurity from pg_class
        where relnamespace = 'public'::regnamespace and relkind = 'r' order by relname`,
@@ -51,16 +56,21 @@ const freshCases: [string, (db: SqlAdapter) => Promise<void>][] = [
 
   ["migrations apply once and are recorded", async (db) => {
     const migrations = await loadMigrations();
-    assert.deepEqual(migrations.map((m) => [m.version, m.name]), [[
-      "20261124000000",
-      "voice_calls",
-    ]]);
-    assert.equal((await applyMigrations(db, migrations)).length, 1);
+    assert.deepEqual(migrations.map((m) => [m.version, m.name]), [
+      ["20261124000000", "voice_calls"],
+      ["20261207000100", "caller_identity"],
+      ["20261207000200", "voice_call_usage"],
+    ]);
+    assert.equal((await applyMigrations(db, migrations)).length, 3);
     assert.deepEqual(await applyMigrations(db, migrations), []);
     const recorded = await db.query(
       "select version, name from supabase_migrations.schema_migrations",
     );
-    assert.deepEqual(recorded, [{ version: "20261124000000", name: "voice_calls" }]);
+    assert.deepEqual(recorded, [
+      { version: "20261124000000", name: "voice_calls" },
+      { version: "20261207000100", name: "caller_identity" },
+      { version: "20261207000200", name: "voice_call_usage" },
+    ]);
   }],
 
   ["migrations take back Supabase's default grants to the API roles", async (db) => {
@@ -136,6 +146,40 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
     assert.equal((await store.getCall("wacid.\0"))?.fromNumber, "+1\ufffd");
   }],
 
+  [
+    "a caller known only by user id: identity, context and Meta's verdict round-trip",
+    async ({ store }) => {
+      const call = await store.upsertCall({
+        callId: CALL,
+        direction: "user_initiated",
+        toNumber: "16315553601",
+        fromUserId: "BR.1502576394655843",
+        username: "pablo.m",
+        profileName: "Pablo Morales",
+        ctaPayload: "support-button",
+        deeplinkPayload: "order-42",
+        bizOpaqueCallbackData: "ticket-7",
+      });
+      assert.equal(call.fromNumber, null, "no number invented");
+      assert.deepEqual(
+        [call.fromUserId, call.username, call.profileName, call.ctaPayload, call.deeplinkPayload],
+        ["BR.1502576394655843", "pablo.m", "Pablo Morales", "support-button", "order-42"],
+      );
+      assert.equal(call.bizOpaqueCallbackData, "ticket-7");
+      const ended = await store.transitionCall(CALL, "failed", {
+        metaStatus: "Failed",
+        metaErrorCodes: [138019, 138021],
+      });
+      assert.deepEqual([ended.call?.metaStatus, ended.call?.metaErrorCodes], [
+        "Failed",
+        [138019, 138021],
+      ]);
+      assert.deepEqual((await store.getCall(CALL))?.metaErrorCodes, [138019, 138021]);
+      const cleared = await store.upsertCall({ callId: CALL, metaErrorCodes: [], toUserId: null });
+      assert.deepEqual([cleared.metaErrorCodes, cleared.toUserId], [[], null]);
+    },
+  ],
+
   ["upsertCall creates a call, then changes only the fields given", async ({ store }) => {
     const created = await store.upsertCall({
       callId: CALL,
@@ -170,6 +214,21 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
     const untouched = await store.upsertCall({ callId: CALL });
     assert.deepEqual({ ...untouched, updatedAt: null }, { ...cleared, updatedAt: null });
     assert.deepEqual(await store.getCall(CALL), untouched);
+  }],
+
+  ["transitionCall's keep writes a field only where the call has none", async ({ store }) => {
+    await store.upsertCall({ callId: CALL, status: "accepted", endReason: "agent_failed" });
+    const kept = await store.transitionCall(CALL, "completed", { endReason: "meta_completed" }, {
+      keep: ["endReason"],
+    });
+    assert.equal(kept.applied, true);
+    assert.equal(kept.call?.status, "completed");
+    assert.equal(kept.call?.endReason, "agent_failed");
+    await store.upsertCall({ callId: "wacid.keep2", status: "accepted" });
+    const filled = await store.transitionCall("wacid.keep2", "completed", {
+      endReason: "meta_completed",
+    }, { keep: ["endReason"] });
+    assert.equal(filled.call?.endReason, "meta_completed");
   }],
 
   ["getCall returns null for an unknown call", async ({ store }) => {

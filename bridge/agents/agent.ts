@@ -7,6 +7,11 @@
  *
  * @module
  */
+import type { CallerContext } from "../../lib/bridge_api/schema.ts";
+import type { UsageIncrement } from "../../lib/realtime/usage.ts";
+
+/** Who is calling and from which button or link (`lib/bridge_api/schema.ts`). */
+export type { CallerContext };
 
 /** One side of the conversation, as stored in `voice_call_transcripts`. */
 export type Speaker = "caller" | "agent";
@@ -42,6 +47,8 @@ export interface AudioOut {
 /** What a session hands an agent when it starts it. */
 export interface AgentContext {
   callId: string;
+  /** The caller's name, user id and entry point, as Meta sent them (bounded). */
+  caller?: CallerContext;
   /** The outbound player. */
   audio: AudioOut;
   /** Transcripts of both sides, as they complete. */
@@ -52,6 +59,8 @@ export interface AgentContext {
   requestHangup(reason: string): void;
   /** The agent failed beyond recovery; the session terminates the call and records why. */
   onFatal(error: Error): void;
+  /** What the agent's provider billed for the call so far, as it accrues (stored at once). */
+  onUsage(usage: UsageIncrement): void;
   /** Transcript so far, for an agent that must rebuild its context after a reconnect. */
   history(): readonly TranscriptEntry[];
 }

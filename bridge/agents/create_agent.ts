@@ -1,19 +1,30 @@
 /**
  * Picks the agent behind each call from the config (`AGENT=openai|echo`;
- * `openai` by default when `OPENAI_API_KEY` is set, else `echo`).
+ * `openai` by default when `OPENAI_API_KEY` is set, else `echo`). Built once
+ * at start-up, it warns then about a configured OpenAI model that is retired
+ * or scheduled for shutdown (`OPENAI_MODEL_DEPRECATED`).
  *
  * @module
  */
+import { getLogger, type Logger } from "@logtape/logtape";
 import type { BridgeConfig } from "../config.ts";
 import type { Agent } from "./agent.ts";
 import { EchoAgent } from "./echo.ts";
+import { warnRetiredModels } from "./model_lifecycle.ts";
 import { OpenAIRealtimeAgent } from "./openai.ts";
 
 /** Returns a factory that builds a fresh agent for each call. */
-export function createAgentFactory(config: BridgeConfig): (callId: string) => Agent {
+export function createAgentFactory(
+  config: BridgeConfig,
+  logger: Logger = getLogger(["bridge", "openai"]),
+): (callId: string) => Agent {
   const { env } = config;
   if (config.agent === "echo" || !env.OPENAI_API_KEY) return () => new EchoAgent();
   const apiKey = env.OPENAI_API_KEY;
+  warnRetiredModels(logger, {
+    realtime: env.OPENAI_REALTIME_MODEL,
+    transcription: env.AGENT_TRANSCRIPTION_MODEL,
+  });
   return () =>
     new OpenAIRealtimeAgent({
       apiKey,
@@ -22,7 +33,14 @@ export function createAgentFactory(config: BridgeConfig): (callId: string) => Ag
       instructions: config.instructions,
       voice: env.AGENT_VOICE,
       turnDetection: env.AGENT_TURN_DETECTION,
+      vadEagerness: env.AGENT_VAD_EAGERNESS,
+      idleTimeoutMs: env.AGENT_IDLE_TIMEOUT_MS,
       transcriptionModel: env.AGENT_TRANSCRIPTION_MODEL,
+      transcriptionLanguages: env.AGENT_TRANSCRIPTION_LANGUAGE ?? [],
+      transcriptionPrompt: env.AGENT_TRANSCRIPTION_PROMPT ?? "",
+      noiseReduction: env.AGENT_NOISE_REDUCTION === "off" ? null : env.AGENT_NOISE_REDUCTION,
+      truncation: env.AGENT_TRUNCATION,
       tools: config.tools,
+      logger,
     });
 }

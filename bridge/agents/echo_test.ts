@@ -19,6 +19,7 @@ function harness() {
     onFatal: (e) => {
       throw e;
     },
+    onUsage: () => {},
     history: () => transcripts,
   };
   return { audio, transcripts, events, hangups, ctx };

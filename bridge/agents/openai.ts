@@ -7,37 +7,48 @@
  * - {@linkcode ResponseQueue}: `response.create`, at most one in flight;
  * - {@linkcode ItemTracker}: per agent line, audio received vs heard, barge-in
  *   cuts, and the transcript stored exactly once;
- * - `tools.ts`: `end_call` and the HTTP function tools.
+ * - `tools.ts`, `tool_calls.ts`: `end_call` and the HTTP function tools.
  *
  * Choices worth knowing:
  * - Caller audio goes out two frames (40 ms) per `input_audio_buffer.append`,
  *   halving JSON/base64 overhead for at most 20 ms of extra VAD latency.
  * - While reconnecting, caller audio is dropped: the caller hears silence and
  *   the new session starts from a clean input buffer instead of a burst.
- * - Barge-in (reference §4.3): flush the player synchronously, cancel the
- *   in-flight response by id, then let the tracker cut each unplayed item.
+ * - Barge-in (reference §4.3): flush the player synchronously, drop the rest
+ *   of the active response, then let the tracker cut each unplayed item. No
+ *   `response.cancel`: with `interrupt_response` on (always, see
+ *   session_config.ts) the server cancels the response itself at speech
+ *   start (`status_details.reason: "turn_detected"`), and a client cancel
+ *   racing it gets `response_cancel_not_active` (openai/openai-agents-js#220,
+ *   whose maintainer made the SDK cancel only when `interrupt_response` is off).
+ * - No silence after an error: a response that fails, speaks only text or is
+ *   never answered is retried (response_queue.ts); when it keeps failing the
+ *   call ends (`onFatal`) or, for the goodbye, hangs up.
+ * - Usage from every `response.done` and caller transcription goes to the
+ *   session as it accrues, so an abrupt end loses none already reported.
  *
  * @module
  */
 import { getLogger, type Logger } from "@logtape/logtape";
 import type { Agent, AgentContext } from "./agent.ts";
-import type { KnownServerEvent, ServerError, SessionConfig } from "../../lib/realtime/events.ts";
+import type {
+  KnownServerEvent,
+  RealtimeResponse,
+  ServerError,
+} from "../../lib/realtime/server_events.ts";
+import type { SessionConfig } from "../../lib/realtime/session.ts";
+import { responseUsage, transcriptionUsage } from "../../lib/realtime/usage.ts";
 import { base64ToInt16, int16ToBase64, PcmDecodeError } from "../../lib/audio/pcm.ts";
 import { CallerSpeech } from "./caller_speech.ts";
 import { cutEvent, ItemTracker } from "./item_tracker.ts";
 import { RealtimeConnection } from "./realtime_connection.ts";
-import { type ResponsePurpose, ResponseQueue } from "./response_queue.ts";
-import { historyItems, sessionConfig } from "./session_config.ts";
+import { type ResponseFailure, type ResponsePurpose, ResponseQueue } from "./response_queue.ts";
+import { ResponseOutcomes } from "./response_outcome.ts";
+import { historySummary, sessionConfig } from "./session_config.ts";
+import { renderInstructions } from "./instructions.ts";
 import { type OpenAIRealtimeConfig, resolveConfig, type ResolvedConfig } from "./openai_config.ts";
-import {
-  END_CALL_TOOL,
-  endCallReason,
-  endCallResult,
-  parseToolArguments,
-  runTool,
-  toolOutput,
-  type ToolResult,
-} from "./tools.ts";
+import type { ToolCall } from "./tools.ts";
+import { answerFunctionCall } from "./tool_calls.ts";
 
 export type { OpenAIRealtimeConfig } from "./openai_config.ts";
 export type { RealtimeSocket, WebSocketFactory } from "./realtime_connection.ts";
@@ -52,6 +63,7 @@ interface Call {
   log: Logger;
   conn: RealtimeConnection;
   responses: ResponseQueue;
+  outcomes: ResponseOutcomes;
   items: ItemTracker;
   speech: CallerSpeech;
   /** Aborts tool requests when the call ends. */
@@ -60,7 +72,7 @@ interface Call {
 
 /** Speaks to the caller through OpenAI Realtime. */
 export class OpenAIRealtimeAgent implements Agent {
-  readonly #cfg: ResolvedConfig;
+  #cfg: ResolvedConfig;
   readonly #log: Logger;
   #call: Call | null = null;
   #pendingFrame: Int16Array | null = null;
@@ -79,6 +91,9 @@ export class OpenAIRealtimeAgent implements Agent {
 
   /** Connects and configures the session; resolves on `session.updated`. */
   async start(ctx: AgentContext): Promise<void> {
+    // The caller's context fills the prompt's placeholders, for the session and every response.
+    const instructions = renderInstructions(this.#cfg.instructions, ctx.caller);
+    this.#cfg = { ...this.#cfg, instructions };
     const call = this.#wire(ctx);
     this.#call = call;
     await call.conn.open();
@@ -148,13 +163,15 @@ export class OpenAIRealtimeAgent implements Agent {
     const conn: RealtimeConnection = new RealtimeConnection({ ...cfg, logger: log }, {
       session: () => this.sessionConfig(),
       onReopen: () => {
-        for (const item of historyItems(ctx.history(), cfg.historyLimit)) {
-          conn.send({ type: "conversation.item.create", item });
-        }
+        const item = historySummary(ctx.history(), cfg.historyLimit);
+        if (item) conn.send({ type: "conversation.item.create", item });
       },
       onEvent: (event) => this.#onEvent(call, event),
       onDrop: () => this.#onDrop(call),
-      onReconnected: (attempt, downMs) => ctx.onEvent("openai_reconnected", { attempt, downMs }),
+      onReconnected: (attempt, downMs) => {
+        ctx.onEvent("openai_reconnected", { attempt, downMs });
+        call.responses.pump(); // what was asked for before the drop
+      },
       onFatal: (message) => this.#onFatal(call, message),
     });
     const call: Call = {
@@ -164,8 +181,14 @@ export class OpenAIRealtimeAgent implements Agent {
       responses: new ResponseQueue({
         send: (response) => conn.send({ type: "response.create", response }),
         ready: () => conn.state === "ready",
+        timers: cfg.timers,
+        maxAttempts: cfg.maxResponseAttempts,
+        retryMs: cfg.responseRetryMs,
+        createTimeoutMs: cfg.responseCreateTimeoutMs,
+        onGiveUp: (failure) => this.#giveUp(call, failure),
         logger: log,
       }),
+      outcomes: new ResponseOutcomes(),
       items: new ItemTracker({
         audio: ctx.audio,
         clock: cfg.clock,
@@ -178,15 +201,17 @@ export class OpenAIRealtimeAgent implements Agent {
     return call;
   }
 
-  /** Stores what was heard, then stops tools and pending reports. */
+  /** Stores what was heard, then stops tools, retries and pending reports. */
   #stopWork(call: Call): void {
     call.items.close();
+    call.responses.close();
     call.tools.abort();
   }
 
   #onDrop(call: Call): void {
     this.#pendingFrame = null;
-    call.responses.reset();
+    call.responses.dropped();
+    call.outcomes.clear();
     call.items.reset();
     call.speech.clear();
     if (this.#goodbye !== null) {
@@ -200,6 +225,22 @@ export class OpenAIRealtimeAgent implements Agent {
     this.#stopWork(call);
     call.log.error("OPENAI_REALTIME_FATAL", { error: message });
     call.ctx.onFatal(new Error(message));
+  }
+
+  /** A response failed on every try: the caller would wait in silence, so the call ends. */
+  #giveUp(call: Call, failure: ResponseFailure): void {
+    call.ctx.onEvent("openai_response_failed", { ...failure });
+    const goodbye = this.#goodbye;
+    if (failure.purpose === "goodbye" && goodbye !== null) {
+      // Without its goodbye, but never left on an open line.
+      this.#goodbye = null;
+      call.ctx.requestHangup(goodbye);
+      return;
+    }
+    this.#onFatal(
+      call,
+      `the ${failure.purpose} response failed ${failure.attempts} times (${failure.reason})`,
+    );
   }
 
   #respond(call: Call, purpose: ResponsePurpose, directive?: string): void {
@@ -220,6 +261,7 @@ export class OpenAIRealtimeAgent implements Agent {
       case "input_audio_buffer.speech_stopped":
         return call.speech.stopped(event.item_id);
       case "conversation.item.input_audio_transcription.completed": {
+        if (event.usage) ctx.onUsage(transcriptionUsage(this.#cfg.transcriptionModel, event.usage));
         const entry = call.speech.transcribed(event.item_id, event.transcript);
         if (entry) ctx.onTranscript(entry);
         return;
@@ -234,6 +276,7 @@ export class OpenAIRealtimeAgent implements Agent {
       case "response.created":
         return call.responses.created(event.response);
       case "response.output_audio.delta": {
+        call.outcomes.audio(event.response_id);
         if (items.isDiscarded(event.response_id)) return; // late audio of a cut response
         const pcm = base64ToInt16(event.delta);
         if (pcm instanceof PcmDecodeError) {
@@ -242,6 +285,11 @@ export class OpenAIRealtimeAgent implements Agent {
         }
         return items.audio(event.item_id, event.response_id, pcm);
       }
+      case "response.output_text.delta":
+        if (!items.isDiscarded(event.response_id)) {
+          call.outcomes.text(event.response_id, event.item_id);
+        }
+        return;
       case "response.output_audio_transcript.delta":
         return items.transcriptDelta(event.item_id, event.response_id, event.delta);
       case "response.output_audio.done":
@@ -250,7 +298,11 @@ export class OpenAIRealtimeAgent implements Agent {
         return items.transcriptDone(event.item_id, event.response_id, event.transcript);
       case "response.function_call_arguments.done":
         if (items.isDiscarded(event.response_id)) return;
-        this.#onFunctionCall(call, event.name, event.arguments, event.call_id).catch((e) =>
+        this.#onFunctionCall(call, {
+          name: event.name,
+          arguments: event.arguments,
+          callId: event.call_id,
+        }).catch((e) =>
           call.log.error("AGENT_TOOL_CALL_FAILED", { name: event.name, error: String(e) })
         );
         return;
@@ -266,32 +318,38 @@ export class OpenAIRealtimeAgent implements Agent {
     }
   }
 
-  #onResponseDone(
-    call: Call,
-    r: Extract<KnownServerEvent, { type: "response.done" }>["response"],
-  ): void {
-    if (r.status === "failed") {
+  #onResponseDone(call: Call, r: RealtimeResponse): void {
+    call.ctx.onUsage(responseUsage(this.#cfg.model, r.usage));
+    const { failure, textItems } = call.outcomes.settle(r);
+    if (failure !== undefined) {
       call.log.warn("OPENAI_RESPONSE_FAILED", {
         responseId: r.id,
-        code: r.status_details?.error?.code,
+        purpose: r.metadata?.purpose,
+        failure,
         message: r.status_details?.error?.message,
       });
-    }
-    if (r.metadata?.purpose === "goodbye" && this.#goodbye !== null) {
+      // Text the caller never heard must not become the model's example.
+      for (const itemId of textItems) {
+        call.conn.send({ type: "conversation.item.delete", item_id: itemId });
+      }
+    } else if (r.metadata?.purpose === "goodbye" && this.#goodbye !== null) {
       const reason = this.#goodbye;
       this.#goodbye = null;
       call.ctx.requestHangup(reason);
     }
-    call.responses.done(r.id);
+    call.responses.done(r, failure);
   }
 
   #onServerError(call: Call, err: ServerError): void {
-    if (err.code === "response_cancel_not_active") {
-      // Expected: interrupt_response already cancelled it server-side.
-      call.log.debug("OPENAI_REALTIME_CANCEL_NOT_ACTIVE", { clientEventId: err.event_id });
+    if (call.responses.refused(err)) {
+      if (err.code === "conversation_already_has_active_response") return;
+      call.log.warn("OPENAI_RESPONSE_REFUSED", {
+        type: err.type,
+        code: err.code,
+        message: err.message,
+      });
       return;
     }
-    if (call.responses.refused(err)) return;
     call.log.warn("OPENAI_REALTIME_ERROR", {
       type: err.type,
       code: err.code,
@@ -303,11 +361,9 @@ export class OpenAIRealtimeAgent implements Agent {
 
   #bargeIn(call: Call): void {
     const played = call.ctx.audio.flush();
+    // The server cancels it (interrupt_response); its late deltas are dropped here.
     const cancelled = call.responses.active;
-    if (cancelled) {
-      call.items.discard(cancelled);
-      call.conn.send({ type: "response.cancel", response_id: cancelled });
-    }
+    if (cancelled) call.items.discard(cancelled);
     const cuts = call.items.bargeIn(played);
     for (const cut of cuts) call.conn.send(cutEvent(cut));
     if (!cancelled && cuts.length === 0) return;
@@ -317,47 +373,19 @@ export class OpenAIRealtimeAgent implements Agent {
 
   // ------------------------------------------------------------------ tools
 
-  async #onFunctionCall(call: Call, name: string, args: string, callId: string): Promise<void> {
-    const { ctx, conn, log } = call;
-    log.info("AGENT_TOOL_CALL", { name, toolCallId: callId });
-    if (name === END_CALL_TOOL) {
-      const parsed = parseToolArguments(args);
-      if (!parsed.ok) {
-        log.warn("AGENT_TOOL_BAD_ARGUMENTS", { name, toolCallId: callId, error: parsed.error });
-      }
-      this.#sendToolResult(call, callId, endCallResult);
-      ctx.onEvent("tool_call", { name, callId, ok: true });
-      ctx.requestHangup(endCallReason(parsed));
-      return;
-    }
+  #onFunctionCall(call: Call, toolCall: ToolCall): Promise<void> {
+    const { conn } = call;
     const generation = conn.generation;
-    const { clock, fetch, toolTimeoutMs, timers } = this.#cfg;
-    const started = clock();
-    const result = await runTool(this.#cfg.tools, { name, arguments: args, callId }, {
-      fetch,
-      timeoutMs: toolTimeoutMs,
-      signal: call.tools.signal,
-      timers,
-    });
-    const durationMs = clock() - started;
-    const error = result.ok ? {} : { error: result.error };
-    log.info("AGENT_TOOL_RESULT", {
-      name,
-      toolCallId: callId,
-      durationMs,
-      ok: result.ok,
-      ...error,
-    });
-    if (conn.state === "closed" || generation !== conn.generation) return; // session gone
-    ctx.onEvent("tool_call", { name, callId, durationMs, ok: result.ok });
-    this.#sendToolResult(call, callId, result);
-    this.#respond(call, "tool");
-  }
-
-  #sendToolResult(call: Call, callId: string, result: ToolResult): void {
-    call.conn.send({
-      type: "conversation.item.create",
-      item: { type: "function_call_output", call_id: callId, output: toolOutput(result) },
-    });
+    const { clock, fetch, toolTimeoutMs, timers, tools } = this.#cfg;
+    return answerFunctionCall({
+      ctx: call.ctx,
+      log: call.log,
+      clock,
+      send: (event) => conn.send(event),
+      current: () => conn.state !== "closed" && generation === conn.generation,
+      tools,
+      run: { fetch, timeoutMs: toolTimeoutMs, signal: call.tools.signal, timers },
+      followUp: () => this.#respond(call, "tool"),
+    }, toolCall);
   }
 }

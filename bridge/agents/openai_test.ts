@@ -1,124 +1,36 @@
 import assert from "node:assert/strict";
-import type { AgentContext, TranscriptEntry } from "./agent.ts";
-import { OpenAIRealtimeAgent, type OpenAIRealtimeConfig } from "./openai.ts";
-import { FakeAudioOut, FakeSocket, FakeTimers } from "./_test_utils.ts";
+import { OpenAIRealtimeAgent } from "./openai.ts";
+import { FakeAudioOut } from "./_test_utils.ts";
 import {
-  type FakeRealtimeOptions,
-  FakeRealtimeServer,
-  tone,
-} from "../../tests/fakes/openai_realtime.ts";
-import { base64ToInt16, int16ToBase64 } from "../../lib/audio/pcm.ts";
-import { until } from "../../tests/support/until.ts";
-
-type Json = Record<string, unknown>;
-
-interface Harness {
-  fake: FakeRealtimeServer;
-  agent: OpenAIRealtimeAgent;
-  audio: FakeAudioOut;
-  ctx: AgentContext;
-  transcripts: TranscriptEntry[];
-  events: { name: string; data?: Json }[];
-  hangups: string[];
-  fatals: Error[];
-  /** Client frames as the agent sent them, in order, across sockets. */
-  frames: Json[];
-  done(): Promise<void>;
-}
-
-function harness(
-  fakeOptions: FakeRealtimeOptions = {},
-  config: Partial<OpenAIRealtimeConfig> = {},
-  audio = new FakeAudioOut(),
-): Harness {
-  const fake = FakeRealtimeServer.start(fakeOptions);
-  const frames: Json[] = [];
-  const transcripts: TranscriptEntry[] = [];
-  const events: { name: string; data?: Json }[] = [];
-  const hangups: string[] = [];
-  const fatals: Error[] = [];
-  const agent = new OpenAIRealtimeAgent({
-    apiKey: fake.apiKey,
-    url: fake.url,
-    instructions: "You are a test agent.",
-    reconnectWithinMs: 100,
-    webSocketFactory: (url, key) => {
-      const init = { headers: { Authorization: "Bearer " + key } };
-      const ws = new WebSocket(url, init as unknown as string[]);
-      const send = ws.send.bind(ws);
-      ws.send = (data) => {
-        frames.push(JSON.parse(String(data)));
-        send(data);
-      };
-      return ws;
-    },
-    ...config,
-  });
-  const ctx: AgentContext = {
-    callId: "call-1",
-    audio,
-    onTranscript: (e) => transcripts.push(e),
-    onEvent: (name, data) => events.push(data ? { name, data } : { name }),
-    requestHangup: (r) => hangups.push(r),
-    onFatal: (e) => fatals.push(e),
-    history: () => transcripts,
-  };
-  return {
-    fake,
-    agent,
-    audio,
-    ctx,
-    transcripts,
-    events,
-    hangups,
-    fatals,
-    frames,
-    async done() {
-      await agent.close("test over");
-      await fake.close();
-    },
-  };
-}
-
-/** Agent events arrive within milliseconds; poll often. */
-function soon(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  return until(cond, timeoutMs, what, 5);
-}
-
-/** Waits like `soon`, playing queued agent audio as it goes: agent lines are stored once heard. */
-function untilHeard(h: Harness, cond: () => boolean, what: string): Promise<void> {
-  return soon(() => {
-    h.audio.tick(1);
-    return cond();
-  }, what);
-}
-
-function pushPcm(agent: OpenAIRealtimeAgent, pcm: Int16Array): void {
-  for (let i = 0; i + 480 <= pcm.length; i += 480) agent.pushAudio(pcm.subarray(i, i + 480));
-}
-
-const silence = (ms: number) => new Int16Array(ms * 24);
-const LONG = {
-  kind: "audio",
-  transcript: "one two three four five six seven eight nine ten",
-  durationMs: 3000,
-} as const;
+  fakeCall,
+  harness,
+  type Json,
+  LONG,
+  pushPcm,
+  silence,
+  soon,
+  speakLine,
+  untilHeard,
+} from "./_openai_harness.ts";
+import { tone } from "../../tests/fakes/openai_realtime.ts";
+import { base64ToInt16 } from "../../lib/audio/pcm.ts";
 
 Deno.test("openai agent: start sends a GA session.update and resolves on session.updated", async () => {
   const h = harness({}, {
     tools: [{ name: "lookup", description: "d", parameters: { type: "object" }, url: "http://x" }],
   });
   await h.agent.start(h.ctx);
-  assert.match(h.fake.urls[0]!, /\/v1\/realtime\?model=gpt-realtime$/);
+  assert.match(h.fake.urls[0]!, /\/v1\/realtime\?model=gpt-realtime-2\.1$/);
   const [update] = h.fake.receivedOf("session.update");
   const session = update!.session as Json;
   assert.equal(session.type, "realtime");
   assert.deepEqual(session.output_modalities, ["audio"]);
+  assert.equal(session.truncation, "auto");
   assert.deepEqual(session.audio, {
     input: {
       format: { type: "audio/pcm", rate: 24000 },
       noise_reduction: { type: "near_field" },
-      transcription: { model: "gpt-4o-mini-transcribe" },
+      transcription: { model: "gpt-live-transcribe" },
       turn_detection: {
         type: "server_vad",
         threshold: 0.5,
@@ -126,6 +38,7 @@ Deno.test("openai agent: start sends a GA session.update and resolves on session
         silence_duration_ms: 500,
         create_response: true,
         interrupt_response: true,
+        idle_timeout_ms: 10_000,
       },
     },
     output: { format: { type: "audio/pcm", rate: 24000 }, voice: "marin" },
@@ -156,9 +69,13 @@ Deno.test("openai agent: callAccepted greets, audio is enqueued under the item i
   await h.agent.start(h.ctx);
   h.agent.callAccepted();
   const create = await h.fake.waitForEvent("response.create");
-  const response = create.response as { instructions: string; metadata: Json };
-  assert.match(response.instructions, /^You are a test agent\.\n\nThe call has just connected/);
+  const response = create.response as Json;
+  assert.match(
+    String(response.instructions),
+    /^You are a test agent\.\n\nThe call has just connected/,
+  );
   assert.deepEqual(response.metadata, { purpose: "greeting" });
+  assert.deepEqual(response.output_modalities, ["audio"]);
   const delta = await h.fake.waitForSent("response.output_audio.delta");
   await untilHeard(h, () => h.transcripts.length === 1, "agent transcript");
   assert.equal(h.audio.enqueued.get(String(delta.item_id)), 400);
@@ -188,7 +105,7 @@ Deno.test("openai agent: caller speech → VAD → caller transcript → respons
   await h.done();
 });
 
-Deno.test("openai agent: barge-in flushes synchronously, cancels the in-flight response, truncates at played ms, drops late deltas", async () => {
+Deno.test("openai agent: barge-in flushes synchronously, leaves the cancel to the server, truncates at played ms, drops late deltas", async () => {
   const h = harness({ responses: [LONG], speed: 4, chunkMs: 40, lateDeltas: 3 });
   let framesAtFlush = -1;
   await h.agent.start(h.ctx);
@@ -207,22 +124,30 @@ Deno.test("openai agent: barge-in flushes synchronously, cancels the in-flight r
   const done = await h.fake.waitForSent("response.done");
   await h.fake.waitForSent("conversation.item.truncated");
   const receivedAtCut = h.audio.enqueued.get(itemId)!;
-  // One flush, immediately followed (same handler, nothing sent between) by the cancel.
+  // interrupt_response: the server cancelled the response at speech start.
+  assert.deepEqual((done.response as Json).status_details, {
+    type: "cancelled",
+    reason: "turn_detected",
+  });
+  // One flush, immediately followed (same handler, nothing sent between) by the truncate.
   assert.equal(h.audio.flushes, 1);
-  assert.equal(framesAtFlush, h.frames.findIndex((f) => f.type === "response.cancel"));
+  assert.equal(framesAtFlush, h.frames.findIndex((f) => f.type === "conversation.item.truncate"));
   const answer = h.frames.slice(framesBefore).filter((f) => f.type !== "input_audio_buffer.append");
-  assert.deepEqual(answer.map((f) => f.type), ["response.cancel", "conversation.item.truncate"]);
-  assert.equal(answer[0]!.response_id, (done.response as Json).id);
-  assert.equal(answer[1]!.item_id, itemId);
-  assert.equal(answer[1]!.content_index, 0);
-  assert.equal(answer[1]!.audio_end_ms, 200);
+  assert.deepEqual(answer.map((f) => f.type), ["conversation.item.truncate"], "no response.cancel");
+  assert.equal(answer[0]!.item_id, itemId);
+  assert.equal(answer[0]!.content_index, 0);
+  assert.equal(answer[0]!.audio_end_ms, 200);
   // The fake sent late deltas after the cancel; none reached the player.
   const sentMs = h.fake.sent
     .filter((e) => e.type === "response.output_audio.delta" && e.event.item_id === itemId)
     .length * 40;
   assert.ok(sentMs > receivedAtCut, `fake sent ${sentMs} ms, agent kept ${receivedAtCut} ms`);
-  await h.fake.waitForSent("error", (e) => (e.error as Json).code === "response_cancel_not_active");
-  assert.equal(h.fake.sent.filter((e) => e.type === "error").length, 1); // only the tolerated one
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    h.fake.sent.filter((e) => e.type === "error"),
+    [],
+    "no response_cancel_not_active",
+  );
   const barge = h.events.find((e) => e.name === "barge_in");
   assert.deepEqual((barge?.data?.items as Json[])[0], {
     itemId,
@@ -437,14 +362,13 @@ Deno.test("openai agent: reconnects within 2 s after a drop and re-injects the t
   assert.equal(h.fake.urls.length, 2);
   const second = h.fake.received.filter((r) => r.connection === 2).map((r) => r.event);
   assert.equal(second[0]!.type, "session.update");
-  assert.deepEqual(second.slice(1).map((e) => e.item), [
-    {
-      type: "message",
-      role: "assistant",
-      content: [{ type: "output_text", text: "Hello there." }],
-    },
-    { type: "message", role: "user", content: [{ type: "input_text", text: "My order is late" }] },
-  ]);
+  // The call so far, as one user message: no assistant item (see historySummary).
+  const replayed = second.slice(1).map((e) => e.item as Json);
+  assert.equal(replayed.length, 1);
+  assert.equal(replayed[0]!.role, "user");
+  const [content] = replayed[0]!.content as { type: string; text: string }[];
+  assert.equal(content!.type, "input_text");
+  assert.match(content!.text, /\nAgent: Hello there\.\nCaller: My order is late\n/);
   assert.equal(h.fake.receivedOf("response.create", 2).length, 0);
   assert.equal(h.fake.sent.filter((e) => e.type === "error").length, 0);
   pushPcm(h.agent, silence(80));
@@ -552,67 +476,6 @@ Deno.test("openai agent: an agent line is stored once, whole when heard, cut whe
 });
 
 // ------------------------------------------- in memory: fake socket and timers
-
-/** An agent on a fake socket and fake timers, past its handshake. */
-async function fakeCall(config: Partial<OpenAIRealtimeConfig> = {}) {
-  const timers = new FakeTimers();
-  const audio = new FakeAudioOut();
-  const sockets: FakeSocket[] = [];
-  const transcripts: TranscriptEntry[] = [];
-  const events: { name: string; data?: Json }[] = [];
-  const agent = new OpenAIRealtimeAgent({
-    apiKey: "k",
-    instructions: "x",
-    clock: timers.now,
-    timers,
-    webSocketFactory: () => {
-      sockets.push(new FakeSocket());
-      return sockets.at(-1)!;
-    },
-    ...config,
-  });
-  const started = agent.start({
-    callId: "call-1",
-    audio,
-    onTranscript: (e) => transcripts.push(e),
-    onEvent: (name, data) => events.push(data ? { name, data } : { name }),
-    requestHangup: () => {},
-    onFatal: () => {},
-    history: () => transcripts,
-  });
-  sockets[0]!.accept();
-  await started;
-  return { agent, socket: sockets[0]!, sockets, timers, audio, transcripts, events };
-}
-
-const part = { response_id: "resp_1", item_id: "item_1", output_index: 0, content_index: 0 };
-
-/** The server streams one spoken line (100 ms) and finishes it, with every done event. */
-function speakLine(socket: FakeSocket, text: string): void {
-  const done = { id: "resp_1", status: "completed", metadata: { purpose: "greeting" } };
-  socket.receive({ type: "response.created", response: { ...done, status: "in_progress" } });
-  socket.receive({ type: "response.output_audio_transcript.delta", ...part, delta: text });
-  socket.receive({
-    type: "response.output_audio.delta",
-    ...part,
-    delta: int16ToBase64(new Int16Array(2400)),
-  });
-  socket.receive({ type: "response.output_audio.done", ...part });
-  socket.receive({ type: "response.output_audio_transcript.done", ...part, transcript: text });
-  const item = {
-    id: "item_1",
-    type: "message",
-    role: "assistant",
-    content: [{ type: "output_audio", transcript: text }],
-  };
-  socket.receive({
-    type: "response.output_item.done",
-    response_id: "resp_1",
-    output_index: 0,
-    item,
-  });
-  socket.receive({ type: "response.done", response: { ...done, output: [item] } });
-}
 
 Deno.test("openai agent: a line carried by every done event is stored once", async () => {
   const { agent, socket, timers, audio, transcripts } = await fakeCall();

@@ -14,12 +14,9 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import {
-  type ClientEvent,
-  type KnownServerEvent,
-  parseServerEvent,
-  type SessionConfig,
-} from "../../lib/realtime/events.ts";
+import type { ClientEvent } from "../../lib/realtime/events.ts";
+import { type KnownServerEvent, parseServerEvent } from "../../lib/realtime/server_events.ts";
+import type { SessionConfig } from "../../lib/realtime/session.ts";
 import { type Timers, TimerSet } from "./timers.ts";
 
 /** The part of a `WebSocket` the connection uses; tests pass a fake. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
-import type { KnownServerEvent, SessionConfig } from "../../lib/realtime/events.ts";
+import type { KnownServerEvent } from "../../lib/realtime/server_events.ts";
+import type { SessionConfig } from "../../lib/realtime/session.ts";
 import {
   type ConnectionHandlers,
   RealtimeConnection,

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { FunctionTool } from "../../lib/realtime/events.ts";
+import type { FunctionTool } from "../../lib/realtime/session.ts";
 import { defaultTimers, type Timers } from "./timers.ts";
 
 /** An HTTP function tool from the agent's configuration. */

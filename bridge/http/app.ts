@@ -2,6 +2,7 @@
  * The bridge's HTTP API (Hono). The Edge Function is its only client:
  *
  *   POST   /sessions             Meta's offer in, our answer out (201), 400 bad offer, 503 full
+ *   POST   /sessions/:id/connected  wait (bounded) for ICE and DTLS, before Meta's accept
  *   POST   /sessions/:id/accept  Meta accepted: start media
  *   POST   /sessions/:id/events  Meta's call status / business-initiated answer, recorded
  *   DELETE /sessions/:id         hang up (the caller did, or the function decided)
@@ -35,10 +36,12 @@ import {
   INTERNAL_ERROR_BODY,
   MetaEventSchema,
   NewSessionSchema,
+  type SessionConnected,
   type SessionCreated,
   type SessionEnded,
   SessionParamsSchema,
   type SessionStatus,
+  WaitConnectedSchema,
 } from "../../lib/bridge_api/schema.ts";
 
 /** Largest request body; an offer is a few KiB. */
@@ -135,6 +138,18 @@ export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono<App
     const session = sessionFor(c, c.req.valid("param").id);
     return session ? c.json(session.toJSON()) : error(c, { error: "no such session" }, 404);
   });
+
+  app.post(
+    "/sessions/:id/connected",
+    zodParam(SessionParamsSchema),
+    zodJson(WaitConnectedSchema),
+    async (c) => {
+      const session = sessionFor(c, c.req.valid("param").id);
+      if (!session) return error(c, { error: "no such session" }, 404);
+      const connected = await session.waitConnected(c.req.valid("json").timeoutMs);
+      return c.json({ ...status(session), connected } satisfies SessionConnected);
+    },
+  );
 
   app.post("/sessions/:id/accept", zodParam(SessionParamsSchema), (c) => {
     const session = sessionFor(c, c.req.valid("param").id);

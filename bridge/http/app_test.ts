@@ -5,19 +5,21 @@ import { FakeAgent, FakePeer, META_OFFER } from "../../tests/support/session_fak
 import { captureLogs } from "../../tests/support/log_capture.ts";
 import { createApp } from "./app.ts";
 import { BridgeClient, BridgeError } from "../../lib/bridge_api/client.ts";
-import { ErrorBodySchema } from "../../lib/bridge_api/schema.ts";
+import { ErrorBodySchema, MAX_CALLER_PAYLOAD_CHARS } from "../../lib/bridge_api/schema.ts";
 import { bearerMatches } from "../../lib/auth/secret.ts";
+import { until } from "../../tests/support/until.ts";
 
 const SECRET = "s3cret-s3cret-s3cret";
 
 function harness(opts: { maxSessions?: number; cpu?: number; maxCpuPercent?: number } = {}) {
   const scheduler = new ManualScheduler();
+  const peers: FakePeer[] = [];
   const manager = new SessionManager({
     maxSessions: opts.maxSessions ?? 10,
     maxCpuPercent: opts.maxCpuPercent ?? 80,
     cpuPercent: () => opts.cpu ?? 5,
     deps: {
-      createPeer: () => Promise.resolve(new FakePeer(scheduler)),
+      createPeer: () => Promise.resolve(peers[peers.push(new FakePeer(scheduler)) - 1]!),
       createAgent: () => new FakeAgent(),
       scheduler,
       mediaConnectTimeoutMs: 10_000,
@@ -34,7 +36,7 @@ function harness(opts: { maxSessions?: number; cpu?: number; maxCpuPercent?: num
         ? {}
         : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     });
-  return { app, manager, call };
+  return { app, manager, call, peers, scheduler };
 }
 
 const offer = (callId: string) => ({
@@ -175,6 +177,8 @@ Deno.test("every body and path parameter is validated: 400 naming the field, nev
     ["DELETE", `/sessions/${sessionId}`, { reason: "hunter2-token".repeat(20) }, "reason"],
     ["GET", `/sessions/${"x".repeat(300)}`, undefined, "id"],
     ["POST", `/sessions/${"x".repeat(300)}/accept`, undefined, "id"],
+    ["POST", `/sessions/${sessionId}/connected`, { timeoutMs: 60_000 }, "timeoutMs"],
+    ["POST", `/sessions/${sessionId}/connected`, { timeoutMs: -1 }, "timeoutMs"],
   ];
   for (const [method, path, body, field] of cases) {
     const res = await call(method, path, body);
@@ -189,7 +193,7 @@ Deno.test("every body and path parameter is validated: 400 naming the field, nev
     const method = path === `/sessions/${sessionId}` ? "DELETE" : "POST";
     const res = await call(method, path, "{not json");
     assert.equal(res.status, 400, `${method} ${path}`);
-    assert.deepEqual(await res.json(), { error: "Malformed JSON in request body" });
+    assert.deepEqual(await res.json(), { error: "body is not JSON" });
   }
   const huge = await call("POST", `/sessions/${sessionId}/events`, {
     kind: "connect_answer",
@@ -253,4 +257,83 @@ Deno.test("the client speaks the app's API: answers parse with the shared schema
   );
   assert.ok(rejected instanceof BridgeError);
   assert.equal(rejected.failure, "offer_rejected");
+});
+
+Deno.test("POST /sessions/:id/connected answers once ICE and DTLS are up, or false once the call ends", async () => {
+  const { app, call, peers, scheduler } = harness();
+  const client = new BridgeClient({
+    baseUrl: "http://bridge.test",
+    secret: SECRET,
+    fetch: (input, init) => Promise.resolve(app.request(String(input), init)),
+  });
+  const up = await client.createSession(offer("wacid.w1"));
+  const waiting = client.waitConnected(up.sessionId, 5_000);
+  peers[0]!.connect();
+  assert.deepEqual(await waiting, { sessionId: up.sessionId, state: "answered", connected: true });
+
+  const down = await client.createSession(offer("wacid.w2"));
+  const timers = scheduler.pending;
+  const abandoned = client.waitConnected(down.sessionId, 5_000);
+  // The hang-up must find the wait under way, not overtake its request.
+  await until(() => scheduler.pending > timers, 2_000, "the wait to start");
+  await client.endSession(down.sessionId, "meta_terminate");
+  const ended = await abandoned;
+  assert.equal(ended.connected, false);
+  assert.ok(ended.state === "ending" || ended.state === "ended", ended.state);
+  const gone = await client.waitConnected(down.sessionId, 5_000).catch((e: unknown) => e);
+  assert.ok(gone instanceof BridgeError && gone.failure === "not_found");
+  await call("DELETE", `/sessions/${up.sessionId}`, {});
+});
+
+Deno.test("POST /sessions takes a username caller without a number; the agent gets their context", async () => {
+  const logs = await captureLogs();
+  try {
+    const { call, manager } = harness();
+    const { from: _number, ...noNumber } = offer("wacid.u1");
+    const res = await call("POST", "/sessions", {
+      ...noNumber,
+      caller: { userId: "BR.1502576394655843", name: "Pablo Morales", ctaPayload: "y".repeat(900) },
+    });
+    assert.equal(res.status, 201, "an oversized payload is cut, never a refused call");
+    const { sessionId } = await res.json();
+    const session = manager.get(sessionId)!;
+    assert.equal(session.caller.userId, "BR.1502576394655843");
+    assert.equal(session.caller.name, "Pablo Morales");
+    assert.equal(session.caller.ctaPayload, "y".repeat(MAX_CALLER_PAYLOAD_CHARS));
+    const info = await (await call("GET", `/sessions/${sessionId}`)).json();
+    assert.equal(info.fromUserId, "BR.15•••43");
+    assert.equal("from" in info, false);
+    const started = logs.records.find((r) => r.rawMessage === "VOICE_BRIDGE_SESSION_STARTED");
+    assert.equal(started?.properties.fromUserId, "BR.15•••43");
+    const everything = JSON.stringify([info, logs.records.map((r) => r.properties)]);
+    assert.ok(!everything.includes("BR.1502576394655843"), "the user id is never shown in full");
+    await session.end("test", false);
+  } finally {
+    await logs.stop();
+  }
+});
+
+Deno.test("DELETE /sessions/:id needs no body, with or without a JSON content type", async () => {
+  const { app, call } = harness();
+  for (const headers of [{}, { "content-type": "application/json" }]) {
+    const { sessionId } = await (await call(
+      "POST",
+      "/sessions",
+      offer(`wacid.d${headers ? 1 : 2}${Object.keys(headers).length}`),
+    )).json();
+    const res = await app.request(`/sessions/${sessionId}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${SECRET}`, ...headers },
+    });
+    assert.equal(res.status, 200, JSON.stringify(headers));
+    assert.equal((await res.json()).reason, "hangup");
+  }
+  // A JSON body is read as JSON whatever its content type says.
+  const { sessionId } = await (await call("POST", "/sessions", offer("wacid.d3"))).json();
+  const res = await app.request(`/sessions/${sessionId}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${SECRET}`, "content-type": "text/plain" },
+    body: JSON.stringify({ reason: "caller_hangup" }),
+  });
+  assert.equal((await res.json()).reason, "caller_hangup");
 });

@@ -23,6 +23,11 @@ export class ManualScheduler implements Scheduler {
     return id;
   }
 
+  /** Timers scheduled and not yet fired or cancelled. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
   /** Cancels a timer. */
   clearTimeout(id: TimerHandle): void {
     this.#timers.delete(id as number);

@@ -2,6 +2,7 @@
  * One WhatsApp call inside the bridge, from Meta's offer to hang-up:
  *
  *   POST /sessions  → validate offer → werift answers → agent connects
+ *   POST /connected → the function waits here for ICE and DTLS before Meta's accept
  *   POST /accept    → media starts (first packet now) → agent greets
  *   hang-up         → media stops → agent and peer close while Meta is told (when we hung up)
  *
@@ -12,12 +13,13 @@
  * @module
  */
 import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
-import type { Agent, AgentContext, TranscriptEntry } from "../agents/agent.ts";
+import type { Agent, AgentContext, CallerContext, TranscriptEntry } from "../agents/agent.ts";
+import type { UsageIncrement } from "../../lib/realtime/usage.ts";
 import { callLogger, type EventLogger } from "../log.ts";
 import { CallMedia, type MediaStats } from "../media/call_media.ts";
-import { realScheduler, type Scheduler } from "../media/frame_clock.ts";
+import { realScheduler, type Scheduler, type TimerHandle } from "../media/frame_clock.ts";
 import { OutboundPlayer } from "../media/outbound_player.ts";
-import { maskPhone } from "../../lib/whatsapp/mask.ts";
+import { maskPhone, maskUserId } from "../../lib/whatsapp/mask.ts";
 import type { CallLogEvent, CallRecordEvent, MetaCallStatus } from "./call_events.ts";
 import { SessionTimers } from "./session_timers.ts";
 import { armCallLimits } from "./call_limits.ts";
@@ -49,6 +51,7 @@ export class CallSession implements AgentContext {
   readonly id = crypto.randomUUID();
   readonly callId: string;
   readonly phoneNumberId: string;
+  readonly caller: CallerContext;
   readonly audio = new OutboundPlayer();
   readonly createdAt = Date.now();
   readonly timings: Record<string, number> = {};
@@ -74,6 +77,7 @@ export class CallSession implements AgentContext {
     this.#req = req;
     this.callId = req.callId;
     this.phoneNumberId = req.phoneNumberId;
+    this.caller = req.caller ?? {};
     this.#deps = deps;
     this.#scheduler = deps.scheduler ?? realScheduler;
     this.#timers = new SessionTimers(this.#scheduler);
@@ -140,6 +144,25 @@ export class CallSession implements AgentContext {
     });
   }
 
+  /**
+   * Resolves true once ICE and DTLS are up, false when the call ends or
+   * `timeoutMs` passes first. Meta asks for accept "after the WebRTC
+   * connection is made" (user-initiated calls page,
+   * https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/user-initiated-calls).
+   */
+  async waitConnected(timeoutMs: number): Promise<boolean> {
+    let timer: TimerHandle | undefined;
+    const expired = new Promise<false>((resolve) => {
+      timer = this.#scheduler.setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      const up = await Promise.race([this.#mediaUp ?? Promise.resolve(false), expired]);
+      return up && this.state !== "ending" && this.state !== "ended";
+    } finally {
+      this.#scheduler.clearTimeout(timer);
+    }
+  }
+
   /** Ends the call once; `notifyMeta` sends Graph `terminate` (when the bridge hung up). */
   end(reason: string, notifyMeta: boolean): Promise<void> {
     this.#ended ??= this.#finish(reason, notifyMeta);
@@ -180,13 +203,18 @@ export class CallSession implements AgentContext {
       sessionId: this.id,
       callId: this.callId,
       phoneNumberId: this.phoneNumberId,
-      from: maskPhone(this.#req.from),
+      ...this.#maskedCaller(),
       to: maskPhone(this.#req.to),
       state: this.state,
       endReason: this.endReason ?? null,
       createdAt: new Date(this.createdAt).toISOString(),
       timings: this.timings,
-      rtp: { ...this.#media.stats(), srtpAuthFailures: this.#peer.srtpAuthFailures },
+      rtp: {
+        ...this.#media.stats(),
+        srtpAuthFailures: this.#peer.srtpAuthFailures,
+        srtpReplays: this.#peer.srtpReplays,
+        foreignSourceDrops: this.#peer.foreignSourceDrops,
+      },
       queuedAgentAudioMs: this.audio.queuedMs(),
     };
   }
@@ -227,6 +255,15 @@ export class CallSession implements AgentContext {
   }
 
   /** @inheritdoc */
+  onUsage(usage: UsageIncrement): void {
+    // Written as it accrues: a call that ends abruptly keeps what was reported.
+    this.#deps.recorder?.addUsage?.({ callId: this.callId, ...usage })
+      .catch((error) =>
+        this.#log.error("CALL_RECORD_FAILED", { what: "usage", error: String(error) })
+      );
+  }
+
+  /** @inheritdoc */
   onFatal(error: Error): void {
     this.#log.error("AGENT_FAILED", { error: error.message });
     void this.end(`agent_failed: ${error.message}`, true);
@@ -242,7 +279,7 @@ export class CallSession implements AgentContext {
   #begin(): void {
     this.#log.info("VOICE_BRIDGE_SESSION_STARTED", {
       sessionId: this.id,
-      from: maskPhone(this.#req.from),
+      ...this.#maskedCaller(),
       phoneNumberId: this.phoneNumberId,
     });
     this.#deps.recorder?.upsertCall({ callId: this.callId, bridgeSessionId: this.id })
@@ -327,6 +364,7 @@ export class CallSession implements AgentContext {
     this.#record("bridge_session_ended", { reason, stats, timings: this.timings });
     // Meta hears at once, whatever the agent or the peer take to close.
     await Promise.all([this.#release(reason), notifyMeta ? this.#terminateAtMeta(reason) : null]);
+    // Meta's terminate webhook may be recorded first; it keeps the reason we write here.
     if (notifyMeta) {
       await this.#deps.recorder?.upsertCall({ callId: this.callId, endReason: reason })
         .catch((error) =>
@@ -364,6 +402,15 @@ export class CallSession implements AgentContext {
       this.#log.error("WA_TERMINATE_FAILED", { sessionId: this.id, error: String(error) });
       this.#record("terminate_failed", { reason, error: String(error) });
     }
+  }
+
+  /** The caller's number and user id as logs and `GET /sessions` show them; absent ones left out. */
+  #maskedCaller(): { from?: string; fromUserId?: string } {
+    const { from } = this.#req, { userId } = this.caller;
+    return {
+      ...(from === undefined ? {} : { from: maskPhone(from) }),
+      ...(userId === undefined ? {} : { fromUserId: maskUserId(userId) }),
+    };
   }
 
   #mark(name: string): void {

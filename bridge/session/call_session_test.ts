@@ -2,17 +2,12 @@ import assert from "node:assert/strict";
 import { loadConfig, sessionLimits } from "../config.ts";
 import { CallSession, GOODBYE_GRACE_MS, OfferRejectedError } from "./call_session.ts";
 import type { SessionDeps, SessionLimits } from "./session_deps.ts";
-import {
-  CountingScheduler,
-  FakeAgent,
-  FakeCaller,
-  FakePeer,
-  META_OFFER,
-} from "../../tests/support/session_fakes.ts";
+import { FakeAgent, FakeCaller, FakePeer, META_OFFER } from "../../tests/support/session_fakes.ts";
+import { ManualScheduler } from "../media/fake_scheduler.ts";
 import { captureLogs } from "../../tests/support/log_capture.ts";
 
 async function setup(overrides: Partial<SessionDeps> = {}) {
-  const scheduler = new CountingScheduler();
+  const scheduler = new ManualScheduler();
   const peer = new FakePeer(scheduler);
   const agent = new FakeAgent();
   const terminated: string[] = [];
@@ -327,4 +322,53 @@ Deno.test("an agent that throws when the call starts ends that call, not the pro
   } finally {
     await logs.stop();
   }
+});
+
+Deno.test("waitConnected: true once ICE and DTLS are up, else false when the wait runs out or the call ends", async () => {
+  const up = await setup();
+  const waiting = up.session.waitConnected(3_000);
+  up.peer.connect();
+  assert.equal(await waiting, true);
+  assert.equal(await up.session.waitConnected(3_000), true, "already up");
+  await up.session.end("hangup", false);
+  assert.equal(await up.session.waitConnected(3_000), false, "up, but the call is over");
+  assert.equal(up.scheduler.pending, 0, "every wait cleared its timer");
+
+  const slow = await setup();
+  let settled: boolean | undefined;
+  const bounded = slow.session.waitConnected(3_000).then((c) => (settled = c));
+  slow.scheduler.advance(2_999);
+  await tick();
+  assert.equal(settled, undefined, "still waiting inside the bound");
+  slow.scheduler.advance(1);
+  assert.equal(await bounded, false);
+  assert.equal(slow.session.state, "answered", "running out of time is the caller's decision");
+  await slow.session.end("test", false);
+
+  const hungUp = await setup();
+  const abandoned = hungUp.session.waitConnected(3_000);
+  await hungUp.session.end("meta_terminate", false);
+  assert.equal(await abandoned, false);
+});
+
+Deno.test("CallSession hands the agent the caller's context; a caller without a number is fine", async () => {
+  const scheduler = new ManualScheduler();
+  const agent = new FakeAgent();
+  const caller = { userId: "BR.1502576394655843", name: "Pablo Morales", ctaPayload: "billing" };
+  const session = await CallSession.create(
+    { callId: "wacid.u1", phoneNumberId: "123", to: "16315553601", sdp: META_OFFER, caller },
+    {
+      createPeer: () => Promise.resolve(new FakePeer(scheduler)),
+      createAgent: () => agent,
+      scheduler,
+      mediaConnectTimeoutMs: 10_000,
+      maxCallMs: 60_000,
+      callerSilenceTimeoutMs: 0,
+    },
+  );
+  assert.deepEqual(agent.ctx?.caller, caller);
+  const view = session.toJSON();
+  assert.equal("from" in view, false);
+  assert.equal(view.fromUserId, "BR.15•••43");
+  await session.end("hangup", false);
 });

@@ -7,7 +7,7 @@
  */
 import type { WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import type { Store } from "../../store/store.ts";
-import type { Agent } from "../agents/agent.ts";
+import type { Agent, CallerContext } from "../agents/agent.ts";
 import type { MediaHistograms, MediaPort } from "../media/call_media.ts";
 import type { Scheduler, SharedFrameClock } from "../media/frame_clock.ts";
 
@@ -15,9 +15,12 @@ import type { Scheduler, SharedFrameClock } from "../media/frame_clock.ts";
 export interface SessionRequest {
   callId: string;
   phoneNumberId: string;
-  from: string;
+  /** The caller's number; absent when Meta hides it behind a username. */
+  from?: string | undefined;
   to: string;
   sdp: string;
+  /** Who is calling and from which button or link, for the agent. */
+  caller?: CallerContext | undefined;
 }
 
 /** The media side a session needs: the werift peer in production. */
@@ -29,6 +32,10 @@ export interface SessionPeer extends MediaPort {
   readonly iceRechecks: number;
   /** Caller RTP packets dropped for failing SRTP authentication (in `GET /sessions/:id`). */
   readonly srtpAuthFailures: number;
+  /** Caller SRTP/SRTCP packets dropped as replays (in `GET /sessions/:id`). */
+  readonly srtpReplays: number;
+  /** Media dropped for not coming from the nominated ICE pair's remote (in `GET /sessions/:id`). */
+  readonly foreignSourceDrops: number;
   connected(timeoutMs: number): Promise<void>;
   onState(listener: (s: string) => void): void;
   close(): Promise<void>;
@@ -39,8 +46,13 @@ export interface CallTerminator {
   terminate(phoneNumberId: string, callId: string): Promise<unknown>;
 }
 
-/** Where a session keeps its records; a failing store never breaks the call. */
-export type SessionRecorder = Pick<Store, "recordEvent" | "addTranscript" | "upsertCall">;
+/**
+ * Where a session keeps its records; a failing store never breaks the call.
+ * Without `addUsage` the provider's usage is not kept.
+ */
+export type SessionRecorder =
+  & Pick<Store, "recordEvent" | "addTranscript" | "upsertCall">
+  & Partial<Pick<Store, "addUsage">>;
 
 /** The limits a call runs under; `sessionLimits` (config.ts) derives them from the config. */
 export interface SessionLimits {

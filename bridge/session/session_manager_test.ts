@@ -3,13 +3,13 @@ import { GraphClient } from "../../lib/whatsapp/graph.ts";
 import { FakeMetaGraph } from "../../simulator/meta_graph.ts";
 import { DEFAULT_BUSINESS } from "../../simulator/meta_webhooks.ts";
 import {
-  CountingScheduler,
   FakeAgent,
   FakePeer,
   FakeTerminator,
   META_OFFER,
   type TerminateOutcome,
 } from "../../tests/support/session_fakes.ts";
+import { ManualScheduler } from "../media/fake_scheduler.ts";
 import { captureLogs } from "../../tests/support/log_capture.ts";
 import type { CallSession } from "./call_session.ts";
 import type { CallTerminator } from "./session_deps.ts";
@@ -27,9 +27,9 @@ const request = (callId: string) => ({
 
 function manager(
   terminator: CallTerminator,
-  createPeer?: (scheduler: CountingScheduler) => Promise<FakePeer>,
+  createPeer?: (scheduler: ManualScheduler) => Promise<FakePeer>,
 ) {
-  const scheduler = new CountingScheduler();
+  const scheduler = new ManualScheduler();
   const manager = new SessionManager({
     maxSessions: 10,
     maxCpuPercent: 0,

@@ -1,11 +1,12 @@
 /**
  * Client of the voice bridge's HTTP API (`bridge/http/app.ts`): open a media
- * session for Meta's offer and get our SDP answer, start media once Meta
- * accepted, end the session.
+ * session for Meta's offer and get our SDP answer, wait for the media
+ * connection, start media once Meta accepted, end the session.
  *
  * A ringing caller waits on `createSession`, so every request has one total
  * deadline (default 1.5 s) well inside the 2 s in which a failed call must be
- * rejected. Failures are typed by cause so the caller can record why.
+ * rejected; the connected wait gets its own bound plus that deadline.
+ * Failures are typed by cause so the caller can record why.
  *
  * @module
  */
@@ -17,12 +18,15 @@ import {
   MAX_END_REASON_CHARS,
   type MetaEvent,
   type NewSession,
+  type SessionConnected,
+  SessionConnectedSchema,
   type SessionCreated,
   SessionCreatedSchema,
   type SessionEnded,
   SessionEndedSchema,
   type SessionStatus,
   SessionStatusSchema,
+  type WaitConnected,
 } from "./schema.ts";
 
 /** Default total deadline of one bridge request. */
@@ -104,6 +108,22 @@ export class BridgeClient {
     return this.#call("create session", "POST", "/sessions", 201, SessionCreatedSchema, session);
   }
 
+  /**
+   * Waits up to `timeoutMs` for the session's ICE and DTLS to come up;
+   * `connected` false when they did not, or the session ended first.
+   */
+  waitConnected(sessionId: string, timeoutMs: number): Promise<SessionConnected> {
+    return this.#call(
+      "wait connected",
+      "POST",
+      `${path(sessionId)}/connected`,
+      200,
+      SessionConnectedSchema,
+      { timeoutMs } satisfies WaitConnected,
+      timeoutMs + this.#timeoutMs,
+    );
+  }
+
   /** Tells the bridge Meta accepted the call, so media starts. */
   acceptSession(sessionId: string): Promise<SessionStatus> {
     return this.#call(
@@ -141,8 +161,9 @@ export class BridgeClient {
     expected: number,
     schema: z.ZodType<T>,
     body?: unknown,
+    timeoutMs = this.#timeoutMs,
   ): Promise<T> {
-    const { status, json } = await this.#request(method, url, body);
+    const { status, json } = await this.#request(method, url, body, timeoutMs);
     if (status !== expected) throw this.#statusError(what, status, json);
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -158,9 +179,10 @@ export class BridgeClient {
   async #request(
     method: string,
     path: string,
-    body?: unknown,
+    body: unknown,
+    timeoutMs: number,
   ): Promise<{ status: number; json: unknown }> {
-    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const res = await this.#fetch(`${this.#baseUrl}${path}`, {
         method,
@@ -183,7 +205,7 @@ export class BridgeClient {
       if (signal.aborted) {
         throw new BridgeError(
           "timeout",
-          `bridge ${method} ${path} timed out after ${this.#timeoutMs} ms`,
+          `bridge ${method} ${path} timed out after ${timeoutMs} ms`,
         );
       }
       const reason = e instanceof Error ? `${e.name}: ${e.message}` : String(e);

@@ -125,3 +125,22 @@ Deno.test("bridge client: a 2xx whose body is not the documented answer is `bad_
     reason: "x",
   });
 });
+
+Deno.test("bridge client: waitConnected may take the wait it asks for, plus the usual deadline", async () => {
+  await withBridge(async (bridge, client) => {
+    bridge.media = "held";
+    const { sessionId } = await client.createSession(SESSION);
+    const started = performance.now();
+    const waiting = client.waitConnected(sessionId, 400);
+    // Past the usual 300 ms deadline, inside the 400 ms wait asked for.
+    setTimeout(() => bridge.connect(sessionId), 350);
+    assert.deepEqual(await waiting, { sessionId, state: "answered", connected: true });
+    assert.deepEqual(bridge.requests.at(-1)?.body, { timeoutMs: 400 });
+
+    const lost = await failure(client.waitConnected(sessionId, 100));
+    assert.equal(lost.failure, "timeout");
+    assert.match(lost.message, /timed out after 400 ms/);
+    assert.ok(performance.now() - started < 2000);
+    await client.endSession(sessionId, "test");
+  });
+});

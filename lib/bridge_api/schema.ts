@@ -23,16 +23,53 @@ export const SessionIdSchema = z.string().min(1).max(256);
 /** Path parameters of the `/sessions/:id…` routes. */
 export const SessionParamsSchema = z.object({ id: SessionIdSchema });
 
+/** Longest `cta_payload`/`deeplink_payload`/`biz_opaque_callback_data` the agent is given. */
+export const MAX_CALLER_PAYLOAD_CHARS = 512;
+
+/** Longest caller name, username or user id the agent is given. */
+export const MAX_CALLER_NAME_CHARS = 128;
+
+/**
+ * A string cut to `max` characters rather than refused: the caller's context
+ * is a nicety, and refusing the session over it would leave the caller
+ * ringing until Meta's window lapses.
+ */
+const clipped = (max: number) => z.string().transform((s) => s.slice(0, max));
+
+/**
+ * Who is calling and from where, as Meta told us: what the agent may use in
+ * its instructions. Meta bounds `biz_opaque_callback_data` at 512 characters
+ * and documents no bound for the other two payloads, so all three are cut
+ * at {@link MAX_CALLER_PAYLOAD_CHARS}. The phone number is not part of it.
+ */
+export const CallerContextSchema = z.object({
+  /** Business-scoped user id (BSUID), e.g. `BR.1502576394655843`. */
+  userId: clipped(MAX_CALLER_NAME_CHARS).optional(),
+  /** `contacts[].profile.username`. */
+  username: clipped(MAX_CALLER_NAME_CHARS).optional(),
+  /** `contacts[].profile.name`. */
+  name: clipped(MAX_CALLER_NAME_CHARS).optional(),
+  /** `payload` of the call button the caller pressed. */
+  ctaPayload: clipped(MAX_CALLER_PAYLOAD_CHARS).optional(),
+  /** `biz_payload` of the `wa.me/call` link the caller used. */
+  deeplinkPayload: clipped(MAX_CALLER_PAYLOAD_CHARS).optional(),
+  bizOpaqueCallbackData: clipped(MAX_CALLER_PAYLOAD_CHARS).optional(),
+});
+
+/** The caller's context as a session carries it. */
+export type CallerContext = z.infer<typeof CallerContextSchema>;
+
 /** `POST /sessions`: a user-initiated call's metadata and Meta's SDP offer. */
 export const NewSessionSchema = z.object({
   callId: z.string().min(1).max(256),
   phoneNumberId: z.string().min(1).max(64),
-  /** The WhatsApp user. */
-  from: z.string().min(1).max(64),
+  /** The caller's number; absent when Meta hides it behind a username. */
+  from: z.string().min(1).max(64).optional(),
   /** The business number. */
   to: z.string().min(1).max(64),
   /** Meta's SDP offer. */
   sdp,
+  caller: CallerContextSchema.optional(),
 });
 
 /** Body of `POST /sessions`. */
@@ -56,6 +93,22 @@ export const MetaEventSchema = z.discriminatedUnion("kind", [
 /** Body of `POST /sessions/:id/events`. */
 export type MetaEvent = z.infer<typeof MetaEventSchema>;
 
+/**
+ * Longest `POST /sessions/:id/connected` wait: Meta ends a call not accepted
+ * "about 30 to 60 seconds" after its connect webhook
+ * (https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/user-initiated-calls),
+ * and accept still has to follow the wait.
+ */
+export const MAX_CONNECTED_WAIT_MS = 25_000;
+
+/** `POST /sessions/:id/connected`: how long to wait for ICE and DTLS. */
+export const WaitConnectedSchema = z.object({
+  timeoutMs: z.number().int().min(0).max(MAX_CONNECTED_WAIT_MS),
+});
+
+/** Body of `POST /sessions/:id/connected`. */
+export type WaitConnected = z.infer<typeof WaitConnectedSchema>;
+
 /** `DELETE /sessions/:id`: why the session ends (default `hangup`). */
 export const EndSessionSchema = z.object({
   reason: z.string().max(MAX_END_REASON_CHARS).optional(),
@@ -75,6 +128,15 @@ export const SessionStatusSchema = z.object({
 
 /** Answer of `accept` and `events`. */
 export type SessionStatus = z.infer<typeof SessionStatusSchema>;
+
+/**
+ * `POST /sessions/:id/connected` → 200 once ICE and DTLS are up
+ * (`connected: true`), the session ended, or the wait ran out.
+ */
+export const SessionConnectedSchema = SessionStatusSchema.extend({ connected: z.boolean() });
+
+/** Answer of `POST /sessions/:id/connected`. */
+export type SessionConnected = z.infer<typeof SessionConnectedSchema>;
 
 /** `DELETE /sessions/:id` → 200: the state and the reason kept. */
 export const SessionEndedSchema = SessionStatusSchema.extend({ reason: z.string().optional() });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { betaSessionShape, parseClientEvent, parseServerEvent } from "./events.ts";
+import { betaSessionShape, parseClientEvent } from "./events.ts";
+import { parseServerEvent } from "./server_events.ts";
 
 Deno.test("parseClientEvent accepts a GA session.update", () => {
   const r = parseClientEvent(JSON.stringify({
@@ -119,4 +120,101 @@ Deno.test("parseServerEvent reads errors and response status details", () => {
   }));
   assert.ok(done.ok && done.event.type === "response.done");
   assert.equal(done.event.response.status_details?.reason, "turn_detected");
+});
+
+Deno.test("parseClientEvent accepts the GA fields a phone agent uses, within the documented bounds", () => {
+  const update = (session: Record<string, unknown>) =>
+    parseClientEvent(
+      JSON.stringify({ type: "session.update", session: { type: "realtime", ...session } }),
+    );
+  const ok = [
+    { truncation: { type: "retention_ratio", retention_ratio: 0.8 } },
+    { truncation: "disabled" },
+    { audio: { input: { turn_detection: { type: "server_vad", idle_timeout_ms: 5000 } } } },
+    { audio: { input: { turn_detection: { type: "server_vad", idle_timeout_ms: null } } } },
+    {
+      audio: {
+        input: { transcription: { model: "gpt-live-transcribe", languages: ["en", "es"] } },
+      },
+    },
+    {
+      tools: [{
+        type: "mcp",
+        server_label: "crm",
+        require_approval: { never: { tool_names: ["a"] } },
+      }],
+    },
+    { tool_choice: { type: "mcp", server_label: "crm" } },
+    { reasoning: { effort: "minimal" } },
+    { prompt: { id: "pmpt_1" } },
+    { include: ["item.input_audio_transcription.logprobs"] },
+  ];
+  for (const s of ok) assert.equal(update(s).ok, true, JSON.stringify(s));
+  const bad = [
+    { audio: { input: { turn_detection: { type: "server_vad", idle_timeout_ms: 30_001 } } } },
+    { audio: { input: { turn_detection: { type: "semantic_vad", idle_timeout_ms: 5000 } } } },
+    { truncation: { type: "retention_ratio", retention_ratio: -0.1 } },
+    { include: ["everything"] },
+    { tools: [{ type: "mcp" }] },
+  ];
+  for (const s of bad) assert.equal(update(s).ok, false, JSON.stringify(s));
+});
+
+Deno.test("parseServerEvent reads usage, text output, transcription usage and partial rate limits", () => {
+  const done = parseServerEvent(JSON.stringify({
+    type: "response.done",
+    event_id: "e",
+    response: {
+      id: "r",
+      status: "failed",
+      status_details: {
+        type: "failed",
+        error: { type: "tokens", code: "rate_limit_exceeded", message: "try again in 1s" },
+      },
+      usage: {
+        total_tokens: 821,
+        input_tokens: 789,
+        output_tokens: 32,
+        input_token_details: { cached_tokens: 640, cached_tokens_details: { audio_tokens: 384 } },
+        output_token_details: { audio_tokens: 23 },
+      },
+    },
+  }));
+  assert.ok(done.ok && done.event.type === "response.done");
+  assert.equal(done.event.response.usage?.input_token_details?.cached_tokens, 640);
+  assert.equal(done.event.response.status_details?.error?.code, "rate_limit_exceeded");
+  const text = parseServerEvent(JSON.stringify({
+    type: "response.output_text.delta",
+    event_id: "e",
+    response_id: "r",
+    item_id: "i",
+    output_index: 0,
+    content_index: 0,
+    delta: "Hi",
+  }));
+  assert.ok(text.ok && text.event.type === "response.output_text.delta");
+  for (
+    const usage of [{ type: "duration", seconds: 1.5 }, {
+      type: "tokens",
+      input_tokens: 1,
+      output_tokens: 2,
+      total_tokens: 3,
+    }]
+  ) {
+    const tr = parseServerEvent(JSON.stringify({
+      type: "conversation.item.input_audio_transcription.completed",
+      event_id: "e",
+      item_id: "i",
+      content_index: 0,
+      transcript: "hi",
+      usage,
+    }));
+    assert.ok(tr.ok && tr.event.type === "conversation.item.input_audio_transcription.completed");
+    assert.deepEqual(tr.event.usage, usage);
+  }
+  // In practice only a `tokens` entry arrives, and every field is optional.
+  const limits = parseServerEvent(
+    '{"type":"rate_limits.updated","event_id":"e","rate_limits":[{"name":"tokens","remaining":5}]}',
+  );
+  assert.ok(limits.ok && limits.event.type === "rate_limits.updated");
 });

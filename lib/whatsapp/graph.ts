@@ -4,15 +4,24 @@
  * terminate (user-initiated calls) and connect (business-initiated).
  *
  * Configuration is injected (no env): the caller passes the Graph URL and
- * token. Requests time out individually; transient failures are retried only
- * for actions Meta applies idempotently per call id, never for `connect`,
- * whose repeat would place a second call. The access token never appears in
- * errors.
+ * token. Requests time out individually; transient failures are retried,
+ * never for `connect`, whose repeat would place a second call. The access
+ * token never appears in errors.
+ *
+ * Meta documents no idempotency: repeating an action it already applied is an
+ * error ("Accept/Reject an already In Progress/Completed/Failed call", API
+ * reference:
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/reference),
+ * and no code for that error is documented. So a retry refused with a 400
+ * after an attempt whose answer was lost (timeout, network error, 5xx) means
+ * that attempt took effect: the action is reported done, with the refusal,
+ * never as a failure that would make the caller end a live call.
  *
  * @module
  */
 
 import { z } from "zod";
+import { callErrorInfo } from "./call_errors.ts";
 
 /** Actions of the `/calls` endpoint. */
 export type GraphCallAction = "pre_accept" | "accept" | "reject" | "terminate" | "connect";
@@ -22,63 +31,6 @@ export const MAX_BIZ_OPAQUE_LENGTH = 512;
 
 /** Default Graph base URL (v23.0 or newer is recommended for calling). */
 export const DEFAULT_GRAPH_URL = "https://graph.facebook.com/v23.0";
-
-/** Name and meaning of a Graph/webhook error code from Meta's calling docs. */
-export interface GraphErrorInfo {
-  codeName: string;
-  meaning: string;
-}
-
-const ERROR_INFO: Readonly<Record<number, GraphErrorInfo>> = {
-  100: { codeName: "invalid_parameter", meaning: "Invalid parameter (incl. SDP validation)" },
-  190: { codeName: "invalid_access_token", meaning: "Invalid or expired access token" },
-  613: { codeName: "rate_limited", meaning: "Call permissions API rate limit" },
-  131009: {
-    codeName: "interactive_not_supported",
-    meaning: "voice_call interactive not supported",
-  },
-  131030: { codeName: "not_allow_listed", meaning: "Recipient not on the test allow-list" },
-  131044: { codeName: "payment_required", meaning: "No valid payment method" },
-  131055: { codeName: "sip_enabled", meaning: "Graph calling API used on a SIP-enabled number" },
-  138000: { codeName: "calling_not_enabled", meaning: "Calling is not enabled on the number" },
-  138001: { codeName: "receiver_uncallable", meaning: "Receiver cannot be called" },
-  138002: { codeName: "concurrent_calls_limit", meaning: "Concurrent calls limit (1000) reached" },
-  138003: { codeName: "duplicate_call", meaning: "Duplicate call" },
-  138004: { codeName: "connection_error", meaning: "Connection error" },
-  138005: { codeName: "call_rate_limit", meaning: "Call rate limit reached" },
-  138006: { codeName: "no_call_permission", meaning: "No call permission from the user" },
-  138007: {
-    codeName: "connect_timeout",
-    meaning: "Business did not apply the offer/answer SDP in time",
-  },
-  138008: {
-    codeName: "sdp_validation",
-    meaning: "SDP validation (fingerprint): send exactly one sha-256 fingerprint",
-  },
-  138009: { codeName: "permission_request_limit", meaning: "Call permission request limit" },
-  138012: {
-    codeName: "business_call_limit",
-    meaning: "100 connected business-initiated calls per 24 h",
-  },
-  138013: {
-    codeName: "country_unavailable",
-    meaning: "Business-initiated calling unavailable in the country",
-  },
-  138014: { codeName: "low_quality", meaning: "Calling disabled for low quality" },
-  138015: { codeName: "messaging_limit", meaning: "Messaging limit below 2000" },
-  138017: { codeName: "permanent_permission_exists", meaning: "Permanent permission exists" },
-  138018: { codeName: "prerequisites_missing", meaning: "Calling prerequisites missing" },
-  138019: { codeName: "setup_failed", meaning: "Call setup failed" },
-  138020: { codeName: "relay_failed", meaning: "Media relay failed" },
-  138021: { codeName: "media_receive_timeout", meaning: "No media received from the business" },
-  138022: { codeName: "media_transmit_timeout", meaning: "Media transmit timeout" },
-  138023: { codeName: "no_media_after_accept", meaning: "Accepted but no media signals" },
-};
-
-/** Known name/meaning of a Meta error code (Graph responses and terminate webhooks). */
-export function graphErrorInfo(code: number): GraphErrorInfo | undefined {
-  return ERROR_INFO[code];
-}
 
 /** Base class of every error this client throws. */
 export class GraphError extends Error {
@@ -122,7 +74,7 @@ export class GraphApiError extends GraphError {
       details?: string | undefined;
     },
   ) {
-    const info = graphErrorInfo(init.code);
+    const info = callErrorInfo(init.code);
     super(
       `Graph ${init.action} failed: HTTP ${init.httpStatus} code ${init.code}` +
         `${info ? ` (${info.codeName})` : ""}: ${init.message}` +
@@ -227,9 +179,35 @@ export interface ConnectParams {
   bizOpaqueCallbackData?: string;
 }
 
+/** How a pre_accept, accept, reject or terminate went. */
+export interface GraphActionResult {
+  /** Attempts made, including retries. */
+  attempts: number;
+  /**
+   * Meta's refusal of a retry whose earlier attempt it had applied (that
+   * attempt's answer was lost): the action is done. The refusal's code is
+   * not documented by Meta.
+   */
+  alreadyApplied?: GraphApiError;
+}
+
+/** What {@link GraphClient} got for one action: Meta's success body, or proof it applied it earlier. */
+type Sent<T> = { attempts: number; body: T } | { attempts: number; alreadyApplied: GraphApiError };
+
 type Outcome =
   | { kind: "ok"; body: unknown }
-  | { kind: "error"; error: GraphError; retryable: boolean };
+  | {
+    kind: "error";
+    error: GraphError;
+    retryable: boolean;
+    /** Meta may have applied the request although no success came back (timeout, reset, 5xx). */
+    mayHaveApplied: boolean;
+  };
+
+/** A retry's 400 after an attempt Meta may have applied: the repeat of an applied action. */
+function refusesRepeat(error: GraphError): error is GraphApiError {
+  return error instanceof GraphApiError && error.httpStatus === 400;
+}
 
 function checkOpaque(value: string | undefined): void {
   if (value !== undefined && value.length > MAX_BIZ_OPAQUE_LENGTH) {
@@ -263,56 +241,60 @@ export class GraphClient {
   }
 
   /** Sends our SDP answer early so ICE/DTLS converge before accept (caller sees "Ringing"). */
-  async preAccept(p: AnswerParams): Promise<void> {
-    await this.#send("pre_accept", p.phoneNumberId, {
-      messaging_product: "whatsapp",
-      call_id: p.callId,
-      action: "pre_accept",
-      session: { sdp_type: "answer", sdp: p.sdp },
-    }, SuccessSchema);
+  preAccept(p: AnswerParams): Promise<GraphActionResult> {
+    return this.#act("pre_accept", p, { session: { sdp_type: "answer", sdp: p.sdp } });
   }
 
   /** Answers the call; start media only after this resolves. */
-  async accept(p: AnswerParams & { bizOpaqueCallbackData?: string }): Promise<void> {
+  async accept(p: AnswerParams & { bizOpaqueCallbackData?: string }): Promise<GraphActionResult> {
+    // Thrown inside the promise: a caller's `.catch` sees it like any refusal.
     checkOpaque(p.bizOpaqueCallbackData);
-    await this.#send("accept", p.phoneNumberId, {
-      messaging_product: "whatsapp",
-      call_id: p.callId,
-      action: "accept",
+    return await this.#act("accept", p, {
       session: { sdp_type: "answer", sdp: p.sdp },
       ...opaqueField(p.bizOpaqueCallbackData),
-    }, SuccessSchema);
+    });
   }
 
   /** Declines a ringing call. */
-  async reject(p: CallRef): Promise<void> {
-    await this.#send("reject", p.phoneNumberId, {
-      messaging_product: "whatsapp",
-      call_id: p.callId,
-      action: "reject",
-    }, SuccessSchema);
+  reject(p: CallRef): Promise<GraphActionResult> {
+    return this.#act("reject", p);
   }
 
   /** Ends an accepted call (required for billing even after RTCP BYE). */
-  async terminate(p: CallRef): Promise<void> {
-    await this.#send("terminate", p.phoneNumberId, {
-      messaging_product: "whatsapp",
-      call_id: p.callId,
-      action: "terminate",
-    }, SuccessSchema);
+  terminate(p: CallRef): Promise<GraphActionResult> {
+    return this.#act("terminate", p);
   }
 
   /** Places a business-initiated call; sent once, never retried. Returns Meta's call id. */
   async connect(p: ConnectParams): Promise<{ callId: string }> {
     checkOpaque(p.bizOpaqueCallbackData);
-    const body = await this.#send("connect", p.phoneNumberId, {
+    const sent = await this.#send("connect", p.phoneNumberId, {
       messaging_product: "whatsapp",
       to: p.to,
       action: "connect",
       session: { sdp_type: "offer", sdp: p.sdp },
       ...opaqueField(p.bizOpaqueCallbackData),
     }, ConnectSuccessSchema);
-    return { callId: body.calls[0]!.id };
+    // Sent once, so never a retry's refusal; a 400 was thrown as it came.
+    if ("alreadyApplied" in sent) throw sent.alreadyApplied;
+    return { callId: sent.body.calls[0]!.id };
+  }
+
+  /** An action on an existing call: its body is `call_id`, `action` and `fields`. */
+  async #act(
+    action: Exclude<GraphCallAction, "connect">,
+    p: CallRef,
+    fields: Record<string, unknown> = {},
+  ): Promise<GraphActionResult> {
+    const sent = await this.#send(action, p.phoneNumberId, {
+      messaging_product: "whatsapp",
+      call_id: p.callId,
+      action,
+      ...fields,
+    }, SuccessSchema);
+    return "alreadyApplied" in sent
+      ? { attempts: sent.attempts, alreadyApplied: sent.alreadyApplied }
+      : { attempts: sent.attempts };
   }
 
   async #send<T>(
@@ -320,18 +302,23 @@ export class GraphClient {
     phoneNumberId: string,
     payload: Record<string, unknown>,
     schema: z.ZodType<T>,
-  ): Promise<T> {
+  ): Promise<Sent<T>> {
     const url = `${this.#baseUrl}/${encodeURIComponent(phoneNumberId)}/calls`;
     const body = JSON.stringify(payload);
     const maxAttempts = action === "connect" ? 1 : 1 + this.#retries;
+    let mayHaveApplied = false;
     for (let attempt = 1;; attempt++) {
       const outcome = await this.#attempt(action, url, body, attempt);
       if (outcome.kind === "ok") {
         const parsed = schema.safeParse(outcome.body);
-        if (parsed.success) return parsed.data;
+        if (parsed.success) return { attempts: attempt, body: parsed.data };
         throw new GraphResponseError(action, attempt, 200, z.prettifyError(parsed.error));
       }
+      if (mayHaveApplied && refusesRepeat(outcome.error)) {
+        return { attempts: attempt, alreadyApplied: outcome.error };
+      }
       if (!outcome.retryable || attempt >= maxAttempts) throw outcome.error;
+      mayHaveApplied ||= outcome.mayHaveApplied;
       await this.#sleep(this.#retryDelayMs * 2 ** (attempt - 1));
     }
   }
@@ -362,6 +349,7 @@ export class GraphClient {
           kind: "error",
           error: new GraphTimeoutError(action, attempt, this.#timeoutMs),
           retryable: true,
+          mayHaveApplied: true,
         };
       }
       const reason = this.#redact(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
@@ -369,6 +357,8 @@ export class GraphClient {
         kind: "error",
         error: new GraphNetworkError(action, attempt, reason),
         retryable: true,
+        // A connection reset may come after Meta read the request.
+        mayHaveApplied: true,
       };
     }
     let json: unknown;
@@ -383,9 +373,12 @@ export class GraphClient {
         kind: "error",
         error: new GraphResponseError(action, attempt, res.status, "body is not JSON"),
         retryable: false,
+        mayHaveApplied: true,
       };
     }
     const retryable = res.status >= 500 || res.status === 429;
+    // A 429 refused the request; a 5xx may come after it took effect.
+    const mayHaveApplied = res.status >= 500;
     const envelope = ErrorEnvelopeSchema.safeParse(json);
     if (!envelope.success) {
       const snippet = this.#redact(text.slice(0, 200));
@@ -393,6 +386,7 @@ export class GraphClient {
         kind: "error",
         error: new GraphResponseError(action, attempt, res.status, `no error envelope: ${snippet}`),
         retryable,
+        mayHaveApplied,
       };
     }
     const err = envelope.data.error;
@@ -412,6 +406,7 @@ export class GraphClient {
           : this.#redact(err.error_data.details),
       }),
       retryable,
+      mayHaveApplied,
     };
   }
 

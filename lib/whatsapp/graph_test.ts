@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import { EXAMPLE_ANSWER_SDP, FakeMetaGraph } from "../../simulator/meta_graph.ts";
 import {
   GraphApiError,
+  type GraphCallAction,
   GraphClient,
   type GraphClientOptions,
-  graphErrorInfo,
   GraphNetworkError,
   GraphResponseError,
   GraphTimeoutError,
 } from "./graph.ts";
+import { callErrorInfo } from "./call_errors.ts";
 
 const PHONE = "106540352242922";
 const OFFER_SDP = EXAMPLE_ANSWER_SDP.replace("a=setup:active", "a=setup:actpass");
@@ -27,6 +28,24 @@ function setup(options: Partial<GraphClientOptions> = {}) {
     ...options,
   });
   return { fake, client, delays };
+}
+
+const answerOf = (callId: string) => ({ phoneNumberId: PHONE, callId, sdp: EXAMPLE_ANSWER_SDP });
+
+/** Sends `action` for `callId` with the client's method of that name. */
+function send(client: GraphClient, action: GraphCallAction, callId: string) {
+  switch (action) {
+    case "pre_accept":
+      return client.preAccept(answerOf(callId));
+    case "accept":
+      return client.accept(answerOf(callId));
+    case "reject":
+      return client.reject({ phoneNumberId: PHONE, callId });
+    case "terminate":
+      return client.terminate({ phoneNumberId: PHONE, callId });
+    case "connect":
+      throw new Error("connect is never retried");
+  }
 }
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -117,7 +136,7 @@ Deno.test("connect returns Meta's call id", async () => {
   assert.equal(fake.call(callId)!.state, "calling");
 });
 
-Deno.test("Meta's error envelope becomes a GraphApiError with code and meaning", async () => {
+Deno.test("Meta's error envelope becomes a GraphApiError with code, meaning and SDP details", async () => {
   const { fake, client } = setup();
   const { callId } = fake.registerCall();
   const twoFingerprints = EXAMPLE_ANSWER_SDP.replace(
@@ -128,17 +147,17 @@ Deno.test("Meta's error envelope becomes a GraphApiError with code and meaning",
     client.accept({ phoneNumberId: PHONE, callId, sdp: twoFingerprints }),
   );
   assert.ok(err instanceof GraphApiError);
-  assert.equal(err.code, 138008);
+  assert.equal(err.code, 100);
   assert.equal(err.httpStatus, 400);
   assert.equal(err.type, "OAuthException");
-  assert.equal(err.codeName, "sdp_validation");
-  assert.match(err.meaning ?? "", /fingerprint/);
+  assert.equal(err.codeName, "invalid_parameter");
+  assert.match(err.meaning ?? "", /SDP validation/);
   assert.match(err.details ?? "", /exactly one a=fingerprint line, found 2/);
   assert.match(err.fbtraceId ?? "", /^A\w+/);
   assert.equal(err.action, "accept");
   assert.equal(err.attempts, 1, "4xx is not retried");
   assert.equal(fake.requests.length, 1);
-  assert.match(err.message, /HTTP 400 code 138008 \(sdp_validation\)/);
+  assert.match(err.message, /HTTP 400 code 100 \(invalid_parameter\)/);
 });
 
 Deno.test("unknown codes keep code but no name; subcode is carried", async () => {
@@ -150,7 +169,7 @@ Deno.test("unknown codes keep code but no name; subcode is carried", async () =>
   assert.equal(err.code, 424242);
   assert.equal(err.subcode, 33);
   assert.equal(err.codeName, undefined);
-  assert.equal(graphErrorInfo(138021)?.codeName, "media_receive_timeout");
+  assert.equal(callErrorInfo(138021)?.codeName, "media_receive_timeout");
 });
 
 Deno.test("5xx on accept is retried with backoff, then succeeds", async () => {
@@ -199,7 +218,7 @@ Deno.test("the per-request timeout is honoured and classified", async () => {
   assert.ok(performance.now() - started < 1000);
 });
 
-Deno.test("a timed-out accept that Meta applied is retried and succeeds idempotently", async () => {
+Deno.test("a timed-out accept that Meta applied: the retry's refusal reports it applied", async () => {
   const { fake } = setup();
   const { callId } = fake.registerCall();
   let calls = 0;
@@ -213,9 +232,47 @@ Deno.test("a timed-out accept that Meta applied is retried and succeeds idempote
       return fake.fetch(input, init);
     },
   });
-  await client.accept({ phoneNumberId: PHONE, callId, sdp: EXAMPLE_ANSWER_SDP });
-  assert.deepEqual(fake.requests.map((r) => r.status), [200, 200]);
+  const result = await client.accept({ phoneNumberId: PHONE, callId, sdp: EXAMPLE_ANSWER_SDP });
+  assert.deepEqual(fake.requests.map((r) => r.status), [200, 400]);
+  assert.equal(result.attempts, 2);
+  assert.equal(result.alreadyApplied?.code, 100);
   assert.equal(fake.call(callId)!.state, "accepted");
+});
+
+for (const action of ["pre_accept", "accept", "reject", "terminate"] as const) {
+  Deno.test(`${action} applied but answered 5xx: the retry's 400 means done, not failed`, async () => {
+    const { fake, client } = setup();
+    const { callId } = fake.registerCall();
+    if (action === "terminate") await client.accept(answerOf(callId));
+    fake.failNext(action, { status: 500, code: 138004, applied: true });
+    const result = await send(client, action, callId);
+    assert.equal(result.attempts, 2);
+    assert.ok(result.alreadyApplied instanceof GraphApiError);
+    assert.equal(result.alreadyApplied.httpStatus, 400);
+    assert.deepEqual(fake.actionsFor(callId).slice(-2), [action, action]);
+  });
+}
+
+Deno.test("a 400 is a failure when no earlier attempt can have been applied", async () => {
+  const { fake, client } = setup();
+  const first = fake.registerCall().callId;
+  await client.preAccept(answerOf(first));
+  // The first attempt already refused: a real refusal, not a repeat.
+  assert.ok(await rejection(client.preAccept(answerOf(first))) instanceof GraphApiError);
+  // A 429 is Meta declining the request, so the 400 after it is a real refusal too.
+  const second = fake.registerCall().callId;
+  await client.preAccept(answerOf(second));
+  fake.failNext("pre_accept", { status: 429, code: 138005 });
+  const err = await rejection(client.preAccept(answerOf(second)));
+  assert.ok(err instanceof GraphApiError);
+  assert.equal(err.httpStatus, 400);
+  assert.equal(err.attempts, 2);
+});
+
+Deno.test("a clean first answer carries no refusal", async () => {
+  const { fake, client } = setup();
+  const { callId } = fake.registerCall();
+  assert.deepEqual(await client.preAccept(answerOf(callId)), { attempts: 1 });
 });
 
 Deno.test("connect timing out is reported once, not repeated", async () => {

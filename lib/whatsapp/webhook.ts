@@ -1,221 +1,32 @@
 /**
- * Zod schemas for WhatsApp Cloud API webhooks (field `calls`, and the call
- * permission replies that arrive on field `messages`), plus pure extraction of
- * the flat call events the voice-calls function consumes.
- *
- * Every object is loose: Meta adds fields without notice (BSUIDs, payloads,
- * recording), so unknown keys pass through and unknown `field`/`event` values
- * are kept opaque instead of failing the whole envelope.
+ * Parsing of WhatsApp Cloud API webhooks (schemas in `webhook_schema.ts`,
+ * re-exported here) and pure extraction of the flat call events the
+ * voice-calls function consumes.
  *
  * @module
  */
 
-import { z } from "zod";
+import type { z } from "zod";
+import {
+  type CallEvent,
+  type CallPermissionReplyMessage,
+  type CallsChangeSchema,
+  type CallStatus,
+  type CallsValue,
+  type ConnectEvent,
+  type Contact,
+  isPermissionReply,
+  type MessagesChangeSchema,
+  type MessagesValue,
+  type TerminateEvent,
+  type TerminateStatus,
+  terminateStatus,
+  type WebhookEnvelope,
+  WebhookEnvelopeSchema,
+  type WebhookError,
+} from "./webhook_schema.ts";
 
-/** A string rejected when it is one of `known`, so open unions never shadow a known branch. */
-function otherThan(known: readonly string[]) {
-  return z.string().refine((v) => !known.includes(v), {
-    abort: true,
-    message: `expected a value other than ${known.join(" | ")}`,
-  });
-}
-
-/** An enum matched case-insensitively: Meta writes statuses as `COMPLETED` and `Completed`. */
-function upperEnum<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.string().toUpperCase().pipe(z.enum(values));
-}
-
-/** Unix seconds as Meta sends them (a digit string), tolerated as a number; parsed to a number. */
-export const UnixSecondsSchema = z
-  .union([z.string().regex(/^\d{1,12}$/, "expected unix seconds"), z.number().int().nonnegative()])
-  .transform(Number);
-
-/** `value.metadata`: which business number the webhook is about. */
-export const MetadataSchema = z.looseObject({
-  display_phone_number: z.string(),
-  phone_number_id: z.string().min(1),
-});
-
-/** `value.contacts[]`: the WhatsApp user's profile (2026 adds `username` and BSUIDs). */
-export const ContactSchema = z.looseObject({
-  wa_id: z.string().optional(),
-  user_id: z.string().optional(),
-  username: z.string().optional(),
-  profile: z.looseObject({ name: z.string().optional() }).optional(),
-});
-
-/** An error item in `value.errors[]` (terminate webhooks of failed calls). */
-export const WebhookErrorSchema = z.looseObject({
-  code: z.number().int(),
-  title: z.string().optional(),
-  message: z.string().optional(),
-  href: z.string().optional(),
-  error_data: z.looseObject({ details: z.string().optional() }).optional(),
-});
-
-/** Fields every `calls[]` event may carry besides its own. */
-const callEventBase = {
-  id: z.string().min(1),
-  from: z.string(),
-  to: z.string(),
-  timestamp: UnixSecondsSchema,
-  direction: z.string().toUpperCase().optional(),
-  biz_opaque_callback_data: z.string().optional(),
-  deeplink_payload: z.string().optional(),
-  cta_payload: z.string().optional(),
-  from_user_id: z.string().optional(),
-  from_parent_user_id: z.string().optional(),
-  to_user_id: z.string().optional(),
-};
-
-/** `session` of a connect event: the SDP offer (user-initiated) or answer (business-initiated). */
-export const SessionSchema = z.looseObject({
-  sdp_type: z.string().toLowerCase().pipe(z.enum(["offer", "answer"])),
-  sdp: z.string().min(1),
-});
-
-/** `calls[]` event `connect`; the legacy `connection.webrtc.sdp` is ignored in favour of `session`. */
-export const ConnectEventSchema = z.looseObject({
-  ...callEventBase,
-  event: z.literal("connect"),
-  session: SessionSchema,
-});
-
-/** Normalised terminate status; `REJECTED` is tolerated as pipecat has seen it. */
-export const TerminateStatusSchema = upperEnum(["COMPLETED", "FAILED", "REJECTED"]);
-
-/** `calls[]` event `terminate`; times are present only when the call was picked up. */
-export const TerminateEventSchema = z.looseObject({
-  ...callEventBase,
-  event: z.literal("terminate"),
-  status: TerminateStatusSchema,
-  start_time: UnixSecondsSchema.optional(),
-  end_time: UnixSecondsSchema.optional(),
-  duration: z.number().nonnegative().optional(),
-});
-
-const KNOWN_CALL_EVENTS = ["connect", "terminate"] as const;
-
-/** A `calls[]` event of a kind this module does not know yet; kept, never interpreted. */
-export const UnknownCallEventSchema = z.looseObject({
-  id: z.string(),
-  event: otherThan(KNOWN_CALL_EVENTS),
-});
-
-/** Any `calls[]` event. */
-export const CallEventSchema = z.union([
-  ConnectEventSchema,
-  TerminateEventSchema,
-  UnknownCallEventSchema,
-]);
-
-/** `statuses[]` on field `calls` (business-initiated calls only). */
-export const CallStatusSchema = z.looseObject({
-  id: z.string().min(1),
-  timestamp: UnixSecondsSchema,
-  type: z.literal("call"),
-  status: upperEnum(["RINGING", "ACCEPTED", "REJECTED"]),
-  recipient_id: z.string().optional(),
-  biz_opaque_callback_data: z.string().optional(),
-});
-
-/** `value` of a `calls` change. */
-export const CallsValueSchema = z.looseObject({
-  messaging_product: z.string().optional(),
-  metadata: MetadataSchema,
-  contacts: z.array(ContactSchema).optional(),
-  calls: z.array(CallEventSchema).optional(),
-  statuses: z.array(CallStatusSchema).optional(),
-  errors: z.array(WebhookErrorSchema).optional(),
-});
-
-/** A message whose `interactive` is a `call_permission_reply`. */
-export const CallPermissionReplyMessageSchema = z.looseObject({
-  from: z.string(),
-  id: z.string(),
-  timestamp: UnixSecondsSchema,
-  context: z.looseObject({ from: z.string().optional(), id: z.string() }).optional(),
-  interactive: z.looseObject({
-    type: z.literal("call_permission_reply"),
-    call_permission_reply: z.looseObject({
-      response: z.string().toLowerCase().pipe(z.enum(["accept", "reject"])),
-      is_permanent: z.boolean().optional(),
-      expiration_timestamp: UnixSecondsSchema.optional(),
-      response_source: z.string().optional(),
-    }),
-  }),
-});
-
-function isPermissionReply(m: unknown): boolean {
-  if (typeof m !== "object" || m === null) return false;
-  const interactive = (m as { interactive?: unknown }).interactive;
-  return typeof interactive === "object" && interactive !== null &&
-    (interactive as { type?: unknown }).type === "call_permission_reply";
-}
-
-/** Any other message (text, media, …): passed through untouched. */
-export const OpaqueMessageSchema = z.looseObject({}).refine((m) => !isPermissionReply(m), {
-  abort: true,
-  message: "malformed call_permission_reply",
-});
-
-/** `value` of a `messages` change; only call permission replies are typed. */
-export const MessagesValueSchema = z.looseObject({
-  messaging_product: z.string().optional(),
-  metadata: MetadataSchema,
-  contacts: z.array(ContactSchema).optional(),
-  messages: z.array(z.union([CallPermissionReplyMessageSchema, OpaqueMessageSchema])).optional(),
-});
-
-/** A change on field `calls`. */
-export const CallsChangeSchema = z.looseObject({
-  field: z.literal("calls"),
-  value: CallsValueSchema,
-});
-
-/** A change on field `messages`. */
-export const MessagesChangeSchema = z.looseObject({
-  field: z.literal("messages"),
-  value: MessagesValueSchema,
-});
-
-/** A change on any other field (account updates, templates, …): value left opaque. */
-export const OtherChangeSchema = z.looseObject({
-  field: otherThan(["calls", "messages"]),
-  value: z.unknown(),
-});
-
-/** `entry[].changes[]`. */
-export const ChangeSchema = z.union([CallsChangeSchema, MessagesChangeSchema, OtherChangeSchema]);
-
-/** The webhook envelope Meta POSTs. */
-export const WebhookEnvelopeSchema = z.looseObject({
-  object: z.string(),
-  entry: z.array(z.looseObject({ id: z.string(), changes: z.array(ChangeSchema) })),
-});
-
-/** Parsed webhook envelope. */
-export type WebhookEnvelope = z.infer<typeof WebhookEnvelopeSchema>;
-/** Parsed `calls` change value. */
-export type CallsValue = z.infer<typeof CallsValueSchema>;
-/** Parsed `messages` change value. */
-export type MessagesValue = z.infer<typeof MessagesValueSchema>;
-/** Parsed `connect` event. */
-export type ConnectEvent = z.infer<typeof ConnectEventSchema>;
-/** Parsed `terminate` event. */
-export type TerminateEvent = z.infer<typeof TerminateEventSchema>;
-/** Any parsed `calls[]` event. */
-export type CallEvent = z.infer<typeof CallEventSchema>;
-/** Parsed call status item. */
-export type CallStatus = z.infer<typeof CallStatusSchema>;
-/** Normalised terminate status. */
-export type TerminateStatus = z.infer<typeof TerminateStatusSchema>;
-/** Parsed `value.errors[]` item. */
-export type WebhookError = z.infer<typeof WebhookErrorSchema>;
-/** Parsed contact. */
-export type Contact = z.infer<typeof ContactSchema>;
-/** Parsed call permission reply message. */
-export type CallPermissionReplyMessage = z.infer<typeof CallPermissionReplyMessageSchema>;
+export * from "./webhook_schema.ts";
 
 /** Result of {@link parseWebhook}. */
 export type ParseResult =
@@ -282,49 +93,78 @@ interface CallItemBase {
   bizOpaqueCallbackData?: string;
 }
 
-/** A user-initiated call: Meta's SDP offer awaiting our pre_accept/accept. */
+/**
+ * A user-initiated call: Meta's SDP offer awaiting our pre_accept/accept.
+ * The caller may come with a number, a user id, both or neither.
+ */
 export interface ConnectOfferItem extends CallItemBase {
   kind: "connect_offer";
-  /** The WhatsApp user. */
-  from: string;
-  /** The business number. */
+  /** The caller's number; absent when Meta hides it behind a username. */
+  from?: string;
+  /** The business number (`metadata.display_phone_number` when Meta leaves `to` out). */
   to: string;
   sdp: string;
-  callerName?: string;
+  /** The caller's business-scoped user id (BSUID), e.g. `US.13491208655302741918`. */
   fromUserId?: string;
+  /** `contacts[].profile.name`. */
+  callerName?: string;
+  /** `contacts[].profile.username`. */
+  callerUsername?: string;
+  /** `biz_payload` of the `wa.me/call` link the caller used. */
   deeplinkPayload?: string;
+  /** `payload` of the call button the caller pressed. */
   ctaPayload?: string;
 }
 
 /** A business-initiated call answered by Meta: SDP answer to our offer. */
 export interface ConnectAnswerItem extends CallItemBase {
   kind: "connect_answer";
-  from: string;
-  to: string;
+  from?: string;
+  /** The callee's number; absent when Meta hides it behind a username. */
+  to?: string;
+  toUserId?: string;
   sdp: string;
+}
+
+/** An error Meta reported on a failed call. */
+export interface CallError {
+  code: number;
+  message?: string;
+  details?: string;
 }
 
 /** A call ended (by either side, or the accept window lapsed). */
 export interface TerminateItem extends CallItemBase {
   kind: "terminate";
-  from: string;
-  to: string;
+  from?: string;
+  to?: string;
+  fromUserId?: string;
+  toUserId?: string;
   status: TerminateStatus;
+  /** `status` exactly as Meta sent it. */
+  metaStatus?: string;
   /** Unix ms; only when the call was picked up. */
   startTime?: number;
   /** Unix ms; only when the call was picked up. */
   endTime?: number;
   durationSec?: number;
-  /** `value.errors[]` of failed calls (e.g. 138021 media receive timeout). */
-  errors: { code: number; message?: string; details?: string }[];
+  /**
+   * Every error of the call object and of `value.errors[]`, in that order,
+   * repeats dropped (e.g. 138021 media receive timeout). Meta sends them
+   * "only for failed calls when there is error information available", so a
+   * FAILED terminate may have none.
+   */
+  errors: CallError[];
 }
 
 /** Ringing/accepted/rejected status of a business-initiated call. */
 export interface StatusItem extends CallItemBase {
   kind: "status";
   status: CallStatus["status"];
-  /** The callee, when Meta names it. */
+  /** The callee's number, when Meta names it. */
   recipientId?: string;
+  /** The callee's business-scoped user id. */
+  recipientUserId?: string;
 }
 
 /** One actionable call event, flattened out of an envelope. */
@@ -365,6 +205,48 @@ function isTerminate(e: CallEvent): e is TerminateEvent {
   return e.event === "terminate";
 }
 
+/** Both error lists of a terminate as one, exact repeats dropped. */
+function callErrors(...lists: (readonly WebhookError[] | undefined)[]): CallError[] {
+  const seen = new Set<string>();
+  const out: CallError[] = [];
+  for (const e of lists.flatMap((l) => l ?? [])) {
+    const error = withOptional<CallError>({ code: e.code }, {
+      message: e.message ?? e.title,
+      details: e.error_data?.details,
+    });
+    const key = JSON.stringify(error);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(error);
+  }
+  return out;
+}
+
+/** The caller's contact: the one naming their number or user id, else the first. */
+function callerContact(value: CallsValue, e: ConnectEvent): Contact | undefined {
+  const { from, from_user_id: userId } = e;
+  return value.contacts?.find((c) =>
+    (from !== undefined && c.wa_id === from) || (userId !== undefined && c.user_id === userId)
+  ) ?? value.contacts?.[0];
+}
+
+function offerItem(value: CallsValue, e: ConnectEvent, base: CallItemBase): ConnectOfferItem {
+  const contact = callerContact(value, e);
+  return withOptional<ConnectOfferItem>({
+    ...base,
+    kind: "connect_offer",
+    to: e.to ?? value.metadata.display_phone_number,
+    sdp: e.session.sdp,
+  }, {
+    from: e.from ?? contact?.wa_id,
+    fromUserId: e.from_user_id ?? contact?.user_id,
+    callerName: contact?.profile?.name,
+    callerUsername: contact?.profile?.username ?? contact?.username,
+    deeplinkPayload: e.deeplink_payload,
+    ctaPayload: e.cta_payload,
+  });
+}
+
 function callItems(wabaId: string, value: CallsValue): CallEventItem[] {
   const base = (id: string, timestampSec: number, opaque: string | undefined) =>
     withOptional<CallItemBase>({
@@ -374,44 +256,43 @@ function callItems(wabaId: string, value: CallsValue): CallEventItem[] {
       displayPhoneNumber: value.metadata.display_phone_number,
       timestamp: timestampSec * 1000,
     }, { bizOpaqueCallbackData: opaque });
-  const errors = (value.errors ?? []).map((e) =>
-    withOptional<TerminateItem["errors"][number]>({ code: e.code }, {
-      message: e.message ?? e.title,
-      details: e.error_data?.details,
-    })
-  );
   const items: CallEventItem[] = [];
   for (const e of value.calls ?? []) {
     if (isConnect(e)) {
-      const b = { ...base(e.id, e.timestamp, e.biz_opaque_callback_data), from: e.from, to: e.to };
-      if (e.session.sdp_type === "answer") {
-        items.push({ ...b, kind: "connect_answer", sdp: e.session.sdp });
+      const b = base(e.id, e.timestamp, e.biz_opaque_callback_data);
+      if (e.session.sdp_type === "offer") {
+        items.push(offerItem(value, e, b));
         continue;
       }
-      const contact = value.contacts?.find((c) => c.wa_id === e.from) ?? value.contacts?.[0];
       items.push(
-        withOptional<ConnectOfferItem>({ ...b, kind: "connect_offer", sdp: e.session.sdp }, {
-          callerName: contact?.profile?.name,
-          fromUserId: e.from_user_id,
-          deeplinkPayload: e.deeplink_payload,
-          ctaPayload: e.cta_payload,
+        withOptional<ConnectAnswerItem>({ ...b, kind: "connect_answer", sdp: e.session.sdp }, {
+          from: e.from,
+          to: e.to,
+          toUserId: e.to_user_id,
         }),
       );
     } else if (isTerminate(e)) {
-      const b = { ...base(e.id, e.timestamp, e.biz_opaque_callback_data), from: e.from, to: e.to };
-      items.push(
-        withOptional<TerminateItem>({ ...b, kind: "terminate", status: e.status, errors }, {
-          startTime: e.start_time === undefined ? undefined : e.start_time * 1000,
-          endTime: e.end_time === undefined ? undefined : e.end_time * 1000,
-          durationSec: e.duration,
-        }),
-      );
+      items.push(withOptional<TerminateItem>({
+        ...base(e.id, e.timestamp, e.biz_opaque_callback_data),
+        kind: "terminate",
+        status: terminateStatus(e.status),
+        errors: callErrors(e.errors, value.errors),
+      }, {
+        from: e.from,
+        to: e.to,
+        fromUserId: e.from_user_id,
+        toUserId: e.to_user_id,
+        metaStatus: e.status,
+        startTime: e.start_time === undefined ? undefined : e.start_time * 1000,
+        endTime: e.end_time === undefined ? undefined : e.end_time * 1000,
+        durationSec: e.duration,
+      }));
     }
   }
   for (const s of value.statuses ?? []) {
     items.push(withOptional<StatusItem>(
       { ...base(s.id, s.timestamp, s.biz_opaque_callback_data), kind: "status", status: s.status },
-      { recipientId: s.recipient_id },
+      { recipientId: s.recipient_id, recipientUserId: s.recipient_user_id },
     ));
   }
   return items;

@@ -81,6 +81,7 @@ Deno.test("terminate yields status, times in ms and duration", async () => {
     timestamp: 1671644944000,
     bizOpaqueCallbackData: "random_string",
     status: "COMPLETED",
+    metaStatus: "COMPLETED",
     startTime: 1671644824000,
     endTime: 1671644944000,
     durationSec: 120,
@@ -109,6 +110,120 @@ Deno.test("terminate status is parsed case-insensitively", async () => {
     const item = only(extractCallEvents(parsed(json)));
     assert.equal(item.kind === "terminate" && item.status, want);
   }
+});
+
+Deno.test("a username caller without a number: connect keyed on the call id, user id and profile kept", async () => {
+  const item = only(extractCallEvents(parsed(await fixture("connect_username"))));
+  assert.equal(item.kind, "connect_offer");
+  if (item.kind !== "connect_offer") return;
+  assert.equal(item.callId, "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh");
+  assert.equal("from" in item, false, "no number invented");
+  assert.equal(item.to, "16315553601");
+  assert.equal(item.fromUserId, "BR.1502576394655843");
+  assert.equal(item.callerName, "Pablo Morales");
+  assert.equal(item.callerUsername, "pablo.m");
+  assert.equal(item.ctaPayload, "support-button");
+  assert.equal(item.deeplinkPayload, "order-42");
+  assert.equal(callEventKey(item), "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh:connect_offer");
+});
+
+Deno.test("a connect naming the caller by neither number nor user id is still a call", async () => {
+  const json = await mutated("connect_username", (v) => {
+    delete v.contacts;
+    const call = (v.calls as Record<string, unknown>[])[0]!;
+    delete call.from_user_id;
+    delete call.to;
+  });
+  const item = only(extractCallEvents(parsed(json)));
+  assert.equal(item.kind, "connect_offer");
+  if (item.kind !== "connect_offer") return;
+  assert.equal(item.fromUserId, undefined);
+  assert.equal(item.to, "16315553601", "the business number comes from metadata");
+});
+
+Deno.test("the caller's user id and username come from contacts when the call omits them", async () => {
+  const json = await mutated("connect_username", (v) => {
+    delete (v.calls as Record<string, unknown>[])[0]!.from_user_id;
+    v.contacts = [{
+      profile: { name: "Pablo" },
+      username: "pablo.m",
+      user_id: "BR.1502576394655843",
+    }];
+  });
+  const item = only(extractCallEvents(parsed(json)));
+  assert.equal(item.kind === "connect_offer" && item.fromUserId, "BR.1502576394655843");
+  assert.equal(item.kind === "connect_offer" && item.callerUsername, "pablo.m");
+});
+
+Deno.test("username terminate, business-initiated connect and status parse without numbers", async () => {
+  const ended = only(extractCallEvents(parsed(await fixture("terminate_username"))));
+  assert.equal(ended.kind, "terminate");
+  if (ended.kind !== "terminate") return;
+  assert.equal("from" in ended, false);
+  assert.equal(ended.fromUserId, "BR.1502576394655843");
+  assert.equal(ended.status, "COMPLETED");
+  const answer = only(extractCallEvents(parsed(await fixture("business_connect_username"))));
+  assert.equal(answer.kind, "connect_answer");
+  if (answer.kind !== "connect_answer") return;
+  assert.equal("to" in answer, false);
+  assert.equal(answer.toUserId, "US.13491208655302741918");
+  const status = only(extractCallEvents(parsed(await fixture("status_username"))));
+  assert.equal(status.kind, "status");
+  if (status.kind !== "status") return;
+  assert.equal("recipientId" in status, false);
+  assert.equal(status.recipientUserId, "US.13491208655302741918");
+});
+
+Deno.test("a terminate with any status value, or none, is kept with the raw value", async () => {
+  const cases: [unknown, string][] = [
+    ["COMPLETED", "COMPLETED"],
+    ["Completed", "COMPLETED"],
+    ["FAILED", "FAILED"],
+    ["Failed", "FAILED"],
+    [" failed ", "FAILED"],
+    ["NOT_ANSWERED", "UNKNOWN"],
+    ["", "UNKNOWN"],
+    [undefined, "UNKNOWN"],
+  ];
+  for (const [raw, want] of cases) {
+    const json = await mutated("terminate", (v) => {
+      const call = (v.calls as Record<string, unknown>[])[0]!;
+      if (raw === undefined) delete call.status;
+      else call.status = raw;
+    });
+    const item = only(extractCallEvents(parsed(json)));
+    assert.equal(item.kind, "terminate", String(raw));
+    if (item.kind !== "terminate") return;
+    assert.equal(item.status, want, String(raw));
+    assert.equal(item.metaStatus, raw, String(raw));
+  }
+});
+
+Deno.test("terminate errors on the call object and on value are both read, every code kept", async () => {
+  const json = await mutated("terminate_failed", (v) => {
+    const call = (v.calls as Record<string, unknown>[])[0]!;
+    call.errors = [{ code: 138019, message: "Call setup failed" }, { code: "138020" }];
+    (v.errors as unknown[]).push({ code: 138021, message: "Media receive timeout" });
+  });
+  const item = only(extractCallEvents(parsed(json)));
+  assert.equal(item.kind, "terminate");
+  if (item.kind !== "terminate") return;
+  assert.deepEqual(item.errors.map((e) => e.code), [138019, 138020, 138021, 138021]);
+  assert.deepEqual(item.errors[1], { code: 138020 });
+  const onlyOnCall = await mutated("terminate_failed", (v) => {
+    (v.calls as Record<string, unknown>[])[0]!.errors = v.errors;
+    delete v.errors;
+  });
+  const moved = only(extractCallEvents(parsed(onlyOnCall)));
+  assert.deepEqual(moved.kind === "terminate" && moved.errors.map((e) => e.code), [138021]);
+});
+
+Deno.test("the same error on the call object and on value is kept once", async () => {
+  const json = await mutated("terminate_failed", (v) => {
+    (v.calls as Record<string, unknown>[])[0]!.errors = structuredClone(v.errors);
+  });
+  const item = only(extractCallEvents(parsed(json)));
+  assert.deepEqual(item.kind === "terminate" && item.errors.map((e) => e.code), [138021]);
 });
 
 Deno.test("business-initiated connect yields a connect_answer", async () => {
@@ -207,7 +322,7 @@ Deno.test("malformed payloads give a readable reason naming the path", async () 
     ],
     [
       await mutated("terminate", (v) => {
-        (v.calls as Record<string, unknown>[])[0]!.status = "EXPLODED";
+        (v.calls as Record<string, unknown>[])[0]!.status = 7;
       }),
       /calls\[0\]\.status/,
     ],

@@ -181,6 +181,12 @@ Deno.test("e2e: the caller barges in on a long reply, which stops and is truncat
     assert.ok(Number.isInteger(endMs) && endMs > 0 && endMs < 8000, `audio_end_ms ${endMs}`);
     // The service accepted it: not beyond the audio it had sent.
     await fake.waitForSent("conversation.item.truncated", (e) => e.audio_end_ms === endMs);
+    // interrupt_response: the service cancelled the reply itself; a client cancel
+    // would only have drawn response_cancel_not_active.
+    const cancelled = await fake.waitForSent("response.done");
+    assert.equal((cancelled.response as { status: string }).status, "cancelled");
+    assert.deepEqual(fake.receivedOf("response.cancel"), [], "no response.cancel sent");
+    assert.deepEqual(fake.sent.filter((e) => e.type === "error").map((e) => e.event), []);
 
     const frames = classifyFrames(result.caller.heard, result.caller.heardAt, TONES);
     const heardReply = heardMs(frames, GREETING_HZ);
@@ -305,5 +311,71 @@ Deno.test("e2e: a dropped OpenAI socket reconnects without hanging up or gapping
     assert.ok(events.includes("openai_reconnected"), `events: ${events}`);
     assert.ok(!events.includes("terminate_sent"), `events: ${events}`);
     assertRtpClock(opus.map((p) => p.ts), records);
+  });
+});
+
+const RATE_LIMITED = {
+  type: "tokens",
+  code: "rate_limit_exceeded",
+  message: "Rate limit reached for gpt-realtime-2.1 in organization org-e2e on tokens per min " +
+    "(TPM): Limit 40000, Used 40000, Requested 3188. Please try again in 0.2s.",
+};
+
+Deno.test("e2e: a greeting the service fails (rate limited) is retried and heard", async () => {
+  await withOpenAIStack({
+    responses: [
+      { kind: "failed", error: RATE_LIMITED },
+      {
+        kind: "audio",
+        transcript: "Hello, thanks for calling.",
+        toneHz: GREETING_HZ,
+        durationMs: 600,
+      },
+    ],
+  }, async (stack, fake) => {
+    const result = await stack.call({ listenMs: 1500 });
+    assert.equal(result.outcome, "completed");
+    const frames = classifyFrames(result.caller.heard, result.caller.heardAt, TONES);
+    assert.ok(
+      heardMs(frames, GREETING_HZ) >= 400,
+      `greeting heard ${heardMs(frames, GREETING_HZ)} ms`,
+    );
+    const purposes = fake.receivedOf("response.create").map((e) =>
+      (e.response as { metadata?: { purpose?: string } }).metadata?.purpose
+    );
+    assert.deepEqual(purposes, ["greeting", "greeting"]);
+    const records = await stack.records(
+      result.callId,
+      (r) => ended(r) && r.transcripts.length >= 1,
+    );
+    assert.deepEqual(records.transcripts.map((t) => t.text), ["Hello, thanks for calling."]);
+  });
+});
+
+Deno.test("e2e: a service that keeps failing: the bridge hangs up at Meta and records why, never silence", async () => {
+  await withOpenAIStack({
+    defaultResponse: {
+      kind: "failed",
+      error: { type: "server_error", code: "server_error", message: "The server had an error." },
+    },
+  }, async (stack) => {
+    const result = await stack.call({ listenMs: 500, stepTimeoutMs: 8000 });
+    assert.notEqual(result.outcome, "completed", "the caller never heard an agent");
+    const actions = stack.graph.actionsFor(result.callId);
+    assert.deepEqual(actions, ["pre_accept", "accept", "terminate"], "the bridge hung up");
+    const records = await stack.records(
+      result.callId,
+      (r) => r.events.some((e) => e.name === "terminate_sent"),
+    );
+    assert.match(
+      records.call?.endReason ?? "",
+      /^agent_failed: the greeting response failed 3 times/,
+    );
+    const failed = records.events.find((e) => e.name === "openai_response_failed");
+    assert.deepEqual(failed?.data, {
+      purpose: "greeting",
+      attempts: 3,
+      reason: "failed: server_error",
+    });
   });
 });

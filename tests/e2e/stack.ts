@@ -24,7 +24,7 @@
 import { type CallEvent, type CallRecord, type Store, type Transcript } from "../../store/store.ts";
 import { openStore } from "../../store/open.ts";
 import { FakeMetaGraph } from "../../simulator/meta_graph.ts";
-import type { SignedWebhook } from "../../simulator/meta_webhooks.ts";
+import { postWebhook, type SignedWebhook } from "../../simulator/meta_webhooks.ts";
 import {
   placeSimulatedCall,
   type SimulatedCallOptions,
@@ -184,7 +184,19 @@ async function createDatabase(kind: StackOptions["database"]): Promise<Database>
  * Throws with the process output if it exits or is not ready in time.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const graph = new RecordingGraph({ accessToken: E2E_ACCESS_TOKEN });
+  const functionsPort = freePort();
+  const bridgePort = freePort();
+  const functionsUrl = `http://127.0.0.1:${functionsPort}/functions/v1`;
+  const bridgeUrl = `http://127.0.0.1:${bridgePort}`;
+  const webhookUrl = `${functionsUrl}/wa-webhook-core`;
+  const graph: RecordingGraph = new RecordingGraph({
+    accessToken: E2E_ACCESS_TOKEN,
+    // Meta's own webhooks (a terminate after our reject, a ring-out) reach the stack too.
+    webhooks: {
+      appSecret: E2E_APP_SECRET,
+      send: (w) => postWebhook(webhookUrl, w, { observer: graph }),
+    },
+  });
   const graphServer = await graph.start(0);
   let database: Database;
   try {
@@ -193,10 +205,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await graphServer.close();
     throw error;
   }
-  const functionsPort = freePort();
-  const bridgePort = freePort();
-  const functionsUrl = `http://127.0.0.1:${functionsPort}/functions/v1`;
-  const bridgeUrl = `http://127.0.0.1:${bridgePort}`;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", DEV_SCRIPT],
     cwd: REPO_ROOT,
@@ -259,7 +267,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
 
   const stack: Stack = {
-    webhookUrl: `${functionsUrl}/wa-webhook-core`,
+    webhookUrl,
     bridgeUrl,
     graph,
     backend: database.backend,

@@ -1,89 +1,14 @@
 import assert from "node:assert/strict";
-import { int16ToBase64 } from "../../lib/audio/pcm.ts";
 import { BETA_DISABLED_MESSAGE, FakeRealtimeServer, tone } from "./openai_realtime.ts";
 import { concatPcm } from "../../lib/audio/pcm.ts";
-
-type Json = Record<string, unknown>;
-
-interface Client {
-  ws: WebSocket;
-  events: Json[];
-  next(type: string, pred?: (e: Json) => boolean): Promise<Json>;
-  send(e: Json): void;
-  closed: Promise<CloseEvent>;
-  error: Promise<string>;
-}
-
-function connect(fake: FakeRealtimeServer, headers: Record<string, string> = {}): Client {
-  const init = { headers: { Authorization: `Bearer ${fake.apiKey}`, ...headers } };
-  const ws = new WebSocket(`${fake.url}?model=gpt-realtime`, init as unknown as string[]);
-  const events: Json[] = [];
-  const waiters: { type: string; pred: (e: Json) => boolean; resolve: (e: Json) => void }[] = [];
-  ws.addEventListener("message", (m) => {
-    const e = JSON.parse(String(m.data)) as Json;
-    events.push(e);
-    for (const w of [...waiters]) {
-      if (w.type === e.type && w.pred(e)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(e);
-      }
-    }
-  });
-  return {
-    ws,
-    events,
-    next(type, pred = () => true) {
-      const seen = events.find((e) => e.type === type && pred(e));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve) => waiters.push({ type, pred, resolve }));
-    },
-    send(e) {
-      ws.send(JSON.stringify(e));
-    },
-    closed: new Promise((r) => ws.addEventListener("close", (e) => r(e))),
-    error: new Promise((r) => ws.addEventListener("error", (e) => r((e as ErrorEvent).message))),
-  };
-}
-
-const GA_SESSION = {
-  type: "realtime",
-  audio: {
-    input: {
-      format: { type: "audio/pcm", rate: 24000 },
-      transcription: { model: "gpt-4o-mini-transcribe" },
-      turn_detection: {
-        type: "server_vad",
-        prefix_padding_ms: 300,
-        silence_duration_ms: 500,
-        create_response: true,
-        interrupt_response: true,
-      },
-    },
-    output: { format: { type: "audio/pcm", rate: 24000 }, voice: "marin" },
-  },
-};
-
-async function session(fake: FakeRealtimeServer): Promise<Client> {
-  const c = connect(fake);
-  await c.next("session.created");
-  c.send({ type: "session.update", session: GA_SESSION });
-  await c.next("session.updated");
-  return c;
-}
-
-function appendAll(c: Client, pcm: Int16Array): void {
-  for (let i = 0; i < pcm.length; i += 960) {
-    c.send({ type: "input_audio_buffer.append", audio: int16ToBase64(pcm.subarray(i, i + 960)) });
-  }
-}
-
-const silence = (ms: number) => new Int16Array(ms * 24);
-
-async function finish(fake: FakeRealtimeServer, ...clients: Client[]): Promise<void> {
-  for (const c of clients) if (c.ws.readyState !== WebSocket.CLOSED) c.ws.close();
-  await Promise.all(clients.map((c) => c.closed));
-  await fake.close();
-}
+import {
+  appendAll,
+  connect,
+  finish,
+  type Json,
+  session,
+  silence,
+} from "./openai_realtime_client.ts";
 
 Deno.test("fake realtime: a wrong key is refused at the handshake with 401", async () => {
   const fake = FakeRealtimeServer.start({ apiKey: "sk-right" });

@@ -7,7 +7,15 @@ import {
 import type { SingleChangeEnvelope } from "../../supabase/functions/wa-webhook-core/route.ts";
 import { MAX_WEBHOOK_BODY_BYTES } from "../../supabase/functions/_shared/body.ts";
 import { type Payload, signWebhook, textMessage } from "../../simulator/meta_webhooks.ts";
-import { newCallId, nowSec, offerFor, sharedStore, terminateFor, TEST_ENV } from "./harness.ts";
+import {
+  newCallId,
+  nowSec,
+  offerFor,
+  sharedStore,
+  terminateFor,
+  TEST_ENV,
+  usernameOfferFor,
+} from "./harness.ts";
 
 const URL_BASE = "http://localhost/functions/v1/wa-webhook-core";
 
@@ -172,6 +180,19 @@ Deno.test("signed but unparseable or unknown payloads: 200 and a receipt with th
   ]);
   assert.equal(receipts.find((r) => r.reason === "invalid_json")?.raw, "{not json");
   assert.equal(receipts.find((r) => r.reason === "unhandled_field")?.field, "account_update");
+});
+
+Deno.test("a username caller's connect (no number) reaches voice-calls, no receipt", async () => {
+  const { handler, invoked } = await coreRig();
+  const since = new Date();
+  const callId = newCallId();
+  const res = await handler(await signed(usernameOfferFor(callId)));
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  await handler.settled();
+  assert.equal(invoked.length, 1);
+  assert.match(JSON.stringify(invoked[0]), new RegExp(callId.replace(".", "\\.")));
+  assert.deepEqual(await receiptsSince(since), []);
 });
 
 Deno.test("acknowledges while voice-calls hangs, and routes once it returns", async () => {

@@ -1,13 +1,20 @@
 /**
  * A fake voice bridge speaking the session API of `bridge/http/app.ts`, on
- * real loopback HTTP: it answers every offer at once with a WhatsApp-shaped
- * SDP answer (the fake Graph's {@link EXAMPLE_ANSWER_SDP}), and can be told to
- * be full, slow or broken. Every request is recorded.
+ * real loopback HTTP: it checks `POST /sessions` against the same schema the
+ * bridge does (a body the bridge would refuse is refused here too), answers
+ * every offer at once with a WhatsApp-shaped SDP answer (the fake Graph's
+ * {@link EXAMPLE_ANSWER_SDP}), and can be told to be full, slow or broken.
+ * Every request is recorded.
  *
  * @module
  */
 
 import { EXAMPLE_ANSWER_SDP } from "../../simulator/meta_graph.ts";
+import {
+  invalidRequestBody,
+  NewSessionSchema,
+  WaitConnectedSchema,
+} from "../../lib/bridge_api/schema.ts";
 
 /** A session the fake holds. */
 export interface FakeBridgeSession {
@@ -33,6 +40,13 @@ export type CreateFault =
   /** Waits this long before answering normally. */
   | { kind: "delay"; ms: number };
 
+/**
+ * How `POST /sessions/:id/connected` answers: `up` at once (the default),
+ * `down` as if the wait ran out, `held` until {@link FakeBridge.connect} or
+ * the session's end.
+ */
+export type FakeMedia = "up" | "down" | "held";
+
 /** The fake bridge. */
 export class FakeBridge {
   /** Bearer secret it accepts. */
@@ -41,6 +55,11 @@ export class FakeBridge {
   readonly sessions = new Map<string, FakeBridgeSession>();
   /** Applied to every `POST /sessions` while set. */
   createFault: CreateFault | undefined;
+  /** How sessions' ICE and DTLS come up. */
+  media: FakeMedia = "up";
+  /** The SDP answer every new session gets. */
+  answerSdp: string = EXAMPLE_ANSWER_SDP;
+  readonly #held = new Map<string, (connected: boolean) => void>();
   #next = 1;
 
   /** Creates a fake accepting `secret`. */
@@ -56,6 +75,11 @@ export class FakeBridge {
   /** Requests of `method` whose path starts with `prefix`. */
   requestsTo(method: string, prefix: string): FakeBridgeRequest[] {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(prefix));
+  }
+
+  /** ICE and DTLS of `sessionId` come up: its held `connected` wait answers true. */
+  connect(sessionId: string): void {
+    this.#held.get(sessionId)?.(true);
   }
 
   /** Serves on 127.0.0.1 with an ephemeral port. */
@@ -85,7 +109,7 @@ export class FakeBridge {
     if (!authorized) return Response.json({ error: "unauthorized" }, { status: 401 });
 
     if (req.method === "POST" && path === "/sessions") return await this.#create(body);
-    const match = /^\/sessions\/([^/]+)(\/accept|\/events)?$/.exec(path);
+    const match = /^\/sessions\/([^/]+)(\/accept|\/events|\/connected)?$/.exec(path);
     const session = match ? this.sessions.get(decodeURIComponent(match[1]!)) : undefined;
     if (session === undefined) return Response.json({ error: "no such session" }, { status: 404 });
     if (req.method === "POST" && match?.[2] === "/accept") {
@@ -95,11 +119,15 @@ export class FakeBridge {
       session.state = "accepted";
       return Response.json({ sessionId: session.sessionId, state: "active" });
     }
+    if (req.method === "POST" && match?.[2] === "/connected") {
+      return await this.#connected(session, body);
+    }
     if (req.method === "POST" && match?.[2] === "/events") {
       return Response.json({ sessionId: session.sessionId, state: session.state });
     }
     if (req.method === "DELETE" && match?.[2] === undefined) {
       session.state = "ended";
+      this.#held.get(session.sessionId)?.(false);
       const reason = (body as { reason?: unknown } | undefined)?.reason;
       session.endReason = typeof reason === "string" ? reason : "hangup";
       return Response.json({
@@ -111,16 +139,35 @@ export class FakeBridge {
     return Response.json({ error: "not found" }, { status: 404 });
   }
 
+  async #connected(session: FakeBridgeSession, body: unknown): Promise<Response> {
+    const parsed = WaitConnectedSchema.safeParse(body);
+    if (!parsed.success) {
+      return Response.json(invalidRequestBody("body", parsed.error), { status: 400 });
+    }
+    const { sessionId } = session;
+    const connected = session.state === "ended"
+      ? false
+      : this.media === "held"
+      ? await new Promise<boolean>((resolve) =>
+        this.#held.set(sessionId, (up) => {
+          this.#held.delete(sessionId);
+          resolve(up);
+        })
+      )
+      : this.media === "up";
+    return Response.json({ sessionId, state: session.state, connected });
+  }
+
   async #create(body: unknown): Promise<Response> {
     const fault = this.createFault;
     if (fault?.kind === "delay") await new Promise((r) => setTimeout(r, fault.ms));
     if (fault?.kind === "status") return Response.json(fault.body, { status: fault.status });
     if (fault?.kind === "bad_answer") return Response.json(fault.body, { status: 201 });
-    const callId = (body as { callId?: unknown } | undefined)?.callId;
-    const sdp = (body as { sdp?: unknown } | undefined)?.sdp;
-    if (typeof callId !== "string" || typeof sdp !== "string") {
-      return Response.json({ error: "invalid body" }, { status: 400 });
+    const parsed = NewSessionSchema.safeParse(body);
+    if (!parsed.success) {
+      return Response.json(invalidRequestBody("body", parsed.error), { status: 400 });
     }
+    const { callId } = parsed.data;
     const existing = this.sessionsFor(callId).find((s) => s.state !== "ended");
     if (existing) {
       return Response.json({ error: "call already has a session", sessionId: existing.sessionId }, {
@@ -133,7 +180,7 @@ export class FakeBridge {
       state: "answered",
     };
     this.sessions.set(session.sessionId, session);
-    return Response.json({ sessionId: session.sessionId, sdp: EXAMPLE_ANSWER_SDP }, {
+    return Response.json({ sessionId: session.sessionId, sdp: this.answerSdp }, {
       status: 201,
     });
   }

@@ -10,11 +10,12 @@ import { openStore } from "../../store/open.ts";
 import type { Store } from "../../store/store.ts";
 import { createVoiceCallsHandler } from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
 import type { CallEventResult } from "../../supabase/functions/wa-webhook-voice-calls/call_flow.ts";
-import { FakeMetaGraph } from "../../simulator/meta_graph.ts";
+import { FakeMetaGraph, type FakeMetaGraphOptions } from "../../simulator/meta_graph.ts";
 import {
   connectOffer,
   type Payload,
   postWebhook,
+  type SignedWebhook,
   signWebhook,
   terminate,
 } from "../../simulator/meta_webhooks.ts";
@@ -59,6 +60,36 @@ export function nowSec(): number {
 /** A connect offer for `callId`, timestamped now. */
 export function offerFor(callId: string, user = "16315553602"): Payload {
   return connectOffer({ callId, user, timestamp: nowSec(), sdp: OFFER_SDP });
+}
+
+const FIXTURES = new URL("../fixtures/webhooks/", import.meta.url);
+const FIXTURE_CALL_ID = "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh";
+
+/** A reference payload with its call id replaced, so tests sharing the store stay apart. */
+export async function webhookFixture(name: string, callId: string): Promise<Payload> {
+  const text = await Deno.readTextFile(new URL(name, FIXTURES));
+  return JSON.parse(text.replaceAll(FIXTURE_CALL_ID, callId));
+}
+
+/** A caller who has adopted a username: Meta names them by user id, without a number. */
+export const USERNAME_CALLER = {
+  userId: "BR.1502576394655843",
+  username: "pablo.m",
+  callerName: "Pablo Morales",
+} as const;
+
+/** A connect offer from {@link USERNAME_CALLER} for `callId`, timestamped now. */
+export function usernameOfferFor(
+  callId: string,
+  extra: Partial<Parameters<typeof connectOffer>[0]> = {},
+): Payload {
+  return connectOffer({
+    callId,
+    ...USERNAME_CALLER,
+    timestamp: nowSec(),
+    sdp: OFFER_SDP,
+    ...extra,
+  });
 }
 
 /** A terminate for `callId`, timestamped now. */
@@ -111,15 +142,40 @@ export async function withRig(
 
 /** Starts the fake bridge (unless `bridgeUrl` is given) and builds the handler. */
 export async function voiceCallsRig(
-  opts: { bridgeUrl?: string; now?: () => number; store?: Store } = {},
+  opts: {
+    bridgeUrl?: string;
+    now?: () => number;
+    store?: Store;
+    /** Variables on top of {@link TEST_ENV}, e.g. `WA_MEDIA_CONNECT_WAIT_MS`. */
+    env?: Record<string, string>;
+    /** The fake Meta's ring window and its timers. */
+    graph?: Pick<FakeMetaGraphOptions, "ringWindowMs" | "timers">;
+    /** Meta's own webhooks (ring-out, failures, after reject/terminate) reach the function. */
+    metaWebhooks?: boolean;
+  } = {},
 ): Promise<VoiceCallsRig> {
   const store = opts.store ?? await sharedStore();
-  const graph = new FakeMetaGraph({ accessToken: TEST_ENV.WHATSAPP_ACCESS_TOKEN });
+  const graph = new FakeMetaGraph({
+    accessToken: TEST_ENV.WHATSAPP_ACCESS_TOKEN,
+    ...opts.graph,
+    ...(opts.metaWebhooks
+      ? {
+        webhooks: {
+          appSecret: TEST_ENV.WHATSAPP_APP_SECRET,
+          send: async (w: SignedWebhook) => {
+            const res = await post(JSON.parse(w.body));
+            if (res.status !== 200) throw new Error(`Meta's webhook got ${await res.text()}`);
+            await res.body?.cancel();
+          },
+        },
+      }
+      : {}),
+  });
   const bridge = new FakeBridge(TEST_ENV.VOICE_BRIDGE_SECRET);
   const server = opts.bridgeUrl === undefined ? await bridge.start() : undefined;
   const bridgeUrl = opts.bridgeUrl ?? server!.url;
   const handler = createVoiceCallsHandler({
-    env: { ...TEST_ENV, VOICE_BRIDGE_URL: bridgeUrl },
+    env: { ...TEST_ENV, VOICE_BRIDGE_URL: bridgeUrl, ...opts.env },
     store: () => Promise.resolve(store),
     // Short backoff: retries are asserted by count, not by waiting.
     graph: new GraphClient({

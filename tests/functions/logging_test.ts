@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
 import { captureLogs } from "../support/log_capture.ts";
 import { createCoreHandler } from "../../supabase/functions/wa-webhook-core/index.ts";
-import { signWebhook } from "../../simulator/meta_webhooks.ts";
+import { signWebhook, terminate } from "../../simulator/meta_webhooks.ts";
 import { signMetaBody } from "../../lib/whatsapp/signature.ts";
-import { newCallId, nowSec, offerFor, terminateFor, TEST_ENV, voiceCallsRig } from "./harness.ts";
+import {
+  newCallId,
+  nowSec,
+  offerFor,
+  terminateFor,
+  TEST_ENV,
+  USERNAME_CALLER,
+  usernameOfferFor,
+  voiceCallsRig,
+} from "./harness.ts";
 
 const SECRETS = [...Object.values(TEST_ENV), "16315553602", "16315553601"];
 
@@ -70,6 +79,31 @@ Deno.test("logs: stable event names, the call id on every call line, no secrets 
     }
     const connect = records.find((r) => r.rawMessage === "WA_CALL_CONNECT");
     assert.equal(connect?.properties.from, "1631•••3602");
+  } finally {
+    await rig.close();
+    await logs.stop();
+  }
+});
+
+Deno.test("logs: a username caller's user id is masked like a number, never logged in full", async () => {
+  const logs = await captureLogs("functions");
+  const rig = await voiceCallsRig();
+  try {
+    const callId = newCallId();
+    await rig.send(usernameOfferFor(callId));
+    await rig.send(
+      terminate({ callId, ...USERNAME_CALLER, timestamp: nowSec(), status: "COMPLETED" }),
+    );
+    assert.ok(logs.records.length > 0);
+    for (const r of logs.records) {
+      const text = JSON.stringify(r.properties);
+      assert.ok(!text.includes(USERNAME_CALLER.userId), `${r.rawMessage} leaks the user id`);
+    }
+    const connect = logs.records.find((r) =>
+      r.rawMessage === "WA_CALL_CONNECT" && r.properties.callId === callId
+    );
+    assert.equal(connect?.properties.fromUserId, "BR.15•••43");
+    assert.equal(connect?.properties.from, undefined);
   } finally {
     await rig.close();
     await logs.stop();

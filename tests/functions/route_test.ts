@@ -23,6 +23,36 @@ Deno.test("route: reference calls payloads go to voice-calls verbatim, with thei
   }
 });
 
+Deno.test("route: username users without a number and odd terminates go to voice-calls", async () => {
+  const odd =
+    (edit: (call: Record<string, unknown>, value: Record<string, unknown>) => void) => async () => {
+      const json = JSON.parse(await read("terminate_failed.json"));
+      const value = json.entry[0].changes[0].value;
+      edit(value.calls[0], value);
+      return JSON.stringify(json);
+    };
+  const cases: [string, () => Promise<string>][] = [
+    ["connect_username.json", () => read("connect_username.json")],
+    ["terminate_username.json", () => read("terminate_username.json")],
+    ["business_connect_username.json", () => read("business_connect_username.json")],
+    ["status_username.json", () => read("status_username.json")],
+    ["unknown status", odd((call) => call.status = "NOT_ANSWERED")],
+    ["no status", odd((call) => delete call.status)],
+    [
+      "errors on the call",
+      odd((call, value) => {
+        call.errors = value.errors;
+        delete value.errors;
+      }),
+    ],
+  ];
+  for (const [name, text] of cases) {
+    const plan = planWebhook(await text());
+    assert.deepEqual(plan.receipts, [], name);
+    assert.equal(plan.calls.length, 1, name);
+  }
+});
+
 Deno.test("route: messages changes (text, call permission replies) are for the chat bot", async () => {
   for (const name of ["text_message.json", "call_permission_reply.json"]) {
     const plan = planWebhook(await read(name));

@@ -14,18 +14,10 @@ import {
   terminateFor,
   TEST_ENV,
   voiceCallsRig,
+  webhookFixture as fixture,
   withRig,
 } from "./harness.ts";
 import { createVoiceCallsHandler } from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
-
-const FIXTURES = new URL("../fixtures/webhooks/", import.meta.url);
-const FIXTURE_CALL_ID = "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh";
-
-/** A reference payload with its call id replaced, so tests sharing the store stay apart. */
-async function fixture(name: string, callId: string): Promise<Record<string, unknown>> {
-  const text = await Deno.readTextFile(new URL(name, FIXTURES));
-  return JSON.parse(text.replaceAll(FIXTURE_CALL_ID, callId));
-}
 
 Deno.test("reference connect: bridge answer is pre_accepted then accepted, call recorded", async () => {
   const callId = newCallId();
@@ -54,6 +46,7 @@ Deno.test("reference connect: bridge answer is pre_accepted then accepted, call 
         from: "16315553602",
         to: "16315553601",
         sdp: "…",
+        caller: { name: "Pablo Morales" },
       },
     );
 
@@ -183,8 +176,9 @@ Deno.test("pre_accept refused by Meta (SDP validation): reject, session closed, 
   withRig(async (rig) => {
     rig.graph.failNext("pre_accept", {
       status: 400,
-      code: 138008,
-      message: "SDP Validation error",
+      code: 100,
+      message: "(#100) Invalid parameter",
+      details: "SDP Validation error: expected exactly one a=fingerprint line, found 2",
     });
     const callId = newCallId();
     const [result] = await rig.send(offerFor(callId));
@@ -198,7 +192,7 @@ Deno.test("pre_accept refused by Meta (SDP validation): reject, session closed, 
     assert.equal(rig.bridge.sessionsFor(callId)[0]?.state, "ended");
     const call = await rig.store.getCall(callId);
     assert.equal(call?.status, "failed");
-    assert.equal(call?.metaErrorCode, 138008);
+    assert.equal(call?.metaErrorCode, 100);
   }));
 
 Deno.test("Graph 5xx on accept: bounded retry, then terminate + bridge DELETE, failed with code", () =>

@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import { FRAME_SAMPLES, OpusEncoder, RTP_TICKS_PER_FRAME } from "../../lib/audio/opus.ts";
 import type { Agent, AgentContext } from "../../bridge/agents/agent.ts";
 import type { MediaPort } from "../../bridge/media/call_media.ts";
-import { ManualScheduler } from "../../bridge/media/fake_scheduler.ts";
 import type { Scheduler, TimerHandle } from "../../bridge/media/frame_clock.ts";
 import type { CallTerminator, SessionPeer } from "../../bridge/session/session_deps.ts";
 
@@ -34,6 +33,8 @@ export class FakePeer implements SessionPeer {
   readonly telephoneEventPayloadType = 126;
   readonly iceRechecks = 0;
   readonly srtpAuthFailures = 0;
+  readonly srtpReplays = 0;
+  readonly foreignSourceDrops = 0;
   sent: Array<{ seq: number; ts: number; marker: boolean }> = [];
   closed = false;
   isConnected = false;
@@ -159,26 +160,5 @@ export class FakeTerminator implements CallTerminator {
     if (outcome === "hang") return new Promise(() => {});
     this.confirmed.push(callId);
     return Promise.resolve({ success: true });
-  }
-}
-
-/** A {@linkcode ManualScheduler} that also counts the timers still to fire. */
-export class CountingScheduler extends ManualScheduler {
-  #pending = new Set<TimerHandle>();
-  override setTimeout(fn: () => void, ms: number): TimerHandle {
-    const handle = super.setTimeout(() => {
-      this.#pending.delete(handle);
-      fn();
-    }, ms);
-    this.#pending.add(handle);
-    return handle;
-  }
-  override clearTimeout(id: TimerHandle): void {
-    this.#pending.delete(id);
-    super.clearTimeout(id);
-  }
-  /** Timers set and neither fired nor cleared. */
-  get pending(): number {
-    return this.#pending.size;
   }
 }

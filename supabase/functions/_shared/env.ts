@@ -9,6 +9,15 @@
 
 import { z } from "zod";
 import { DEFAULT_GRAPH_URL } from "../../../lib/whatsapp/graph.ts";
+import { MAX_CONNECTED_WAIT_MS } from "../../../lib/bridge_api/schema.ts";
+
+/**
+ * Default of `WA_MEDIA_CONNECT_WAIT_MS`: past DTLS's 1 + 2 + 4 s retransmit
+ * series, under the bridge's default `MEDIA_CONNECT_TIMEOUT_MS` (10 s) so the
+ * function rejects a ringing call before the bridge would hang up an
+ * accepted one, and far inside Meta's 30–60 s accept window.
+ */
+export const DEFAULT_MEDIA_CONNECT_WAIT_MS = 8_000;
 
 /** Raw variables, as `Deno.env.toObject()` returns them. */
 export type RawEnv = Readonly<Record<string, string | undefined>>;
@@ -39,6 +48,13 @@ export const FunctionsEnvSchema = z.object({
   SUPABASE_SERVICE_ROLE_KEY: secret,
   VOICE_BRIDGE_URL: httpUrl,
   VOICE_BRIDGE_SECRET: secret,
+  /** Bound on the wait between pre_accept and accept for the bridge's ICE and DTLS. */
+  WA_MEDIA_CONNECT_WAIT_MS: z.preprocess(
+    blankToUndefined,
+    z.coerce.number().int().min(100).max(MAX_CONNECTED_WAIT_MS).default(
+      DEFAULT_MEDIA_CONNECT_WAIT_MS,
+    ),
+  ),
   /** The business's existing chat bot, which keeps receiving `messages` webhooks. */
   WA_MESSAGES_FORWARD_URL: httpUrl,
   /** Store database; both absent means embedded PGlite (see `storeConfigFromEnv`). */

@@ -100,6 +100,7 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
       ...clients,
       now: deps.now ?? Date.now,
       staleAfterMs: deps.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
+      mediaConnectWaitMs: env.WA_MEDIA_CONNECT_WAIT_MS,
     };
     const results: CallEventResult[] = [];
     for (const item of extractCallEvents(envelope.data)) {
