@@ -272,30 +272,22 @@ export function callPermissionReply(p: {
   responseSource: "user_action" | "automatic";
 }): Payload {
   const business = p.business ?? DEFAULT_BUSINESS;
-  return envelope(business, "messages", {
-    messaging_product: "whatsapp",
-    metadata: metadata(business),
-    contacts: [{ profile: { name: p.callerName ?? "WhatsApp User" }, wa_id: p.user }],
-    messages: [{
-      from: p.user,
-      id: p.messageId,
-      timestamp: String(p.timestamp),
-      context: { from: business.displayPhoneNumber, id: p.contextId },
-      type: "interactive",
-      interactive: {
-        type: "call_permission_reply",
-        call_permission_reply: {
-          response: p.response,
-          is_permanent: p.isPermanent,
-          ...optional({
-            expiration_timestamp: p.expirationTimestamp === undefined
-              ? undefined
-              : String(p.expirationTimestamp),
-          }),
-          response_source: p.responseSource,
-        },
+  return userMessage(business, p, {
+    context: { from: business.displayPhoneNumber, id: p.contextId },
+    type: "interactive",
+    interactive: {
+      type: "call_permission_reply",
+      call_permission_reply: {
+        response: p.response,
+        is_permanent: p.isPermanent,
+        ...optional({
+          expiration_timestamp: p.expirationTimestamp === undefined
+            ? undefined
+            : String(p.expirationTimestamp),
+        }),
+        response_source: p.responseSource,
       },
-    }],
+    },
   });
 }
 
@@ -308,18 +300,20 @@ export function textMessage(p: {
   timestamp: number;
   text: string;
 }): Payload {
-  const business = p.business ?? DEFAULT_BUSINESS;
+  return userMessage(p.business ?? DEFAULT_BUSINESS, p, { text: { body: p.text }, type: "text" });
+}
+
+/** A `messages` change carrying one message from `p.user`, with its contact. */
+function userMessage(
+  business: BusinessNumber,
+  p: { user: string; callerName?: string; messageId: string; timestamp: number },
+  message: Record<string, unknown>,
+): Payload {
   return envelope(business, "messages", {
     messaging_product: "whatsapp",
     metadata: metadata(business),
     contacts: [{ profile: { name: p.callerName ?? "WhatsApp User" }, wa_id: p.user }],
-    messages: [{
-      from: p.user,
-      id: p.messageId,
-      timestamp: String(p.timestamp),
-      text: { body: p.text },
-      type: "text",
-    }],
+    messages: [{ from: p.user, id: p.messageId, timestamp: String(p.timestamp), ...message }],
   });
 }
 
