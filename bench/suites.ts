@@ -11,6 +11,7 @@ import { suite as opus } from "./opus_bench.ts";
 import { suite as rtp } from "./rtp_packet_bench.ts";
 import { suite as jitter } from "./jitter_buffer_bench.ts";
 import { suite as srtp } from "./srtp_bench.ts";
+import { suite as inboundMedia } from "./inbound_media_bench.ts";
 import { suite as webhook } from "./webhook_bench.ts";
 import { suite as calls } from "./calls_bench.ts";
 import { suite as callSetup } from "./call_setup_bench.ts";
@@ -23,6 +24,7 @@ export const suites: BenchSuite[] = [
   rtp,
   jitter,
   srtp,
+  inboundMedia,
   webhook,
   callSetup,
   calls,

@@ -54,6 +54,7 @@ export class DenoUdpTransport {
   #conn: Deno.DatagramConn;
   #family: 4 | 6;
   #lastFrom: Address | undefined;
+  #receivingFrom: Address | undefined;
   #receiving: Promise<void>;
   // Nearly every send of a call goes to one address: reuse its object.
   #sendTo: Deno.NetAddr | undefined;
@@ -92,6 +93,15 @@ export class DenoUdpTransport {
   /** Bound port. */
   get port(): number {
     return this.address.port;
+  }
+
+  /**
+   * The sender of the datagram `onData` is handling right now; undefined
+   * outside that call (see `LibcUdpTransport.receivingFrom`). While the
+   * sender stays the same, so does the object.
+   */
+  get receivingFrom(): Address | undefined {
+    return this.#receivingFrom;
   }
 
   /**
@@ -138,12 +148,16 @@ export class DenoUdpTransport {
       const data = Buffer.allocUnsafe(view.byteLength);
       data.set(view);
       const { hostname, port } = from as Deno.NetAddr;
-      const addr: Address = [hostname, port];
+      const last = this.#lastFrom;
+      const addr: Address = last?.[0] === hostname && last[1] === port ? last : [hostname, port];
       this.#lastFrom = addr;
+      this.#receivingFrom = addr;
       try {
         this.onData(data, addr);
       } catch {
         // One bad packet must not stop this socket's other packets.
+      } finally {
+        this.#receivingFrom = undefined;
       }
     }
   }

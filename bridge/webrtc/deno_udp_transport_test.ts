@@ -34,6 +34,29 @@ Deno.test("deno udp transport: datagrams both ways, each its own copy, replies t
   }
 });
 
+Deno.test("deno udp transport: receivingFrom names each datagram's sender during onData only", async () => {
+  const a = await DenoUdpTransport.init("udp4", LOOPBACK);
+  const b = await DenoUdpTransport.init("udp4", LOOPBACK);
+  const c = await DenoUdpTransport.init("udp4", LOOPBACK);
+  try {
+    const seen: Array<Address | undefined> = [];
+    const four = new Promise<void>((resolve) =>
+      b.onData = (_data, addr) => {
+        assert.equal(b.receivingFrom, addr);
+        seen.push(b.receivingFrom);
+        if (seen.length === 4) resolve();
+      }
+    );
+    for (const from of [a, a, c, a]) await from.send(new Uint8Array([1]), ["127.0.0.1", b.port]);
+    await four;
+    assert.deepEqual(seen.map((s) => s?.[1]), [a.port, a.port, c.port, a.port]);
+    assert.equal(seen[0], seen[1], "one object while the sender stays the same");
+    assert.equal(b.receivingFrom, undefined, "outside onData");
+  } finally {
+    await Promise.all([a.close(), b.close(), c.close()]);
+  }
+});
+
 Deno.test("deno udp transport: a port range binds its first free port, or says it is full", async () => {
   const probe = await DenoUdpTransport.init("udp4", LOOPBACK);
   const base = probe.port;

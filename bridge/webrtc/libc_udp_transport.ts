@@ -48,6 +48,17 @@ const MAX_DATAGRAM_BYTES = 2048;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const SOCK_DGRAM_NONBLOCK_CLOEXEC = 2 | 0o4000 | 0o2000000;
+const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
+/**
+ * Receive buffer asked for each socket. A media socket is read once per
+ * 20 ms tick, so its buffer must hold a tick's datagrams: at Linux's
+ * default (208 KiB, ~250 small datagrams) a flood of 12,000 forged packets a
+ * second, or a short stall of the process, overflows it and the kernel drops
+ * the caller's packets with the forgeries. The kernel caps the request at
+ * `net.core.rmem_max` and only spends the memory while datagrams wait.
+ */
+const RECEIVE_BUFFER_BYTES = 1 << 20;
 const EINTR = 4;
 const EADDRINUSE = 98;
 const ECONNREFUSED = 111;
@@ -57,6 +68,7 @@ const SOCKADDR_BYTES = 28; // sockaddr_in6, the larger of the two
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // ssize_t results are read as i32: their values fit, and a narrower read of the register is sound.
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
@@ -142,6 +154,7 @@ export class LibcUdpTransport {
   #owned = false;
   // Nearly every datagram of a call comes from, and goes to, one address: keep both decoded.
   #lastFrom: Address | undefined;
+  #receivingFrom: Address | undefined;
   readonly #lastFromRaw = new Uint8Array(SOCKADDR_BYTES);
   #sendTo: { host: string; port: number; raw: Uint8Array } | undefined;
   readonly #resolving = new Map<string, Promise<string | undefined>>();
@@ -171,6 +184,8 @@ export class LibcUdpTransport {
       const host = options.interfaceAddresses?.[type] ?? (family === 6 ? "::" : "0.0.0.0");
       const fd = libc.socket(family === 4 ? AF_INET : AF_INET6, SOCK_DGRAM_NONBLOCK_CLOEXEC, 0);
       if (fd < 0) throw new Error(`socket() failed, errno ${errno.getInt32()}`);
+      // Best effort: a smaller buffer is what every socket had before.
+      libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, Int32Array.of(RECEIVE_BUFFER_BYTES), 4);
       try {
         const port = bind(libc, errno, fd, family, host, options);
         return Promise.resolve(new LibcUdpTransport(fd, family, host, port));
@@ -251,10 +266,16 @@ export class LibcUdpTransport {
       // werift keeps packets (STUN attributes, DTLS flights) beyond this call.
       const data = Buffer.allocUnsafe(n);
       data.set(readBuffer.subarray(0, n));
+      const from = this.#from();
+      // A nested drain (a handler that reads this socket) restores the outer sender after it.
+      const outer = this.#receivingFrom;
+      this.#receivingFrom = from;
       try {
-        this.onData(data, this.#from());
+        this.onData(data, from);
       } catch {
         // One bad packet must not stop this socket's other packets.
+      } finally {
+        this.#receivingFrom = outer;
       }
     }
     return count;
@@ -269,6 +290,17 @@ export class LibcUdpTransport {
     }
     return done;
   };
+
+  /**
+   * The sender of the datagram `onData` is handling right now; undefined
+   * outside that call. werift's ICE drops the sender of every non-STUN
+   * datagram, so the media fast path reads it here to keep only the
+   * nominated pair's media. While the sender stays the same, so does the
+   * object: a reader may compare by identity.
+   */
+  get receivingFrom(): Address | undefined {
+    return this.#receivingFrom;
+  }
 
   /** The fd, for the shared poller. */
   get fd(): number {

@@ -82,6 +82,59 @@ Deno.test({
 });
 
 Deno.test({
+  name: "libc udp: receivingFrom names each datagram's sender during onData, and only then",
+  ignore: skip,
+  async fn() {
+    const [a, b] = await pair();
+    const c = await LibcUdpTransport.init("udp4", LOOPBACK);
+    try {
+      const seen: Array<Address | undefined> = [];
+      b.onData = (_data, addr) => {
+        assert.equal(b.receivingFrom, addr);
+        seen.push(b.receivingFrom);
+      };
+      b.ownerReads = true;
+      for (const from of [a, a, c, a]) await from.send(new Uint8Array([1]), ["127.0.0.1", b.port]);
+      await sleep(5);
+      assert.equal(b.drain(), 4);
+      assert.deepEqual(seen.map((s) => s?.[1]), [a.port, a.port, c.port, a.port]);
+      assert.equal(seen[0], seen[1], "one object while the sender stays the same");
+      assert.equal(b.receivingFrom, undefined, "outside onData");
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  },
+});
+
+const rmemMax = (() => {
+  try {
+    return Number(Deno.readTextFileSync("/proc/sys/net/core/rmem_max"));
+  } catch {
+    return 0;
+  }
+})();
+
+Deno.test({
+  name: "libc udp: a socket holds a 20 ms tick's flood, more than Linux's default buffer",
+  // The kernel caps the buffer at net.core.rmem_max; below 1 MiB there is nothing to see.
+  ignore: skip || rmemMax < 1 << 20,
+  async fn() {
+    const [a, b] = await pair();
+    try {
+      record(b);
+      b.ownerReads = true;
+      // ~830 bytes of kernel memory each on loopback: a default buffer holds about 256 of them.
+      for (let i = 0; i < 1000; i++) await a.send(new Uint8Array(64), ["127.0.0.1", b.port]);
+      await sleep(5);
+      assert.equal(b.drain(), 1000);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
   name: "libc udp: a handler that throws does not stop the socket",
   ignore: skip,
   async fn() {

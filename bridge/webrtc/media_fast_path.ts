@@ -11,7 +11,8 @@
  * about a fifth without it.
  *
  * What stays werift's:
- * - STUN, DTLS and RTCP, in both directions.
+ * - STUN, DTLS and RTCP, in both directions (inbound RTCP once it has
+ *   passed the source check below).
  * - RTP with CSRCs or a header extension, which we never negotiate.
  * - Any packet when the negotiated SRTP profile has no `FastSrtpCipher`.
  *
@@ -19,7 +20,24 @@
  * the receiver's per-SSRC statistics (for receiver reports), and the
  * transport's and ICE pair's packet counts.
  *
- * `installMediaFastPath()` makes every werift DTLS transport hand its RTP
+ * What it adds, that werift lacks (each counted, for `GET /sessions/:id`):
+ * - **Source check.** werift's ICE hands on every non-STUN datagram of any
+ *   sender on any of the call's sockets. Once SRTP runs, media (RTP and
+ *   RTCP) is kept only if it came from the remote address and port of the
+ *   nominated pair, on that pair's socket, while werift deems the pair
+ *   consented (RFC 7675); the rest is dropped before any crypto. The sender
+ *   comes from our UDP transports (`receivingFrom`), as werift drops it.
+ *   On a relayed (TURN) pair the relay's permission limits the peers that
+ *   can reach the allocation; here the datagram must only not have come in
+ *   on one of the call's host sockets.
+ * - **Replay protection** (RFC 3711 §3.3.2) through the cipher's
+ *   `SrtpReceiveState` (see `werift_srtp_fix.ts`), checked before
+ *   authentication and updated after it.
+ * - **No state before authentication.** An SSRC gets a rollover counter
+ *   and a replay window only once one of its packets has authenticated;
+ *   werift's receiver statistics are fed only with such packets too.
+ *
+ * `installMediaFastPath()` makes every werift DTLS transport hand its media
  * datagrams to the {@linkcode MediaFastPath} made for it, if any.
  *
  * Upstream fix: a werift hook to take a DTLS transport's SRTP datagrams
@@ -31,8 +49,10 @@
 import type { Buffer } from "node:buffer";
 import { RTCDtlsTransport, type RTCRtpReceiver } from "werift";
 import { RolloverCounter } from "../../lib/srtp/rollover_counter.ts";
-import { FastSrtpCipher } from "./werift_srtp_fix.ts";
+import type { Address } from "./deno_udp_transport.ts";
+import { FastSrtpCipher, srtpReplays } from "./werift_srtp_fix.ts";
 import type {
+  CandidatePairInternals,
   RTCDtlsTransportInternals,
   RTCRtpReceiverInternals,
   RtpStatsPacket,
@@ -54,6 +74,29 @@ const HEADER_BYTES = 12;
 /** Each DTLS transport's fast path; the hook returns false to leave a packet to werift. */
 const hooks = new WeakMap<object, (data: Buffer) => boolean>();
 
+/** True for SRTP and SRTCP, as werift's `isMedia`: first byte 128–191 (RFC 7983). */
+export function isMedia(data: Uint8Array): boolean {
+  const b0 = data[0]!;
+  return b0 > 127 && b0 < 192;
+}
+
+/**
+ * True when `a` and `b` name the same IP address: equal strings, or IPv6
+ * literals that differ only in spelling (case, zero compression), as an SDP
+ * candidate and a socket's sender may.
+ */
+function sameIpAddress(a: string, b: string): boolean {
+  return a === b || (a.includes(":") && b.includes(":") && canonicalIpv6(a) === canonicalIpv6(b));
+}
+
+function canonicalIpv6(host: string): string {
+  try {
+    return new URL(`http://[${host.replace(/^\[|\]$/g, "")}]/`).hostname;
+  } catch {
+    return host; // not an IPv6 literal (a zone id, say): only the exact string matches
+  }
+}
+
 /**
  * True for what werift's DTLS transport treats as RTP (its `isMedia` and not
  * its `isRtcp`): first byte 128–191, second byte outside 192–208.
@@ -69,6 +112,11 @@ export function isRtp(data: Uint8Array): boolean {
 export class MediaFastPath {
   /** RTP packets that failed SRTP authentication (dropped, as werift drops them). */
   authFailures = 0;
+  /**
+   * Media datagrams dropped, before any crypto, for not coming from the
+   * nominated, consented pair's remote address (see the module doc).
+   */
+  foreignSourceDrops = 0;
   /** RTP packets sent and received by the fast path. */
   packetsSent = 0;
   packetsReceived = 0;
@@ -76,7 +124,9 @@ export class MediaFastPath {
   readonly #receiver: RTCRtpReceiverInternals;
   readonly #deliver: (packet: RtpIn) => void;
   readonly #sendRoc = new RolloverCounter();
-  readonly #receiveRocs = new Map<number, RolloverCounter>();
+  // The last sender found to be the nominated pair's remote: our transports keep one object per sender.
+  #trustedPair: CandidatePairInternals | undefined;
+  #trustedFrom: Address | undefined;
   // werift's statistics keep nothing of a packet, so one object serves them all.
   readonly #lite: RtpStatsPacket = {
     header: { ssrc: 0, payloadType: 0, sequenceNumber: 0, timestamp: 0, serializeSize: 12 },
@@ -96,7 +146,12 @@ export class MediaFastPath {
     this.#dtls = dtlsTransport as unknown as RTCDtlsTransportInternals;
     this.#receiver = receiver as unknown as RTCRtpReceiverInternals;
     this.#deliver = deliver;
-    hooks.set(this.#dtls, (data) => this.#receive(data));
+    hooks.set(this.#dtls, (data) => this.#take(data));
+  }
+
+  /** Inbound SRTP and SRTCP packets dropped as replays or too old for the replay window. */
+  get replays(): number {
+    return srtpReplays(this.#dtls);
   }
 
   /**
@@ -138,6 +193,38 @@ export class MediaFastPath {
     hooks.delete(this.#dtls);
   }
 
+  /** Whether the path used or dropped `data`, which werift must then not see. */
+  #take(data: Buffer): boolean {
+    if (!isMedia(data)) return false;
+    if (!this.#fromNominatedPair()) {
+      this.foreignSourceDrops++;
+      return true;
+    }
+    return isRtp(data) && this.#receive(data);
+  }
+
+  /** Whether the datagram being handled came from the nominated, consented pair's remote. */
+  #fromNominatedPair(): boolean {
+    const { connection } = this.#dtls.iceTransport;
+    const pair = connection.nominated;
+    if (!pair || !connection.canSendApplicationData()) return false;
+    const { protocol } = pair;
+    if (protocol.type !== "stun") {
+      // Relayed (TURN) or TCP: the relay's permission picks the peer; refuse what a host socket got.
+      return !connection.protocols.some((p) =>
+        p.type === "stun" && p.transport.receivingFrom !== undefined
+      );
+    }
+    const from = protocol.transport.receivingFrom;
+    if (from === undefined) return false;
+    if (from === this.#trustedFrom && pair === this.#trustedPair) return true;
+    const remote = pair.remoteCandidate;
+    if (from[1] !== remote.port || !sameIpAddress(from[0], remote.host)) return false;
+    this.#trustedPair = pair;
+    this.#trustedFrom = from;
+    return true;
+  }
+
   #receive(data: Buffer): boolean {
     const cipher = this.#dtls.srtp?.remoteContext.cipher;
     // CC = 0 and X = 0: a fixed 12-byte header. Anything else keeps werift's handling.
@@ -149,16 +236,16 @@ export class MediaFastPath {
     this.#dtls.packetsReceived++;
     this.#dtls.bytesReceived += data.length;
     const ssrc = ((data[8]! << 24) | (data[9]! << 16) | (data[10]! << 8) | data[11]!) >>> 0;
-    let rollover = this.#receiveRocs.get(ssrc);
-    if (!rollover) this.#receiveRocs.set(ssrc, rollover = new RolloverCounter());
     const seq = (data[2]! << 8) | data[3]!;
-    const roc = rollover.estimate(seq);
+    const { inbound } = cipher;
+    const roc = inbound.admit(ssrc, seq);
+    if (roc < 0) return true; // a replay, counted by `inbound`
     const plain = cipher.transform.unprotectRtp(data, HEADER_BYTES, roc);
     if (!plain) {
       this.authFailures++;
       return true;
     }
-    rollover.update(seq, roc);
+    inbound.accept(ssrc, seq, roc);
     let end = plain.length;
     if (data[0]! & 0x20) {
       // RFC 3550 §5.1: the last octet counts the padding, itself included.
@@ -200,7 +287,7 @@ export class MediaFastPath {
 }
 
 /**
- * Makes every werift DTLS transport offer its RTP datagrams to its
+ * Makes every werift DTLS transport offer its media datagrams to its
  * {@linkcode MediaFastPath}, if one was made for it, before its own handler.
  * Installed once, by `installWeriftPatches()`.
  */
@@ -215,7 +302,7 @@ export function installMediaFastPath(): void {
     onData.subscribe = (handler) =>
       subscribe.call(onData, (data: Buffer) => {
         const hook = hooks.get(this);
-        if (!hook || !isRtp(data) || !hook(data)) handler(data);
+        if (!hook || !hook(data)) handler(data);
       });
     try {
       startSrtp.call(this);

@@ -58,8 +58,15 @@ export interface EventInternals<T extends unknown[] = unknown[]> {
 /** werift ICE protocol (`StunProtocol` for a host candidate): one local candidate's socket. */
 export interface IceProtocolInternals {
   type: string;
-  /** For `"stun"`, our own socket (`LibcUdpTransport`, `DenoUdpTransport`): sends never reject. */
-  transport: { send(data: Uint8Array, addr: Address): Promise<void> };
+  /**
+   * For `"stun"`, our own socket (`LibcUdpTransport`, `DenoUdpTransport`):
+   * sends never reject, and `receivingFrom` is the sender of the datagram
+   * being handled.
+   */
+  transport: {
+    send(data: Uint8Array, addr: Address): Promise<void>;
+    readonly receivingFrom?: Address | undefined;
+  };
   sendData(data: Uint8Array, addr: Address): Promise<void>;
   onDataReceived: EventInternals<[Buffer]>;
 }
@@ -72,7 +79,9 @@ export interface CandidatePairInternals {
   handle?: unknown;
   updateState(state: number): void;
   protocol: IceProtocolInternals;
+  /** A getter that builds a new array per read. */
   remoteAddr: Address;
+  remoteCandidate: { host: string; port: number };
   packetsSent: number;
   bytesSent: number;
 }
@@ -85,6 +94,8 @@ export interface ConnectionInternals {
   checkStart(pair: CandidatePairInternals): unknown;
   protocols: IceProtocolInternals[];
   onData: EventInternals<[Buffer]>;
+  /** RFC 7675: a pair is nominated, the agent is open, and consent is fresh (or we are ICE-lite). */
+  canSendApplicationData(): boolean;
 }
 
 /** The cipher of a werift SRTP context (`CipherAesCtr`, `CipherAesGcm`). */
@@ -105,7 +116,7 @@ export interface SrtpContextInternals {
   cipher: SrtpCipherInternals;
 }
 
-/** A werift `SrtpSession`: one context per direction. */
+/** A werift `SrtpSession` or `SrtcpSession`: one context per direction. */
 export interface SrtpSessionInternals {
   localContext: SrtpContextInternals;
   remoteContext: SrtpContextInternals;
@@ -115,6 +126,7 @@ export interface SrtpSessionInternals {
 export interface RTCDtlsTransportInternals {
   srtpStarted: boolean;
   srtp?: SrtpSessionInternals;
+  srtcp?: SrtpSessionInternals;
   iceTransport: { connection: ConnectionInternals };
   onRtp: EventInternals;
   bytesReceived: number;

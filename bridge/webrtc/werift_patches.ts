@@ -27,6 +27,7 @@ import {
   RTCRtpReceiver,
   RTCRtpSender,
   RtpHeader,
+  SrtcpSession,
   SrtpSession,
   type Transport,
   UdpTransport,
@@ -129,17 +130,17 @@ const connection = probe<ConnectionInternals>(() => new Connection(true));
 const pair = probe<CandidatePairInternals>(() =>
   Reflect.construct(CandidatePair, [undefined, undefined, true])
 );
-const srtp = probe<SrtpSessionInternals>(() =>
-  new SrtpSession({
-    keys: {
-      localMasterKey: Buffer.alloc(16),
-      localMasterSalt: Buffer.alloc(14),
-      remoteMasterKey: Buffer.alloc(16),
-      remoteMasterSalt: Buffer.alloc(14),
-    },
-    profile: ProtectionProfileAes128CmHmacSha1_80,
-  })
-);
+const SESSION_CONFIG = {
+  keys: {
+    localMasterKey: Buffer.alloc(16),
+    localMasterSalt: Buffer.alloc(14),
+    remoteMasterKey: Buffer.alloc(16),
+    remoteMasterSalt: Buffer.alloc(14),
+  },
+  profile: ProtectionProfileAes128CmHmacSha1_80,
+};
+const srtp = probe<SrtpSessionInternals>(() => new SrtpSession(SESSION_CONFIG));
+const srtcp = probe<SrtpSessionInternals>(() => new SrtcpSession(SESSION_CONFIG));
 const receiver = probe<RTCRtpReceiverInternals>(() =>
   Reflect.construct(RTCRtpReceiver, [{}, "audio", 0])
 );
@@ -218,6 +219,12 @@ export const WERIFT_PATCHES: readonly WeriftPatch[] = [
         () => srtp().localContext.cipher.decryptRTCP,
         "function",
       ),
+      member("SrtcpContext#profile", () => srtcp().remoteContext.profile, "number"),
+      member(
+        "SrtcpContext#cipher.decryptRTCP",
+        () => srtcp().remoteContext.cipher.decryptRTCP,
+        "function",
+      ),
     ],
     install: installWeriftSrtpFix,
   },
@@ -235,6 +242,15 @@ export const WERIFT_PATCHES: readonly WeriftPatch[] = [
     members: [
       member("RTCDtlsTransport.prototype.startSrtp", () => dtlsProto.startSrtp, "function"),
       member("Connection#onData.subscribe", () => connection().onData.subscribe, "function"),
+      member(
+        "Connection#canSendApplicationData",
+        () => connection().canSendApplicationData,
+        "function",
+      ),
+      member("Connection#protocols", () => connection().protocols, "array"),
+      declared("Connection#nominated", connection, "nominated"),
+      declared("CandidatePair#protocol", pair, "protocol"),
+      declared("CandidatePair#remoteCandidate", pair, "remoteCandidate"),
       member("RTCRtpReceiver#handleRTP", () => receiver().handleRTP, "function"),
       member("RTCRtpReceiver#remoteStreams", () => receiver().remoteStreams, "object"),
       member("RTCRtpSender#ntpTimestamp", () => sender().ntpTimestamp, "bigint"),

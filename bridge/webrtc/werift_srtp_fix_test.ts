@@ -8,10 +8,17 @@ import {
   RTCPeerConnection,
   RtpHeader,
   type RtpPacket,
+  SrtcpSession,
   SrtpAuthenticationError,
   SrtpSession,
 } from "werift";
-import { FastSrtpCipher, useFastRtpCiphers } from "./werift_srtp_fix.ts";
+import {
+  FastSrtpCipher,
+  guardSrtcpReplays,
+  SrtcpReplayGuard,
+  SrtpReplayError,
+  useFastRtpCiphers,
+} from "./werift_srtp_fix.ts";
 import type {
   RTCDtlsTransportInternals,
   SrtpCipherInternals,
@@ -127,6 +134,106 @@ for (const [name, profile, tagLength] of PROFILES) {
         assert.throws(() => fast.decryptRtp(sealed), SrtpAuthenticationError);
       }
     }
+  });
+}
+
+for (const [name, profile] of PROFILES) {
+  Deno.test(`${name}: through werift's context, a replayed RTP packet is refused and counted`, () => {
+    const { fast } = sessionPair(profile, 7);
+    const cipher = fast.cipher as FastSrtpCipher;
+    const header = (seq: number) =>
+      new RtpHeader({
+        payloadType: 111,
+        sequenceNumber: seq,
+        timestamp: 1,
+        ssrc: 0xbeef,
+        csrc: [5],
+      });
+    const wires = [40, 41, 42].map((seq) => fast.encryptRtp(Buffer.from("voice"), header(seq)));
+    for (const wire of wires) fast.decryptRtp(wire);
+    for (const wire of [wires[0]!, wires[2]!]) {
+      assert.throws(() => fast.decryptRtp(wire), SrtpReplayError);
+      // werift drops what fails as its own authentication error: a replay must be one.
+      assert.throws(() => fast.decryptRtp(wire), SrtpAuthenticationError);
+    }
+    assert.equal(cipher.inbound.replays, 4);
+    assert.ok(fast.decryptRtp(fast.encryptRtp(Buffer.from("next"), header(43))));
+  });
+
+  Deno.test(`${name}: forged RTP through werift's context leaves no per-SSRC state, ours or werift's`, () => {
+    const { fast } = sessionPair(profile, 8);
+    const rand = mulberry32(9);
+    for (let i = 0; i < 500; i++) {
+      const h = new RtpHeader({
+        payloadType: 111,
+        sequenceNumber: (rand() * 65536) | 0,
+        timestamp: 0,
+        ssrc: (rand() * 2 ** 32) >>> 0,
+        csrc: [1],
+      });
+      const forged = fast.encryptRtp(Buffer.from("x"), h);
+      forged[forged.length - 1]! ^= 1;
+      // Sealing filled werift's sender state of the SSRC: drop it, to see what the receive side keeps.
+      delete (fast as unknown as { srtpSSRCStates: Record<number, unknown> })
+        .srtpSSRCStates[h.ssrc];
+      assert.throws(() => fast.decryptRtp(forged), SrtpAuthenticationError);
+    }
+    const states = (fast as unknown as { srtpSSRCStates: Record<number, unknown> }).srtpSSRCStates;
+    assert.equal(Object.keys(states).length, 0);
+    assert.equal((fast.cipher as FastSrtpCipher).inbound.ssrcCount, 0);
+    assert.equal((fast.cipher as FastSrtpCipher).inbound.replays, 0);
+  });
+
+  Deno.test(`${name}: a replayed SRTCP packet is refused by its index and counted`, () => {
+    const gcm = profile === ProtectionProfileAeadAes128Gcm;
+    const rand = mulberry32(11);
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => (rand() * 256) | 0));
+    const [key, salt, otherKey, otherSalt] = [
+      bytes(16),
+      bytes(gcm ? 12 : 14),
+      bytes(16),
+      bytes(14),
+    ];
+    const sender = new SrtcpSession({
+      keys: {
+        localMasterKey: key,
+        localMasterSalt: salt,
+        remoteMasterKey: otherKey,
+        remoteMasterSalt: otherSalt,
+      },
+      profile,
+    });
+    const receiver = new SrtcpSession({
+      keys: {
+        localMasterKey: otherKey,
+        localMasterSalt: otherSalt,
+        remoteMasterKey: key,
+        remoteMasterSalt: salt,
+      },
+      profile,
+    });
+    const session = receiver as unknown as SrtpSessionInternals;
+    guardSrtcpReplays(session);
+    guardSrtcpReplays(session);
+    const guard = session.remoteContext.cipher;
+    assert.ok(guard instanceof SrtcpReplayGuard);
+    const report = (ssrc: number) =>
+      Buffer.from(`80c9000100000000`.replace(/0{8}$/, ssrc.toString(16).padStart(8, "0")), "hex");
+    const [one, two, three, four] = [1, 2, 3, 4].map(() => sender.encrypt(report(0xaa)));
+    for (const p of [one!, two!, four!, three!]) {
+      assert.ok(receiver.decrypt(p).equals(report(0xaa)));
+    }
+    for (const p of [one!, three!]) assert.throws(() => receiver.decrypt(p), SrtpReplayError);
+    assert.equal(guard.replays, 2);
+    // A forgery neither counts as a replay nor marks its index: the genuine packet still gets in.
+    const five = sender.encrypt(report(0xaa));
+    const forged = Buffer.from(five);
+    forged[9]! ^= 1;
+    assert.throws(() => receiver.decrypt(forged), (e) => !(e instanceof SrtpReplayError));
+    assert.ok(receiver.decrypt(five).equals(report(0xaa)));
+    // Another sender SSRC has its own window, starting at its own index 1.
+    assert.ok(receiver.decrypt(sender.encrypt(report(0xbb))).equals(report(0xbb)));
+    assert.equal(guard.replays, 2);
   });
 }
 

@@ -312,15 +312,35 @@ export class WhatsAppPeer {
     return socket instanceof LibcUdpTransport && !socket.closed ? socket : undefined;
   }
 
-  /** RTP packets sent and received by the fast path, and those it dropped as forged or corrupt. */
-  get fastPathStats(): { packetsSent: number; packetsReceived: number; authFailures: number } {
-    const { packetsSent, packetsReceived, authFailures } = this.#fastPath;
-    return { packetsSent, packetsReceived, authFailures };
+  /**
+   * RTP packets sent and received by the fast path, and the inbound packets
+   * it dropped: forged or corrupt, replayed, or from another address.
+   */
+  get fastPathStats(): {
+    packetsSent: number;
+    packetsReceived: number;
+    authFailures: number;
+    replays: number;
+    foreignSourceDrops: number;
+  } {
+    const { packetsSent, packetsReceived, authFailures, replays, foreignSourceDrops } =
+      this.#fastPath;
+    return { packetsSent, packetsReceived, authFailures, replays, foreignSourceDrops };
   }
 
   /** Caller RTP packets dropped because they failed SRTP authentication. */
   get srtpAuthFailures(): number {
     return this.#fastPath.authFailures;
+  }
+
+  /** Caller SRTP and SRTCP packets dropped as replays, or too old for the replay window. */
+  get srtpReplays(): number {
+    return this.#fastPath.replays;
+  }
+
+  /** Media datagrams dropped for not coming from the nominated ICE pair's remote address. */
+  get foreignSourceDrops(): number {
+    return this.#fastPath.foreignSourceDrops;
   }
 
   /** ICE checks restarted after an unanswered round (see `werift_ice_fix.ts`). */
