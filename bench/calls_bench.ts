@@ -117,6 +117,7 @@ export const suite: BenchSuite = {
         BRIDGE_HOST: "127.0.0.1",
         BRIDGE_PORT: String(port),
         ICE_INCLUDE_LOOPBACK: "true",
+        ICE_ALLOW_PRIVATE_CANDIDATES: "true",
         AGENT: "echo",
         MAX_SESSIONS: String(CALLS + 10),
         MAX_CPU_PERCENT: "100",

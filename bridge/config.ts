@@ -64,6 +64,7 @@ const EnvSchema = z.object({
   RTP_PORT_MAX: z.coerce.number().int().min(1024).max(65535).optional(),
   ICE_SERVERS: z.string().optional(),
   ICE_INCLUDE_LOOPBACK: flag(false),
+  ICE_ALLOW_PRIVATE_CANDIDATES: flag(false),
   MEDIA_CONNECT_TIMEOUT_MS: int(10_000),
   MEDIA_REALTIME_PRIORITY: z.coerce.number().int().min(0).max(99).default(10),
   AGENT: z.enum(["openai", "echo"]).optional(),

@@ -24,7 +24,11 @@ export type ProcessLogEvent =
   | "VOICE_BRIDGE_SHUTDOWN_FAILED"
   | "BRIDGE_UDP_TRANSPORT"
   | "BRIDGE_REALTIME_PRIORITY"
-  | "BRIDGE_REALTIME_PRIORITY_UNAVAILABLE";
+  | "BRIDGE_REALTIME_PRIORITY_UNAVAILABLE"
+  /** An offer's candidates pointed into a private network and were not checked. */
+  | "WEBRTC_OFFER_CANDIDATES_DROPPED"
+  /** The outbox could not be written to the database yet; retried after a pause. */
+  | "VOICE_BRIDGE_OUTBOX_RETRY";
 
 /** A logger whose messages are the event names `E`: a misspelt name fails type check. */
 export interface EventLogger<E extends string> {

@@ -10,6 +10,10 @@
 import process from "node:process";
 import { GraphClient } from "../lib/whatsapp/graph.ts";
 import { openStore, storeConfigFromEnv } from "../store/open.ts";
+import { FileOutbox } from "../store/outbox.ts";
+import { OutboxFlusher } from "../store/outbox_flusher.ts";
+import { applyDeferredWrite, DeferredWriteSchema } from "../store/deferred_write.ts";
+import type { DeferredSink } from "../store/deferring_store.ts";
 import type { Agent } from "./agents/agent.ts";
 import { createAgentFactory } from "./agents/create_agent.ts";
 import {
@@ -24,6 +28,9 @@ import { configureLogging, eventLogger, type ProcessLogEvent } from "./log.ts";
 import { requestRealtimePriority } from "./realtime_priority.ts";
 import type { CallTerminator, SessionDeps, SessionRecorder } from "./session/session_deps.ts";
 import { cpuSampler, SessionManager } from "./session/session_manager.ts";
+import { DurableRecorder } from "./session/durable_recorder.ts";
+import { startStaleCallReconciler } from "./session/stale_call_reconciler.ts";
+import { realScheduler } from "./media/frame_clock.ts";
 import { installWeriftPatches } from "./webrtc/werift_patches.ts";
 import { WhatsAppPeer } from "./webrtc/whatsapp_peer.ts";
 
@@ -44,6 +51,8 @@ export interface BridgeOverrides {
   terminator?: CallTerminator;
   /** Replaces the werift peer (tests without sockets). */
   createPeer?: SessionDeps["createPeer"];
+  /** The durable outbox `POST /records` appends to. */
+  outbox?: DeferredSink;
 }
 
 const log = eventLogger<ProcessLogEvent>();
@@ -66,13 +75,21 @@ export function startBridge(
     maxCpuPercent: env.MAX_CPU_PERCENT,
     cpuPercent: cpu.read,
     deps: {
-      createPeer: overrides.createPeer ?? ((offer, sdp) =>
-        WhatsAppPeer.answer(sdp, offer, {
+      createPeer: overrides.createPeer ?? (async (offer, sdp) => {
+        const peer = await WhatsAppPeer.answer(sdp, offer, {
           publicIp: env.PUBLIC_IP,
           portRange: config.portRange,
           iceServers: config.iceServers,
           includeLoopback: env.ICE_INCLUDE_LOOPBACK,
-        })),
+          allowPrivateCandidates: env.ICE_ALLOW_PRIVATE_CANDIDATES,
+        });
+        if (peer.droppedCandidates.length > 0) {
+          log.warn("WEBRTC_OFFER_CANDIDATES_DROPPED", {
+            scopes: peer.droppedCandidates.map((d) => d.scope),
+          });
+        }
+        return peer;
+      }),
       createAgent: overrides.createAgent ?? createAgentFactory(config),
       recorder: store,
       terminator: overrides.terminator ??
@@ -82,7 +99,12 @@ export function startBridge(
       ...sessionLimits(env),
     },
   });
-  const app = createApp({ manager, secret: env.VOICE_BRIDGE_SECRET, cpuPercent: cpu.read });
+  const app = createApp({
+    manager,
+    secret: env.VOICE_BRIDGE_SECRET,
+    cpuPercent: cpu.read,
+    outbox: overrides.outbox,
+  });
   const server = Deno.serve(
     { hostname: env.BRIDGE_HOST, port: env.BRIDGE_PORT, onListen: () => {} },
     app.fetch,
@@ -124,11 +146,29 @@ if (import.meta.main) {
     else log.warn("BRIDGE_REALTIME_PRIORITY_UNAVAILABLE", { reason: rt.reason });
   }
   const store = await openStore(storeConfigFromEnv((n) => Deno.env.get(n)));
-  const bridge = startBridge(config, store);
+  // Writes the database could not take (the functions' and the calls'), kept here until it is back.
+  const outbox = new FileOutbox(
+    Deno.env.get("STORE_OUTBOX_PATH") || ".data/outbox.jsonl",
+    DeferredWriteSchema,
+  );
+  const flusher = new OutboxFlusher({
+    drain: () => outbox.drain((write) => applyDeferredWrite(store, write)),
+    onError: (error, retryInMs) =>
+      log.warn("VOICE_BRIDGE_OUTBOX_RETRY", { error: String(error), retryInMs }),
+  });
+  const recorder = new DurableRecorder(() => Promise.resolve(store), outbox);
+  const bridge = startBridge(config, recorder, { outbox });
+  const reconciler = startStaleCallReconciler({
+    store,
+    maxCallMs: sessionLimits(config.env).maxCallMs,
+    scheduler: realScheduler,
+  });
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     try {
+      reconciler.stop();
       await bridge.close();
+      await flusher.close();
       await store.close();
       Deno.exit(0);
     } catch (error) {

@@ -32,6 +32,7 @@ export const DEV_DEFAULTS = {
   BRIDGE_HOST: "127.0.0.1",
   BRIDGE_PORT: "8080",
   ICE_INCLUDE_LOOPBACK: "true",
+  ICE_ALLOW_PRIVATE_CANDIDATES: "true",
   DRAIN_TIMEOUT_S: "5",
 } as const;
 

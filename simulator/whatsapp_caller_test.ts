@@ -16,7 +16,10 @@ Deno.test("fake caller offers Meta's lines, stays silent until our first packet,
   assert.equal(offer.telephoneEventPt, 126);
   assert.match(offer.opusFmtp ?? "", /maxplaybackrate=16000/);
   assert.ok(!caller.offerSdp.includes("a=ice-options:trickle"));
-  const peer = await WhatsAppPeer.answer(caller.offerSdp, offer, { includeLoopback: true });
+  const peer = await WhatsAppPeer.answer(caller.offerSdp, offer, {
+    includeLoopback: true,
+    allowPrivateCandidates: true,
+  });
   const heard: number[] = [];
   peer.onRtp((p) => heard.push(p.sequenceNumber));
   const dropped = new Promise((resolve) => caller.onDropped(resolve));
@@ -41,6 +44,7 @@ Deno.test("the bridge's answer honours RTP_PORT_MIN/MAX and PUBLIC_IP", async ()
     publicIp: "203.0.113.7",
     // This machine's own interface is public-range; a private (here: loopback) one takes the public IP.
     includeLoopback: true,
+    allowPrivateCandidates: true,
   });
   try {
     const candidates = peer.answerSdp.split("\r\n").filter((l) => l.startsWith("a=candidate:"));

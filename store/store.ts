@@ -17,6 +17,7 @@
 import { z } from "zod";
 import type { SqlAdapter, SqlParam } from "./adapter.ts";
 import { usageMethods, type UsageStore } from "./usage.ts";
+import { staleCallMethods, type StaleCallStore } from "./stale_calls.ts";
 
 /** Every status a call can have; the database checks the same list. */
 export const CALL_STATUSES = [
@@ -40,6 +41,11 @@ export type CallStatus = typeof CALL_STATUSES[number];
 
 /** Statuses after which a call never changes status again. */
 export const TERMINAL_CALL_STATUSES: readonly CallStatus[] = ["rejected", "completed", "failed"];
+
+/** Statuses of a call that has not ended. */
+export const LIVE_CALL_STATUSES: readonly CallStatus[] = CALL_STATUSES.filter(
+  (s) => !TERMINAL_CALL_STATUSES.includes(s),
+);
 
 /** Who placed the call, in Meta's terms (lower-cased). */
 export type CallDirection = "user_initiated" | "business_initiated";
@@ -156,6 +162,8 @@ export interface NewTranscript {
   endedAt: Date;
   /** True when the caller barged in and the agent's line was cut short. */
   interrupted?: boolean | undefined;
+  /** The writer's id for the line: a line whose id is already stored is not added again. */
+  lineId?: string | undefined;
 }
 
 /** A row of `wa_webhook_receipts`. */
@@ -201,8 +209,8 @@ export type CallEventStore<Name extends string> = Omit<Store, "recordEvent"> & {
   recordEvent(event: NewCallEvent<Name>): Promise<{ inserted: boolean }>;
 };
 
-/** Call records, whichever database holds them (usage: `usage.ts`). */
-export interface Store extends UsageStore {
+/** Call records, whichever database holds them (usage: `usage.ts`, stale calls: `stale_calls.ts`). */
+export interface Store extends UsageStore, StaleCallStore {
   /** `postgres` for a server, `pglite` for the embedded database. */
   readonly backend: "postgres" | "pglite";
   /**
@@ -287,10 +295,13 @@ const TRANSCRIPT_SELECT = `id, call_id as "callId", speaker, text, started_at as
 
 const RECEIPT_SELECT = `id, received_at as "receivedAt", field, reason, payload, raw`;
 
-/** A parameter; text loses NULs, which PostgreSQL rejects (see {@linkcode jsonParam}). */
+/**
+ * A parameter; text loses NULs and lone UTF-16 surrogates (U+FFFD instead),
+ * which PostgreSQL cannot store (see {@linkcode jsonParam}).
+ */
 function param(value: string | number | Date | readonly number[] | null): SqlParam {
   if (value === null || typeof value === "number") return value;
-  if (typeof value === "string") return value.replaceAll("\0", "\ufffd");
+  if (typeof value === "string") return value.replaceAll("\0", "\ufffd").toWellFormed();
   if (value instanceof Date) return value.toISOString();
   // An array literal, cast `::int[]` in the query; only integer arrays are stored.
   return `{${value.map((n) => Math.trunc(n)).join(",")}}`;
@@ -299,13 +310,15 @@ function param(value: string | number | Date | readonly number[] | null): SqlPar
 /**
  * JSON text for a jsonb parameter, cast in SQL as `$n::text::jsonb` (typed
  * `$n::jsonb`, postgres.js would encode the text as a JSON string again).
- * PostgreSQL rejects NUL in text and jsonb, and webhook bodies are untrusted,
- * so NULs become U+FFFD instead of failing the insert.
+ * PostgreSQL rejects NUL in text and jsonb, and a lone surrogate escape
+ * (`\ud800`, which JSON.stringify writes for one) in jsonb; webhook bodies
+ * are untrusted, so both become U+FFFD instead of failing the insert. Paired
+ * surrogates are written as characters, so every surrogate escape is lone.
  */
 export function jsonParam(value: unknown): string | null {
   const text = JSON.stringify(value);
   if (text === undefined) return null;
-  return text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, "$1\\ufffd");
+  return text.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g, "$1\\ufffd");
 }
 
 /**
@@ -422,10 +435,12 @@ export function createStore(db: SqlAdapter, backend: Store["backend"]): Store {
     },
 
     async addTranscript(line) {
+      const lineId = param(line.lineId ?? null);
       const rows = await db.query(
         `insert into public.voice_call_transcripts
-           (call_id, speaker, text, started_at, ended_at, interrupted)
-         values ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6)
+           (call_id, speaker, text, started_at, ended_at, interrupted, line_id)
+         values ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7)
+         on conflict (line_id) do nothing
          returning ${TRANSCRIPT_SELECT}`,
         [
           param(line.callId),
@@ -434,9 +449,15 @@ export function createStore(db: SqlAdapter, backend: Store["backend"]): Store {
           param(line.startedAt),
           param(line.endedAt),
           line.interrupted ?? false,
+          lineId,
         ],
       );
-      return transcriptSchema.parse(rows[0]);
+      // A line already stored under its id (a replay) is returned as it is.
+      const row = rows[0] ?? (await db.query(
+        `select ${TRANSCRIPT_SELECT} from public.voice_call_transcripts where line_id = $1`,
+        [lineId],
+      ))[0];
+      return transcriptSchema.parse(row);
     },
 
     async listTranscripts(callId) {
@@ -474,6 +495,7 @@ export function createStore(db: SqlAdapter, backend: Store["backend"]): Store {
     },
 
     ...usageMethods(db),
+    ...staleCallMethods(db),
 
     close: () => db.close(),
   };

@@ -41,6 +41,7 @@ const freshCases: [string, (db: SqlAdapter) => Promise<void>][] = [
       "20261124000000",
       "20261207000100",
       "20261207000200",
+      "20261207000300",
     ]);
     const rls = await db.query<{ relname: string; relrowsecurity: boolean }>(
       `select relname, relrowsecurity from pg_class
@@ -60,8 +61,9 @@ const freshCases: [string, (db: SqlAdapter) => Promise<void>][] = [
       ["20261124000000", "voice_calls"],
       ["20261207000100", "caller_identity"],
       ["20261207000200", "voice_call_usage"],
+      ["20261207000300", "bridge_record_keys"],
     ]);
-    assert.equal((await applyMigrations(db, migrations)).length, 3);
+    assert.equal((await applyMigrations(db, migrations)).length, 4);
     assert.deepEqual(await applyMigrations(db, migrations), []);
     const recorded = await db.query(
       "select version, name from supabase_migrations.schema_migrations",
@@ -70,6 +72,7 @@ const freshCases: [string, (db: SqlAdapter) => Promise<void>][] = [
       { version: "20261124000000", name: "voice_calls" },
       { version: "20261207000100", name: "caller_identity" },
       { version: "20261207000200", name: "voice_call_usage" },
+      { version: "20261207000300", name: "bridge_record_keys" },
     ]);
   }],
 
@@ -144,6 +147,48 @@ const cases: [string, (ctx: Ctx) => Promise<void>][] = [
     const call = await store.upsertCall({ callId: "wacid.\0", fromNumber: "+1\0" });
     assert.deepEqual([call.callId, call.fromNumber], ["wacid.\ufffd", "+1\ufffd"]);
     assert.equal((await store.getCall("wacid.\0"))?.fromNumber, "+1\ufffd");
+  }],
+
+  [
+    "closeStaleCalls ends live calls created before the cutoff, at most `limit`",
+    async ({ store }) => {
+      for (const status of ["offered", "active", "rejected"] as const) {
+        await store.upsertCall({ callId: `${CALL}.${status}`, status });
+      }
+      const query = { limit: 5, endReason: "reconciled_stale", now: at(0) };
+      const past = new Date(Date.now() - 60_000);
+      assert.deepEqual(await store.closeStaleCalls({ ...query, createdBefore: past }), []);
+      const future = new Date(Date.now() + 60_000);
+      assert.equal(
+        (await store.closeStaleCalls({ ...query, createdBefore: future, limit: 1 })).length,
+        1,
+      );
+      const rest = await store.closeStaleCalls({ ...query, createdBefore: future });
+      assert.equal(rest.length, 1);
+      const rows = await Promise.all(
+        ["offered", "active", "rejected"].map((s) => store.getCall(`${CALL}.${s}`)),
+      );
+      assert.deepEqual(rows.map((c) => [c?.status, c?.endReason, c?.endedAt]), [
+        ["failed", "reconciled_stale", at(0)],
+        ["completed", "reconciled_stale", at(0)],
+        ["rejected", null, null],
+      ]);
+    },
+  ],
+
+  ["lone UTF-16 surrogates in text, JSON and receipts are stored as U+FFFD", async ({ store }) => {
+    // JSON.stringify writes a lone surrogate as `\ud800`, which jsonb refuses; pairs stay.
+    const name = "Ana\ud800 \udfff \ud83d\ude00";
+    const clean = "Ana\ufffd \ufffd \ud83d\ude00";
+    const data = { profile: { name }, [`k\udc00`]: "\\ud800" };
+    assert.equal((await store.recordEvent({ callId: CALL, name: "odd", data })).inserted, true);
+    const [event] = await store.listEvents(CALL);
+    assert.deepEqual(event?.data, { profile: { name: clean }, "k\ufffd": "\\ud800" });
+    const call = await store.upsertCall({ callId: CALL, profileName: name });
+    assert.equal(call.profileName, clean);
+    await store.recordReceipt({ reason: "odd", payload: data, raw: name });
+    const [receipt] = await store.listReceipts(1);
+    assert.deepEqual([receipt?.payload, receipt?.raw], [event?.data, clean]);
   }],
 
   [
@@ -544,4 +589,9 @@ Deno.test("jsonParam replaces NUL escapes but not escaped backslashes", () => {
   assert.equal(jsonParam({ a: "\\\\u0000" }), String.raw`{"a":"\\\\u0000"}`);
   // A literal backslash followed by a NUL.
   assert.equal(jsonParam(["\\\u0000"]), String.raw`["\\\ufffd"]`);
+  // Lone surrogates too, but not a pair, nor a literal backslash before `ud800`.
+  assert.equal(
+    jsonParam(["\ud800", "\ud83d\ude00", "\\ud800"]),
+    '["\\ufffd","\ud83d\ude00","\\\\ud800"]',
+  );
 });

@@ -40,12 +40,16 @@ export const callUsageSchema = z.object({
 /** A model's usage in a call, as stored. */
 export type CallUsage = z.infer<typeof callUsageSchema>;
 
-/** Input of {@linkcode UsageStore.addUsage}: counters to add to the call's row for `model`. */
-export type NewCallUsage = UsageIncrement & { callId: string };
+/**
+ * Input of {@linkcode UsageStore.addUsage}: counters to add to the call's row
+ * for `model`. A report with a `reportId` already added to that row adds
+ * nothing, so a writer that retries a report counts it once.
+ */
+export type NewCallUsage = UsageIncrement & { callId: string; reportId?: string | undefined };
 
 /** Usage records of a {@linkcode Store}. */
 export interface UsageStore {
-  /** Adds the counters to the call's row for the model (created at zero). */
+  /** Adds the counters to the call's row for the model (created at zero), once per `reportId`. */
   addUsage(usage: NewCallUsage): Promise<void>;
   /** The call's usage, one row per model, by model. */
   listUsage(callId: string): Promise<CallUsage[]>;
@@ -59,7 +63,12 @@ const SELECT = [
   `updated_at as "updatedAt"`,
 ].join(", ");
 
-const INSERT_COLUMNS = ["call_id", "model", ...USAGE_COUNTERS.map((k) => COLUMNS[k])];
+const INSERT_COLUMNS = [
+  "call_id",
+  "model",
+  ...USAGE_COUNTERS.map((k) => COLUMNS[k]),
+  "report_ids",
+];
 const ADD = USAGE_COUNTERS.map((k) =>
   `${COLUMNS[k]} = voice_call_usage.${COLUMNS[k]} + excluded.${COLUMNS[k]}`
 );
@@ -72,11 +81,17 @@ export function usageMethods(db: SqlAdapter): UsageStore {
         usage.callId,
         usage.model,
         ...USAGE_COUNTERS.map((k) => usage[k]),
+        usage.reportId ?? null,
       ];
+      const values = params.map((_, i) => `$${i + 1}`);
+      // The report id as an array of one, or none; a row holding it already is left alone.
+      values[values.length - 1] = `array_remove(array[$${params.length}::text], null)`;
       await db.query(
         `insert into public.voice_call_usage (${INSERT_COLUMNS.join(", ")})
-         values (${params.map((_, i) => `$${i + 1}`).join(", ")})
-         on conflict (call_id, model) do update set ${ADD.join(", ")}, updated_at = now()`,
+         values (${values.join(", ")})
+         on conflict (call_id, model) do update set ${ADD.join(", ")},
+           report_ids = voice_call_usage.report_ids || excluded.report_ids, updated_at = now()
+         where not (voice_call_usage.report_ids && excluded.report_ids)`,
         params,
       );
     },

@@ -1,11 +1,14 @@
 /**
  * The bridge's HTTP API (Hono). The Edge Function is its only client:
  *
- *   POST   /sessions             Meta's offer in, our answer out (201), 400 bad offer, 503 full
+ *   POST   /sessions             Meta's offer in, our answer out (201), 400 bad offer, 503 full,
+ *                                408 ready only after the client gave up (disconnect or deadline)
  *   POST   /sessions/:id/connected  wait (bounded) for ICE and DTLS, before Meta's accept
  *   POST   /sessions/:id/accept  Meta accepted: start media
  *   POST   /sessions/:id/events  Meta's call status / business-initiated answer, recorded
  *   DELETE /sessions/:id         hang up (the caller did, or the function decided)
+ *   DELETE /calls/:callId        the function gave up on the call: end or cancel its session quietly
+ *   POST   /records              store writes the function could not make: into the outbox (202)
  *   GET    /sessions, /sessions/:id, /metrics, /healthz
  *
  * Every route but `/healthz` needs `Authorization: Bearer $VOICE_BRIDGE_SECRET`.
@@ -25,17 +28,25 @@ import {
   CapacityError,
   DuplicateCallError,
   type SessionManager,
+  SessionOrphanedError,
 } from "../session/session_manager.ts";
 import { callLogger, eventLogger } from "../log.ts";
 import { renderMetrics } from "./metrics.ts";
-import { zodJson, zodParam } from "./validate.ts";
+import { zodHeader, zodJson, zodParam } from "./validate.ts";
 import { bearerMatches } from "../../lib/auth/secret.ts";
+import { DeferredWritesSchema } from "../../store/deferred_write.ts";
+import type { DeferredSink } from "../../store/deferring_store.ts";
 import {
+  type CallEnded,
+  CallParamsSchema,
   EndSessionSchema,
   type ErrorBody,
   INTERNAL_ERROR_BODY,
   MetaEventSchema,
+  NewSessionHeadersSchema,
   NewSessionSchema,
+  type RecordsAccepted,
+  REQUEST_DEADLINE_HEADER,
   type SessionConnected,
   type SessionCreated,
   type SessionEnded,
@@ -58,12 +69,16 @@ export interface AppOptions {
   manager: SessionManager;
   secret: string;
   cpuPercent: () => number;
+  /** The durable outbox `POST /records` appends to; absent, the route answers 503. */
+  outbox?: DeferredSink | undefined;
 }
 
 /** Builds the Hono app; `Deno.serve(app.fetch)` serves it. */
-export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono<AppEnv> {
+export function createApp(
+  { manager, secret, cpuPercent, outbox }: AppOptions,
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const error = (c: Context<AppEnv>, body: ErrorBody, status: 400 | 404 | 409 | 503) =>
+  const error = (c: Context<AppEnv>, body: ErrorBody, status: 400 | 404 | 408 | 409 | 503) =>
     c.json(body, status);
   /** The session `id` names, noting its call for the error log. */
   const sessionFor = (c: Context<AppEnv>, id: string): CallSession | undefined => {
@@ -108,29 +123,42 @@ export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono<App
       }),
   );
 
-  app.post("/sessions", zodJson(NewSessionSchema), async (c) => {
-    const body = c.req.valid("json");
-    c.set("callId", body.callId);
-    try {
-      const session = await manager.create(body);
-      return c.json(
-        { sessionId: session.id, sdp: session.answerSdp } satisfies SessionCreated,
-        201,
-      );
-    } catch (e) {
-      if (e instanceof OfferRejectedError) {
-        return error(c, { error: "unusable offer", reasons: e.reasons }, 400);
+  app.post(
+    "/sessions",
+    zodHeader(NewSessionHeadersSchema),
+    zodJson(NewSessionSchema),
+    async (c) => {
+      const body = c.req.valid("json");
+      c.set("callId", body.callId);
+      try {
+        const session = await manager.create(body, {
+          signal: c.req.raw.signal,
+          deadlineMs: c.req.valid("header")[REQUEST_DEADLINE_HEADER],
+        });
+        return c.json(
+          { sessionId: session.id, sdp: session.answerSdp } satisfies SessionCreated,
+          201,
+        );
+      } catch (e) {
+        if (e instanceof OfferRejectedError) {
+          return error(c, { error: "unusable offer", reasons: e.reasons }, 400);
+        }
+        if (e instanceof CapacityError) {
+          c.header("retry-after", "1");
+          return error(c, { error: "at capacity", reason: e.reason }, 503);
+        }
+        if (e instanceof DuplicateCallError) {
+          const body: ErrorBody = { error: "call already has a session" };
+          if (e.sessionId !== undefined) body.sessionId = e.sessionId;
+          return error(c, body, 409);
+        }
+        if (e instanceof SessionOrphanedError) {
+          return error(c, { error: "the client gave up before the session was ready" }, 408);
+        }
+        throw e;
       }
-      if (e instanceof CapacityError) {
-        c.header("retry-after", "1");
-        return error(c, { error: "at capacity", reason: e.reason }, 503);
-      }
-      if (e instanceof DuplicateCallError) {
-        return error(c, { error: "call already has a session", sessionId: e.existing.id }, 409);
-      }
-      throw e;
-    }
-  });
+    },
+  );
 
   app.get("/sessions", (c) => c.json({ sessions: manager.list().map((s) => s.toJSON()) }));
 
@@ -188,6 +216,27 @@ export function createApp({ manager, secret, cpuPercent }: AppOptions): Hono<App
       return c.json(ended);
     },
   );
+
+  app.delete(
+    "/calls/:callId",
+    zodParam(CallParamsSchema),
+    zodJson(EndSessionSchema),
+    async (c) => {
+      const { callId } = c.req.valid("param");
+      c.set("callId", callId);
+      const ended = await manager.endCall(callId, c.req.valid("json").reason ?? "abandoned");
+      if (ended === undefined) return error(c, { error: "no session for this call" }, 404);
+      const outcome = ended === "cancelled" ? "cancelled" : "ended";
+      return c.json({ callId, outcome } satisfies CallEnded);
+    },
+  );
+
+  app.post("/records", zodJson(DeferredWritesSchema), async (c) => {
+    const { records } = c.req.valid("json");
+    if (outbox === undefined) return error(c, { error: "no outbox" }, 503);
+    await outbox.append(records);
+    return c.json({ accepted: records.length } satisfies RecordsAccepted, 202);
+  });
 
   app.onError((e, c) => {
     // Hono's own 4xx (a body that is not JSON) carry a message written for the client.

@@ -2,7 +2,7 @@
  * The one way the bridge's routes validate input: Hono's validator running a
  * zod schema from `lib/bridge_api/schema.ts`. A request the schema refuses
  * gets 400 naming the fields at fault; the handler reads the typed value with
- * `c.req.valid("json")` or `c.req.valid("param")`.
+ * `c.req.valid("json")`, `c.req.valid("param")` or `c.req.valid("header")`.
  *
  * The body is read whatever its content type says: an empty one is `{}` (a
  * bare `DELETE`), and one that is not JSON gets 400.
@@ -15,7 +15,7 @@ import type { z } from "zod";
 import { invalidRequestBody } from "../../lib/bridge_api/schema.ts";
 
 /** The validation function: the parsed value, or the 400 naming what `schema` refused. */
-function check<Schema extends z.ZodType>(schema: Schema, what: "body" | "path") {
+function check<Schema extends z.ZodType>(schema: Schema, what: "body" | "path" | "headers") {
   return (value: unknown, c: Context): z.output<Schema> | Response => {
     const parsed = schema.safeParse(value);
     return parsed.success ? parsed.data : c.json(invalidRequestBody(what, parsed.error), 400);
@@ -51,3 +51,7 @@ export function zodJson<Schema extends z.ZodType>(schema: Schema): MiddlewareHan
 /** Validates the path parameters with `schema`. */
 export const zodParam = <Schema extends z.ZodType>(schema: Schema) =>
   validator("param", check(schema, "path"));
+
+/** Validates the request headers with `schema` (names lowercased). */
+export const zodHeader = <Schema extends z.ZodType>(schema: Schema) =>
+  validator("header", check(schema, "headers"));

@@ -40,6 +40,8 @@ export type ManagerLogEvent =
   | "VOICE_BRIDGE_AT_CAPACITY"
   | "VOICE_BRIDGE_OFFER_REJECTED"
   | "VOICE_BRIDGE_SESSION_CREATE_FAILED"
+  | "VOICE_BRIDGE_SESSION_ORPHANED"
+  | "VOICE_BRIDGE_RECORD_FAILED"
   | "VOICE_BRIDGE_DRAINING"
   | "VOICE_BRIDGE_DRAIN_ENDING_CALLS"
   | "VOICE_BRIDGE_DRAIN_INCOMPLETE"
@@ -49,6 +51,7 @@ export type ManagerLogEvent =
 /** Events a session writes to the call store (`voice_call_events.name`). */
 export type CallRecordEvent =
   | "bridge_session_started"
+  | "bridge_session_orphaned"
   | "bridge_accept"
   | "no_caller_media"
   | "bridge_session_ended"

@@ -24,6 +24,7 @@ import type { CallLogEvent, CallRecordEvent, MetaCallStatus } from "./call_event
 import { SessionTimers } from "./session_timers.ts";
 import { armCallLimits } from "./call_limits.ts";
 import type { SessionDeps, SessionPeer, SessionRequest } from "./session_deps.ts";
+import { type CallRecord, LIVE_CALL_STATUSES } from "../../store/store.ts";
 
 /** Why a request could not become a session. */
 export class OfferRejectedError extends Error {
@@ -72,6 +73,8 @@ export class CallSession implements AgentContext {
   #ended: Promise<void> | undefined;
   #endedListeners: Array<(s: CallSession) => void> = [];
   #hangupRequested = false;
+  /** The record as the session found it; `undefined` without a store or when the write failed. */
+  #startRecord: Promise<CallRecord | undefined> = Promise.resolve(undefined);
 
   private constructor(req: SessionRequest, deps: SessionDeps, peer: SessionPeer, agent: Agent) {
     this.#req = req;
@@ -115,13 +118,26 @@ export class CallSession implements AgentContext {
 
   /**
    * Validates the offer, answers it and starts the agent. Throws
-   * {@linkcode OfferRejectedError} for an offer we cannot serve.
+   * {@linkcode OfferRejectedError} for an offer we cannot serve, and the
+   * abort reason when `gaveUp` aborted while the peer was being made.
    */
-  static async create(req: SessionRequest, deps: SessionDeps): Promise<CallSession> {
+  static async create(
+    req: SessionRequest,
+    deps: SessionDeps,
+    gaveUp?: AbortSignal,
+  ): Promise<CallSession> {
     const checked = validateWhatsAppOffer(req.sdp);
     if (!checked.ok) throw new OfferRejectedError(checked.errors);
     const agent = deps.createAgent(req.callId);
     const peer = await deps.createPeer(checked.offer, req.sdp);
+    if (gaveUp?.aborted) {
+      // Nobody waits for it any more: close it unseen, record nothing, tell Meta nothing.
+      await Promise.allSettled([
+        Promise.try(() => peer.close()),
+        Promise.try(() => agent.close("orphaned")),
+      ]);
+      gaveUp.throwIfAborted();
+    }
     const session = new CallSession(req, deps, peer, agent);
     session.#begin();
     return session;
@@ -282,10 +298,14 @@ export class CallSession implements AgentContext {
       ...this.#maskedCaller(),
       phoneNumberId: this.phoneNumberId,
     });
-    this.#deps.recorder?.upsertCall({ callId: this.callId, bridgeSessionId: this.id })
-      .catch((error) =>
-        this.#log.error("CALL_RECORD_FAILED", { what: "call", error: String(error) })
-      );
+    const recorder = this.#deps.recorder;
+    if (recorder) {
+      this.#startRecord = recorder.upsertCall({ callId: this.callId, bridgeSessionId: this.id })
+        .catch((error) => {
+          this.#log.error("CALL_RECORD_FAILED", { what: "call", error: String(error) });
+          return undefined;
+        });
+    }
     this.#record("bridge_session_started", { sessionId: this.id });
     this.#peer.onState((s) => {
       if (s === "connected") {
@@ -352,6 +372,7 @@ export class CallSession implements AgentContext {
   }
 
   async #finish(reason: string, notifyMeta: boolean): Promise<void> {
+    const talked = this.state === "active";
     this.state = "ending";
     this.endReason = reason;
     this.#mark("ended");
@@ -364,15 +385,35 @@ export class CallSession implements AgentContext {
     this.#record("bridge_session_ended", { reason, stats, timings: this.timings });
     // Meta hears at once, whatever the agent or the peer take to close.
     await Promise.all([this.#release(reason), notifyMeta ? this.#terminateAtMeta(reason) : null]);
-    // Meta's terminate webhook may be recorded first; it keeps the reason we write here.
-    if (notifyMeta) {
-      await this.#deps.recorder?.upsertCall({ callId: this.callId, endReason: reason })
-        .catch((error) =>
-          this.#log.error("CALL_RECORD_FAILED", { what: "end", error: String(error) })
-        );
-    }
+    await this.#recordEnd(reason, notifyMeta, talked)
+      .catch((error) =>
+        this.#log.error("CALL_RECORD_FAILED", { what: "end", error: String(error) })
+      );
     this.state = "ended";
     for (const l of this.#endedListeners) l(this);
+  }
+
+  /**
+   * Closes the record when the bridge ended the call, or when the record is
+   * the bridge's own (no function recorded the connect, so no `offeredAt`):
+   * `completed` once media flowed, else `failed`, from a live status only.
+   * A session the function ended is the function's to close.
+   */
+  async #recordEnd(reason: string, notifyMeta: boolean, talked: boolean): Promise<void> {
+    const recorder = this.#deps.recorder;
+    if (!recorder) return;
+    const own = notifyMeta || (await this.#startRecord)?.offeredAt === null;
+    if (own && recorder.transitionCall) {
+      const closed = await recorder.transitionCall(
+        this.callId,
+        talked ? "completed" : "failed",
+        { endReason: reason, endedAt: new Date() },
+        { from: LIVE_CALL_STATUSES, keep: ["endedAt"] },
+      );
+      if (closed.applied) return;
+    }
+    // Meta's terminate webhook may be recorded first; it keeps the reason we write here.
+    if (notifyMeta) await recorder.upsertCall({ callId: this.callId, endReason: reason });
   }
 
   async #release(reason: string): Promise<void> {

@@ -6,7 +6,13 @@
  * @module
  */
 import type { WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
-import type { Store } from "../../store/store.ts";
+import type {
+  CallRecord,
+  CallUpsert,
+  NewCallEvent,
+  NewTranscript,
+  Store,
+} from "../../store/store.ts";
 import type { Agent, CallerContext } from "../agents/agent.ts";
 import type { MediaHistograms, MediaPort } from "../media/call_media.ts";
 import type { Scheduler, SharedFrameClock } from "../media/frame_clock.ts";
@@ -48,11 +54,18 @@ export interface CallTerminator {
 
 /**
  * Where a session keeps its records; a failing store never breaks the call.
- * Without `addUsage` the provider's usage is not kept.
+ * Without `addUsage` the provider's usage is not kept; without
+ * `transitionCall` the call's final status is left to the function and Meta.
+ * A write may be deferred until the database is back (durable_recorder.ts).
  */
 export type SessionRecorder =
-  & Pick<Store, "recordEvent" | "addTranscript" | "upsertCall">
-  & Partial<Pick<Store, "addUsage">>;
+  & {
+    recordEvent(event: NewCallEvent): Promise<unknown>;
+    addTranscript(line: NewTranscript): Promise<unknown>;
+    /** The call as stored; `undefined` when the write was deferred. */
+    upsertCall(call: CallUpsert): Promise<CallRecord | undefined>;
+  }
+  & Partial<Pick<Store, "addUsage" | "transitionCall">>;
 
 /** The limits a call runs under; `sessionLimits` (config.ts) derives them from the config. */
 export interface SessionLimits {

@@ -8,7 +8,7 @@
 import { eventLogger } from "../log.ts";
 import { type MediaHistograms, newMediaHistograms } from "../media/call_media.ts";
 import { realScheduler, type Scheduler, SharedFrameClock } from "../media/frame_clock.ts";
-import type { ManagerLogEvent } from "./call_events.ts";
+import type { CallRecordEvent, ManagerLogEvent } from "./call_events.ts";
 import { CallSession, OfferRejectedError } from "./call_session.ts";
 import type { SessionDeps, SessionRequest } from "./session_deps.ts";
 
@@ -21,13 +21,37 @@ export class CapacityError extends Error {
   }
 }
 
-/** A second session for a call that already has one. */
+/** A second session for a call that already has one, or is being given one. */
 export class DuplicateCallError extends Error {
-  /** Carries the existing session. */
-  constructor(readonly existing: CallSession) {
-    super(`call already has session ${existing.id}`);
+  /** `sessionId`: the existing session's; undefined while that one is still being created. */
+  constructor(readonly sessionId: string | undefined) {
+    super(
+      `call already has ${
+        sessionId === undefined ? "a session being created" : `session ${sessionId}`
+      }`,
+    );
     this.name = "DuplicateCallError";
   }
+}
+
+/**
+ * The session's creator gave up (disconnected, passed its deadline, or asked
+ * by call id to end it) before the session was ready: it was closed unseen.
+ */
+export class SessionOrphanedError extends Error {
+  /** Creates the error. */
+  constructor() {
+    super("the session's creator gave up before it was ready");
+    this.name = "SessionOrphanedError";
+  }
+}
+
+/** How long the creator of a session waits for it; past either, the session is not begun. */
+export interface CreateOptions {
+  /** Aborts when the creator is gone (the HTTP request's signal). */
+  signal?: AbortSignal | undefined;
+  /** The creator's remaining deadline from now, in ms (on the manager's scheduler). */
+  deadlineMs?: number | undefined;
 }
 
 /** Options for {@linkcode SessionManager}. */
@@ -52,6 +76,11 @@ export class SessionManager {
   #opts: SessionManagerOptions;
   #byId = new Map<string, CallSession>();
   #byCall = new Map<string, CallSession>();
+  /**
+   * Calls being created, by call id: reserved before the first await so that
+   * admission and the one-session-per-call rule hold under any concurrency.
+   */
+  #creating = new Map<string, AbortController>();
   #scheduler: Scheduler;
   #draining = false;
   /** Set once `drain` ends the calls left: a call admitted before is ended on arrival. */
@@ -87,44 +116,33 @@ export class SessionManager {
     return this.#byId.get(id);
   }
 
-  /** Admits and creates a session, or throws CapacityError / DuplicateCallError / OfferRejectedError. */
-  async create(req: SessionRequest): Promise<CallSession> {
-    const existing = this.#byCall.get(req.callId);
-    if (existing) throw new DuplicateCallError(existing);
-    const refusal = this.#draining
-      ? "draining"
-      : this.#byId.size >= this.#opts.maxSessions
-      ? "max_sessions"
-      : this.#opts.maxCpuPercent > 0 && this.#opts.cpuPercent() > this.#opts.maxCpuPercent
-      ? "cpu"
-      : undefined;
-    if (refusal) {
-      this.counters.refused++;
-      log.warn("VOICE_BRIDGE_AT_CAPACITY", {
-        callId: req.callId,
-        reason: refusal,
-        live: this.#byId.size,
-      });
-      throw new CapacityError(refusal);
-    }
+  /**
+   * Admits and creates a session, or throws CapacityError / DuplicateCallError /
+   * OfferRejectedError / SessionOrphanedError.
+   */
+  async create(req: SessionRequest, options: CreateOptions = {}): Promise<CallSession> {
+    this.#admit(req.callId);
+    const creation = new AbortController();
+    this.#creating.set(req.callId, creation);
+    const deadline = options.deadlineMs === undefined
+      ? undefined
+      : this.#scheduler.setTimeout(() => creation.abort(), options.deadlineMs);
+    const gaveUp = options.signal
+      ? AbortSignal.any([options.signal, creation.signal])
+      : creation.signal;
     let session: CallSession;
     try {
       session = await CallSession.create(req, {
         ...this.#opts.deps,
         histograms: this.histograms,
         clock: this.clock,
-      });
+      }, gaveUp);
     } catch (error) {
-      this.counters.failedOffers++;
-      if (error instanceof OfferRejectedError) {
-        log.warn("VOICE_BRIDGE_OFFER_REJECTED", { callId: req.callId, reasons: error.reasons });
-      } else {
-        log.error("VOICE_BRIDGE_SESSION_CREATE_FAILED", {
-          callId: req.callId,
-          error: String(error),
-        });
-      }
-      throw error;
+      this.#createFailed(req.callId, error, gaveUp.aborted);
+      throw gaveUp.aborted ? new SessionOrphanedError() : error;
+    } finally {
+      this.#scheduler.clearTimeout(deadline);
+      this.#creating.delete(req.callId);
     }
     if (this.#closing) {
       // Admitted before the drain but answered after it ended the others: Meta never
@@ -144,6 +162,59 @@ export class SessionManager {
       this.#emptyWaiters.clear();
     });
     return session;
+  }
+
+  /**
+   * Ends a call's session quietly, or cancels its creation: the function gave
+   * up on the call and has rejected it, so Meta is not told and no end reason
+   * is written. Returns the session ended, `"cancelled"`, or undefined when
+   * the bridge holds nothing for the call.
+   */
+  async endCall(callId: string, reason: string): Promise<CallSession | "cancelled" | undefined> {
+    const creation = this.#creating.get(callId);
+    if (creation) {
+      creation.abort();
+      return "cancelled";
+    }
+    const session = this.#byCall.get(callId);
+    if (!session) return undefined;
+    await session.end(reason, false);
+    return session;
+  }
+
+  /** Throws if `callId` may not have a session now. Synchronous by design. */
+  #admit(callId: string): void {
+    const existing = this.#byCall.get(callId);
+    if (existing || this.#creating.has(callId)) throw new DuplicateCallError(existing?.id);
+    const live = this.#byId.size + this.#creating.size;
+    const refusal = this.#draining
+      ? "draining"
+      : live >= this.#opts.maxSessions
+      ? "max_sessions"
+      : this.#opts.maxCpuPercent > 0 && this.#opts.cpuPercent() > this.#opts.maxCpuPercent
+      ? "cpu"
+      : undefined;
+    if (!refusal) return;
+    this.counters.refused++;
+    log.warn("VOICE_BRIDGE_AT_CAPACITY", { callId, reason: refusal, live });
+    throw new CapacityError(refusal);
+  }
+
+  #createFailed(callId: string, error: unknown, orphaned: boolean): void {
+    if (orphaned) {
+      // The function has already rejected the call: say so, and nothing else.
+      log.info("VOICE_BRIDGE_SESSION_ORPHANED", { callId });
+      const name: CallRecordEvent = "bridge_session_orphaned";
+      this.#opts.deps.recorder?.recordEvent({ callId, name, data: {} })
+        .catch((e) => log.error("VOICE_BRIDGE_RECORD_FAILED", { callId, error: String(e) }));
+      return;
+    }
+    this.counters.failedOffers++;
+    if (error instanceof OfferRejectedError) {
+      log.warn("VOICE_BRIDGE_OFFER_REJECTED", { callId, reasons: error.reasons });
+    } else {
+      log.error("VOICE_BRIDGE_SESSION_CREATE_FAILED", { callId, error: String(error) });
+    }
   }
 
   /**

@@ -19,7 +19,10 @@ async function connectedCall(
   const caller = await WhatsAppCaller.create({ decode: false, ...options });
   const checked = validateWhatsAppOffer(caller.offerSdp);
   assert.ok(checked.ok);
-  const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, { includeLoopback: true });
+  const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
+    includeLoopback: true,
+    allowPrivateCandidates: true,
+  });
   const heard: RtpIn[] = [];
   peer.onRtp((p) => heard.push(p));
   try {

@@ -106,6 +106,7 @@ Deno.test({
     assert.ok(checked.ok);
     const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
       includeLoopback: true,
+      allowPrivateCandidates: true,
     });
     let heard = 0;
     peer.onRtp(() => heard++);

@@ -68,7 +68,10 @@ Deno.test("a call connects after 2.5 s of unanswered checks to Meta's ICE-lite r
   const checked = validateWhatsAppOffer(caller.offerSdp);
   assert.ok(checked.ok);
   outage.until = performance.now() + 2500;
-  const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, { includeLoopback: true });
+  const peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
+    includeLoopback: true,
+    allowPrivateCandidates: true,
+  });
   outage.restore();
   try {
     await caller.applyAnswer(peer.answerSdp);

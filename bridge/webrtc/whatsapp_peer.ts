@@ -18,6 +18,7 @@ import {
 import { Buffer } from "node:buffer";
 import { type RtpHeaderFields, writeRtpHeader } from "../../lib/rtp/packet.ts";
 import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
+import { type FilteredOffer, filterOfferCandidates } from "../../lib/sdp/candidate_filter.ts";
 import { leanExecute, leanReceivePath } from "./werift_event_fix.ts";
 import { keepCheckingUntilNominated } from "./werift_ice_fix.ts";
 import type {
@@ -43,6 +44,11 @@ export interface PeerNetworkOptions {
     | undefined;
   /** Also gather on loopback (tests and local `deno task dev`). */
   includeLoopback?: boolean | undefined;
+  /**
+   * Check the offer's loopback, private and link-local candidates too
+   * (development only; see `lib/sdp/candidate_filter.ts`). @default false
+   */
+  allowPrivateCandidates?: boolean | undefined;
   /** Gather IPv6 host candidates too. @default false */
   ipv6?: boolean | undefined;
 }
@@ -71,6 +77,8 @@ export class WhatsAppPeer {
   #tickSocket: LibcUdpTransport | undefined;
   #wantTicks = false;
   #headerFields: RtpHeaderFields;
+  /** Offer candidates never checked, because they point into a private network. */
+  droppedCandidates: FilteredOffer["dropped"] = [];
   packetsSent = 0;
   packetsReceived = 0;
 
@@ -148,7 +156,8 @@ export class WhatsAppPeer {
       ...(net.includeLoopback ? { iceAdditionalHostAddresses: ["127.0.0.1"] } : {}),
     });
     try {
-      await pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+      const filtered = filterOfferCandidates(offerSdp, net.allowPrivateCandidates ?? false);
+      await pc.setRemoteDescription({ type: "offer", sdp: filtered.sdp });
       const transceiver = pc.getTransceivers()[0];
       if (!transceiver) throw new Error("werift created no transceiver for the offer");
       transceiver.setDirection("sendrecv");
@@ -164,7 +173,9 @@ export class WhatsAppPeer {
       if (!shaped.ok) {
         throw new Error(`answer failed Meta's checklist: ${shaped.errors.join("; ")}`);
       }
-      return new WhatsAppPeer(pc, transceiver, shaped.sdp, offer);
+      const peer = new WhatsAppPeer(pc, transceiver, shaped.sdp, offer);
+      peer.droppedCandidates = filtered.dropped;
+      return peer;
     } catch (error) {
       await pc.close().catch(() => {});
       throw error;

@@ -10,7 +10,10 @@ function answer(caller: WhatsAppCaller): Promise<WhatsAppPeer> {
   installWeriftPatches();
   const checked = validateWhatsAppOffer(caller.offerSdp);
   assert.ok(checked.ok);
-  return WhatsAppPeer.answer(caller.offerSdp, checked.offer, { includeLoopback: true });
+  return WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
+    includeLoopback: true,
+    allowPrivateCandidates: true,
+  });
 }
 
 Deno.test("peer sends RTP in order and RTCP sender reports that count it", async () => {
@@ -162,4 +165,25 @@ Deno.test("onState's returned function unsubscribes that listener only", async (
   await peer.close();
   await caller.close();
   assert.deepEqual(heard, ["b:closed"]);
+});
+
+Deno.test("by default a caller offering only loopback candidates is never checked: no connection", async () => {
+  installWeriftPatches();
+  const caller = await WhatsAppCaller.create({ decode: false });
+  // Only the caller's loopback candidate: what an offer aimed at the bridge's own host looks like.
+  const loopbackOnly = caller.offerSdp.split("\r\n")
+    .filter((l) => !l.startsWith("a=candidate:") || l.includes(" 127.0.0.1 ")).join("\r\n");
+  const checked = validateWhatsAppOffer(loopbackOnly);
+  assert.ok(checked.ok);
+  const peer = await WhatsAppPeer.answer(loopbackOnly, checked.offer, { includeLoopback: true });
+  try {
+    assert.deepEqual(peer.droppedCandidates.map((d) => d.scope), ["loopback"]);
+    await caller.applyAnswer(peer.answerSdp);
+    // The caller is ICE-lite: it connects only once our checks reach it.
+    await assert.rejects(caller.connected(1_500));
+    assert.notEqual(peer.state, "connected");
+  } finally {
+    await peer.close();
+    await caller.close();
+  }
 });

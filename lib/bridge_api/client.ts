@@ -13,11 +13,16 @@
 
 import type { z } from "zod";
 import {
+  type CallEnded,
+  CallEndedSchema,
   type EndSession,
   ErrorBodySchema,
   MAX_END_REASON_CHARS,
   type MetaEvent,
   type NewSession,
+  type RecordsAccepted,
+  RecordsAcceptedSchema,
+  REQUEST_DEADLINE_HEADER,
   type SessionConnected,
   SessionConnectedSchema,
   type SessionCreated,
@@ -84,6 +89,8 @@ export interface BridgeClientOptions {
 const FAILURE_BY_STATUS: Readonly<Record<number, BridgeFailure>> = {
   400: "offer_rejected",
   404: "not_found",
+  // The bridge saw our deadline pass first and closed the session unseen.
+  408: "timeout",
   409: "conflict",
   503: "capacity",
 };
@@ -153,6 +160,27 @@ export class BridgeClient {
     return this.#call("end session", "DELETE", path(sessionId), 200, SessionEndedSchema, body);
   }
 
+  /**
+   * Ends whatever the bridge holds for a call the caller gave up on (say after
+   * `createSession` timed out, with no session id to end): a session is ended
+   * without Graph `terminate`, a creation in flight is cancelled.
+   */
+  endCall(callId: string, reason: string): Promise<CallEnded> {
+    const body: EndSession = { reason: reason.slice(0, MAX_END_REASON_CHARS) };
+    const url = `/calls/${encodeURIComponent(callId)}`;
+    return this.#call("end call", "DELETE", url, 200, CallEndedSchema, body);
+  }
+
+  /**
+   * Hands the bridge store writes the database could not take (`POST
+   * /records`); resolved once they are durable in the bridge's outbox.
+   */
+  deferRecords(records: readonly object[]): Promise<RecordsAccepted> {
+    return this.#call("defer records", "POST", "/records", 202, RecordsAcceptedSchema, {
+      records,
+    });
+  }
+
   /** One request; anything but `expected` with a body `schema` accepts is a {@link BridgeError}. */
   async #call<T>(
     what: string,
@@ -188,6 +216,8 @@ export class BridgeClient {
         method,
         headers: {
           "authorization": `Bearer ${this.#secret}`,
+          // What the bridge makes after this is made for nobody: it drops it instead.
+          [REQUEST_DEADLINE_HEADER]: String(timeoutMs),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? null : JSON.stringify(body),

@@ -59,9 +59,26 @@ export const CallerContextSchema = z.object({
 /** The caller's context as a session carries it. */
 export type CallerContext = z.infer<typeof CallerContextSchema>;
 
+/** Meta's call id, as `:callId` in `/calls/:callId`. */
+export const CallIdSchema = z.string().min(1).max(256);
+
+/** Path parameters of `/calls/:callId`. */
+export const CallParamsSchema = z.object({ callId: CallIdSchema });
+
+/**
+ * Header of `POST /sessions`: how many ms the client still waits, as it sends.
+ * A session ready only after that is ended unseen, not handed to nobody.
+ */
+export const REQUEST_DEADLINE_HEADER = "x-request-deadline-ms";
+
+/** Headers of `POST /sessions` (Hono hands them lowercased). */
+export const NewSessionHeadersSchema = z.object({
+  [REQUEST_DEADLINE_HEADER]: z.coerce.number().int().min(0).max(60_000).optional(),
+});
+
 /** `POST /sessions`: a user-initiated call's metadata and Meta's SDP offer. */
 export const NewSessionSchema = z.object({
-  callId: z.string().min(1).max(256),
+  callId: CallIdSchema,
   phoneNumberId: z.string().min(1).max(64),
   /** The caller's number; absent when Meta hides it behind a username. */
   from: z.string().min(1).max(64).optional(),
@@ -117,6 +134,27 @@ export const EndSessionSchema = z.object({
 /** Body of `DELETE /sessions/:id`. */
 export type EndSession = z.infer<typeof EndSessionSchema>;
 
+/**
+ * `DELETE /calls/:callId` → 200: the call's session was `ended` quietly (no
+ * Graph terminate, no end reason written), or its creation `cancelled`.
+ */
+export const CallEndedSchema = z.object({
+  callId: CallIdSchema,
+  outcome: z.enum(["ended", "cancelled"]),
+});
+
+/** Answer of `DELETE /calls/:callId`. */
+export type CallEnded = z.infer<typeof CallEndedSchema>;
+
+/**
+ * `POST /records` → 202: how many store writes the bridge's outbox now holds
+ * for the database (the body's `records`, checked by `store/deferred_write.ts`).
+ */
+export const RecordsAcceptedSchema = z.object({ accepted: z.number().int().min(0) });
+
+/** Answer of `POST /records`. */
+export type RecordsAccepted = z.infer<typeof RecordsAcceptedSchema>;
+
 /** Where a session is in its life. */
 export const SessionStateSchema = z.enum(["answered", "accepted", "active", "ending", "ended"]);
 
@@ -166,7 +204,10 @@ export const INTERNAL_ERROR_BODY: Readonly<ErrorBody> = { error: "internal error
  * The 400 for a request `error` rejected: one `path: message` line per issue.
  * Zod's own messages name the expectation, never the value received.
  */
-export function invalidRequestBody(what: "body" | "path", error: z.ZodError): ErrorBody {
+export function invalidRequestBody(
+  what: "body" | "path" | "headers",
+  error: z.ZodError,
+): ErrorBody {
   return {
     error: `invalid ${what}`,
     issues: error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`),

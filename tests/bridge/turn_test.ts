@@ -58,6 +58,7 @@ Deno.test({
     assert.ok(checked.ok);
     peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
       iceServers: [{ urls: `turn:${hostIp}:${port}`, username: "bridge", credential: "secret" }],
+      allowPrivateCandidates: true,
     });
     const relay = peer.answerSdp.split("\r\n").find((l) =>
       l.startsWith("a=candidate:") && l.includes(" typ relay")

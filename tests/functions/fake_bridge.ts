@@ -109,6 +109,8 @@ export class FakeBridge {
     if (!authorized) return Response.json({ error: "unauthorized" }, { status: 401 });
 
     if (req.method === "POST" && path === "/sessions") return await this.#create(body);
+    const call = /^\/calls\/([^/]+)$/.exec(path);
+    if (req.method === "DELETE" && call) return this.#endCall(decodeURIComponent(call[1]!), body);
     const match = /^\/sessions\/([^/]+)(\/accept|\/events|\/connected)?$/.exec(path);
     const session = match ? this.sessions.get(decodeURIComponent(match[1]!)) : undefined;
     if (session === undefined) return Response.json({ error: "no such session" }, { status: 404 });
@@ -137,6 +139,19 @@ export class FakeBridge {
       });
     }
     return Response.json({ error: "not found" }, { status: 404 });
+  }
+
+  /** `DELETE /calls/:callId`: ends the call's live session quietly. */
+  #endCall(callId: string, body: unknown): Response {
+    const session = this.sessionsFor(callId).find((s) => s.state !== "ended");
+    if (session === undefined) {
+      return Response.json({ error: "no session for this call" }, { status: 404 });
+    }
+    session.state = "ended";
+    this.#held.get(session.sessionId)?.(false);
+    const reason = (body as { reason?: unknown } | undefined)?.reason;
+    session.endReason = typeof reason === "string" ? reason : "abandoned";
+    return Response.json({ callId, outcome: "ended" });
   }
 
   async #connected(session: FakeBridgeSession, body: unknown): Promise<Response> {

@@ -8,7 +8,10 @@
 import { GraphClient } from "../../lib/whatsapp/graph.ts";
 import { openStore } from "../../store/open.ts";
 import type { Store } from "../../store/store.ts";
-import { createVoiceCallsHandler } from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
+import {
+  createVoiceCallsHandler,
+  type VoiceCallsDeps,
+} from "../../supabase/functions/wa-webhook-voice-calls/index.ts";
 import type { CallEventResult } from "../../supabase/functions/wa-webhook-voice-calls/call_flow.ts";
 import { FakeMetaGraph, type FakeMetaGraphOptions } from "../../simulator/meta_graph.ts";
 import {
@@ -152,6 +155,9 @@ export async function voiceCallsRig(
     graph?: Pick<FakeMetaGraphOptions, "ringWindowMs" | "timers">;
     /** Meta's own webhooks (ring-out, failures, after reject/terminate) reach the function. */
     metaWebhooks?: boolean;
+    /** Where writes the store cannot take go, and the deadline of each store call. */
+    outbox?: VoiceCallsDeps["outbox"];
+    storeDeadlineMs?: number;
   } = {},
 ): Promise<VoiceCallsRig> {
   const store = opts.store ?? await sharedStore();
@@ -185,6 +191,8 @@ export async function voiceCallsRig(
       retryDelayMs: 5,
     }),
     ...(opts.now === undefined ? {} : { now: opts.now }),
+    ...(opts.outbox === undefined ? {} : { outbox: opts.outbox }),
+    ...(opts.storeDeadlineMs === undefined ? {} : { storeDeadlineMs: opts.storeDeadlineMs }),
   });
   const post = (
     payload: Payload,

@@ -28,11 +28,15 @@ async function assertBare500(res: Response, extra: Record<string, unknown> = {})
 const logged = (logs: LogCapture, event: string) =>
   logs.find(event).find((r) => String(r.properties.error).includes(INTERNAL));
 
-Deno.test("voice-calls: a store that cannot open answers a bare 500; the detail is logged", () =>
+// A store failure alone is deferred to the outbox (tests/faults/); these fail the outbox too.
+const refusingOutbox = { append: () => Promise.reject(new Error(INTERNAL)) };
+
+Deno.test("voice-calls: a store that cannot open, nor the outbox, answers a bare 500", () =>
   withLogs(async (logs) => {
     const handler = createVoiceCallsHandler({
       env: { ...TEST_ENV, VOICE_BRIDGE_URL: "http://127.0.0.1:1" },
       store: () => Promise.reject(new Error(INTERNAL)),
+      outbox: refusingOutbox,
     });
     const res = await handler(
       new Request("http://localhost/", {
@@ -41,8 +45,8 @@ Deno.test("voice-calls: a store that cannot open answers a bare 500; the detail 
         body: JSON.stringify(offerFor(newCallId())),
       }),
     );
-    await assertBare500(res);
-    assert.ok(logged(logs, "WA_FUNCTION_FAILED"), "no WA_FUNCTION_FAILED line");
+    await assertBare500(res, { results: [] });
+    assert.ok(logged(logs, "WA_CALL_FAILED"), "no WA_CALL_FAILED line");
   }));
 
 Deno.test("voice-calls: a store failing mid-call answers 500 with our results only", () =>
@@ -53,7 +57,7 @@ Deno.test("voice-calls: a store failing mid-call answers 500 with our results on
       backend: real.backend,
       recordEvent: () => Promise.reject(new Error(INTERNAL)),
     };
-    const rig = await voiceCallsRig({ store: failing });
+    const rig = await voiceCallsRig({ store: failing, outbox: refusingOutbox });
     try {
       const callId = newCallId();
       await assertBare500(await rig.post(offerFor(callId)), { results: [] });

@@ -32,6 +32,8 @@ export interface PostgresServer {
   createDatabase(): Promise<TestDatabase>;
   /** Stops the server if this helper started it (`DATABASE_URL` is left alone). */
   stop(): Promise<void>;
+  /** A cluster this helper started can be taken down (`-m fast`) and up again, data kept. */
+  outage?: { down(): Promise<void>; up(): Promise<void> };
 }
 
 const BIN_ROOT = "/usr/lib/postgresql";
@@ -72,9 +74,14 @@ export async function startPostgres(): Promise<PostgresServer | null> {
   return bin === null ? null : await startCluster(bin);
 }
 
-function server(url: string, stop: () => Promise<void>): PostgresServer {
+function server(
+  url: string,
+  stop: () => Promise<void>,
+  outage?: PostgresServer["outage"],
+): PostgresServer {
   return {
     url,
+    ...(outage === undefined ? {} : { outage }),
     async createDatabase(): Promise<TestDatabase> {
       const name = `test_${crypto.randomUUID().replaceAll("-", "")}`;
       await admin(url, (sql) => sql.unsafe(`create database ${name}`));
@@ -130,12 +137,15 @@ async function startCluster(bin: string): Promise<PostgresServer> {
     "-c full_page_writes=off",
   ].join(" ");
   const pgCtl = (...args: string[]) => as([`${bin}/pg_ctl`, "-D", data, ...args]);
-  await pgCtl("-l", `${root}/log`, "-o", options, "-w", "start");
+  const start = async () => void await pgCtl("-l", `${root}/log`, "-o", options, "-w", "start");
+  // Fast, not immediate: with fsync off a crash would lose what the test committed before it.
+  const down = async () => void await pgCtl("-m", "fast", "-w", "stop");
+  await start();
   return server(`postgres://postgres@127.0.0.1:${port}/postgres`, async () => {
     try {
-      await pgCtl("-m", "immediate", "-w", "stop");
+      await pgCtl("-m", "immediate", "-w", "stop").catch(() => {}); // already down after an outage
     } finally {
       await Deno.remove(root, { recursive: true });
     }
-  });
+  }, { down, up: start });
 }

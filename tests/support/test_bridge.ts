@@ -29,6 +29,7 @@ export function startTestBridge(
     BRIDGE_HOST: "127.0.0.1",
     BRIDGE_PORT: "0",
     ICE_INCLUDE_LOOPBACK: "true",
+    ICE_ALLOW_PRIVATE_CANDIDATES: "true",
     LOG_LEVEL: "error",
     ...env,
   });

@@ -31,6 +31,8 @@ export type FunctionLogEvent =
   | "WA_CALL_STATUS"
   | "WA_CALL_BRIDGE_NOTIFY_FAILED"
   | "WA_BRIDGE_END_FAILED"
+  /** The store failed or ran out of time: the call's writes go to the outbox. */
+  | "WA_STORE_DEFERRED"
   // either function: a request failed inside and was answered with a bare 500
   | "WA_FUNCTION_FAILED";
 

@@ -32,7 +32,10 @@ export {
   eventDedupeKey,
 } from "./flow_common.ts";
 
-/** Handles one call event. Store failures propagate; Graph and bridge failures are outcomes. */
+/**
+ * Handles one call event. Graph and bridge failures are outcomes; store
+ * failures are deferred to the outbox, and only an outbox failure propagates.
+ */
 export function handleCallEvent(deps: CallFlowDeps, item: CallEventItem): Promise<CallEventResult> {
   switch (item.kind) {
     case "connect_offer":

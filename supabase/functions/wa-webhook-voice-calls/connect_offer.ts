@@ -4,6 +4,11 @@
  * DTLS (`media_wait.ts`) → Graph `accept` → bridge `accept`. Each step goes
  * through an atomic store transition so a concurrent `terminate` wins.
  *
+ * With the database down (`DeferringStore` answers `undefined`) the call
+ * goes on as if each write applied: dedupe then rests on the bridge, which
+ * refuses a second session for a call id (409, an answer already under
+ * way), and the writes reach the database later through the outbox.
+ *
  * @module
  */
 import { type GraphActionResult, GraphApiError } from "../../../lib/whatsapp/graph.ts";
@@ -88,7 +93,7 @@ export class ConnectOffer {
       phoneNumberId: item.phoneNumberId,
       offeredAt: new Date(this.#receivedAt),
     });
-    if (isTerminal(call.status)) {
+    if (call !== undefined && isTerminal(call.status)) {
       await store.recordEvent({ callId: item.callId, name: "connect_after_terminate" });
       this.#log.info("WA_CALL_CONNECT_IGNORED", {
         reason: "connect_after_terminate",
@@ -117,12 +122,16 @@ export class ConnectOffer {
         caller: callerContext(item),
       });
     } catch (error) {
+      if (error instanceof BridgeError && error.failure === "conflict") {
+        this.#log.info("WA_CALL_DUPLICATE", { event: "connect", by: "bridge" });
+        return this.#result("duplicate");
+      }
       const reason = error instanceof BridgeError ? `bridge_${error.failure}` : "bridge_error";
       return await this.#abandon({ graphAction: "reject", status: "rejected", reason, error });
     }
     const sessionId = session.sessionId;
     const withSession = await store.upsertCall({ callId: item.callId, bridgeSessionId: sessionId });
-    if (isTerminal(withSession.status)) {
+    if (withSession !== undefined && isTerminal(withSession.status)) {
       return await this.#endedDuringSetup(sessionId, withSession.status);
     }
 
@@ -141,14 +150,16 @@ export class ConnectOffer {
     const pre = await store.transitionCall(item.callId, "pre_accepted", {
       preAcceptedAt: new Date(this.#deps.now()),
     }, { from: ["offered"] });
-    if (!pre.applied) return await this.#endedDuringSetup(sessionId, pre.call?.status);
+    if (pre !== undefined && !pre.applied) {
+      return await this.#endedDuringSetup(sessionId, pre.call?.status);
+    }
     this.#log.info("WA_CALL_PRE_ACCEPTED", { sessionId, elapsedMs: this.#elapsed() });
 
     const media = await waitForMedia(bridge, sessionId, this.#deps.mediaConnectWaitMs);
     if (!media.connected) {
       // A terminate (hang-up, ring-out) ends the session and so the wait.
       const now = await store.getCall(item.callId);
-      if (now === null || isTerminal(now.status)) {
+      if (now === null || (now !== undefined && isTerminal(now.status))) {
         return await this.#endedDuringSetup(sessionId, now?.status);
       }
       return await this.#abandon({
@@ -175,7 +186,9 @@ export class ConnectOffer {
     const acc = await store.transitionCall(item.callId, "accepted", {
       acceptedAt: new Date(this.#deps.now()),
     }, { from: ["pre_accepted"] });
-    if (!acc.applied) return await this.#endedDuringSetup(sessionId, acc.call?.status);
+    if (acc !== undefined && !acc.applied) {
+      return await this.#endedDuringSetup(sessionId, acc.call?.status);
+    }
     try {
       await bridge.acceptSession(sessionId);
     } catch (error) {
@@ -225,7 +238,7 @@ export class ConnectOffer {
     const ref = { phoneNumberId: item.phoneNumberId, callId: item.callId };
     const [graphResult] = await Promise.allSettled([
       a.graphAction === "reject" ? this.#deps.graph.reject(ref) : this.#deps.graph.terminate(ref),
-      a.sessionId === undefined ? Promise.resolve() : this.#endSession(a.sessionId, a.reason),
+      this.#endBridge(a),
     ]);
     const meta = a.error instanceof GraphApiError ? a.error : undefined;
     const metaErrorCode = meta?.code;
@@ -265,8 +278,19 @@ export class ConnectOffer {
     return this.#result(a.status, a.reason);
   }
 
+  /**
+   * Ends the bridge side of an abandoned call. A create that timed out may
+   * still finish: by call id, the bridge drops it without telling Meta.
+   */
+  #endBridge(a: Abandon): Promise<void> {
+    if (a.sessionId !== undefined) return this.#endSession(a.sessionId, a.reason);
+    const timedOut = a.error instanceof BridgeError && a.error.failure === "timeout";
+    if (!timedOut) return Promise.resolve();
+    return endBridgeSession(this.#deps.bridge, this.#log, { callId: this.#item.callId }, a.reason);
+  }
+
   async #endSession(sessionId: string, reason: string): Promise<void> {
-    await endBridgeSession(this.#deps.bridge, this.#log, sessionId, reason);
+    await endBridgeSession(this.#deps.bridge, this.#log, { sessionId }, reason);
   }
 
   #elapsed(): number {

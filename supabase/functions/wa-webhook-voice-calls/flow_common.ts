@@ -7,12 +7,8 @@
 import type { CallEventItem } from "../../../lib/whatsapp/webhook.ts";
 import { type BridgeClient, BridgeError } from "../../../lib/bridge_api/client.ts";
 import type { GraphClient } from "../../../lib/whatsapp/graph.ts";
-import {
-  CALL_STATUSES,
-  type CallEventStore,
-  type CallStatus,
-  TERMINAL_CALL_STATUSES,
-} from "../../../store/store.ts";
+import { CALL_STATUSES, type CallStatus, TERMINAL_CALL_STATUSES } from "../../../store/store.ts";
+import type { DeferringStore } from "../../../store/deferring_store.ts";
 import { type FunctionLogger, functionLogger } from "../_shared/log.ts";
 import type { CallFlowEvent } from "./call_events.ts";
 
@@ -21,8 +17,8 @@ export const DEFAULT_STALE_AFTER_MS = 60_000;
 
 /** Everything the flow talks to. */
 export interface CallFlowDeps {
-  /** Records only {@link CallFlowEvent} names. */
-  store: CallEventStore<CallFlowEvent>;
+  /** Records only {@link CallFlowEvent} names; defers writes while the database is down. */
+  store: DeferringStore<CallFlowEvent>;
   graph: GraphClient;
   bridge: BridgeClient;
   /** Unix ms. */
@@ -88,17 +84,21 @@ export function callLog(callId: string): FunctionLogger {
   return functionLogger("wa-webhook-voice-calls", { callId });
 }
 
-/** DELETEs a bridge session; a session already gone is fine, other failures are logged. */
+/**
+ * DELETEs a bridge session, by its id or, when the store cannot say which,
+ * by the call it holds; a session already gone is fine, other failures are logged.
+ */
 export async function endBridgeSession(
   bridge: BridgeClient,
   log: FunctionLogger,
-  sessionId: string,
+  session: { sessionId: string } | { callId: string },
   reason: string,
 ): Promise<void> {
   try {
-    await bridge.endSession(sessionId, reason);
+    if ("sessionId" in session) await bridge.endSession(session.sessionId, reason);
+    else await bridge.endCall(session.callId, reason);
   } catch (error) {
     if (error instanceof BridgeError && error.failure === "not_found") return;
-    log.warn("WA_BRIDGE_END_FAILED", { sessionId, error: String(error) });
+    log.warn("WA_BRIDGE_END_FAILED", { ...session, error: String(error) });
   }
 }

@@ -7,6 +7,12 @@
  * Events are handled in delivery order and the response lists each outcome,
  * so the core (and tests) can see what happened.
  *
+ * Calls do not depend on the database: the flow's store calls have a short
+ * deadline (`store/deferring_store.ts`), and what could not be written goes
+ * to a durable outbox, by default the bridge's (`POST /records`), since an
+ * Edge Function has no disk that outlives it; the bridge writes it to the
+ * database once it is back. Only when the outbox too refuses is the event a 500.
+ *
  * @module
  */
 
@@ -26,6 +32,7 @@ import { readJsonBody } from "../_shared/json_body.ts";
 import { functionLogger } from "../_shared/log.ts";
 import { storeOpener } from "../../../store/open.ts";
 import type { Store } from "../../../store/store.ts";
+import { type DeferredSink, DeferringStore } from "../../../store/deferring_store.ts";
 import { type CallEventResult, DEFAULT_STALE_AFTER_MS, handleCallEvent } from "./call_flow.ts";
 
 /** Dependencies of {@link createVoiceCallsHandler}; absent clients are built from `env`. */
@@ -43,6 +50,10 @@ export interface VoiceCallsDeps {
   now?: () => number;
   /** Default {@link DEFAULT_STALE_AFTER_MS}. */
   staleAfterMs?: number;
+  /** Where writes the database cannot take go; default the bridge's `POST /records`. */
+  outbox?: DeferredSink;
+  /** Deadline of each store call; default `DEFAULT_STORE_DEADLINE_MS`. */
+  storeDeadlineMs?: number;
 }
 
 /** Response body of a handled POST. */
@@ -62,7 +73,7 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
     ...(deps.graph === undefined ? ["WHATSAPP_ACCESS_TOKEN"] as const : []),
     ...(deps.bridge === undefined ? ["VOICE_BRIDGE_URL", "VOICE_BRIDGE_SECRET"] as const : []),
   ];
-  let clients: { graph: GraphClient; bridge: BridgeClient } | undefined;
+  let clients: { graph: GraphClient; bridge: BridgeClient; store: DeferringStore } | undefined;
 
   return catchInternalErrors(async (req) => {
     if (req.method !== "POST") {
@@ -79,7 +90,7 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
     const check = requireEnv(parsed, needed);
     if (!check.ok) return envErrorResponse(check.problems);
     const env = check.env;
-    clients ??= {
+    clients ??= withStore(deps, {
       graph: deps.graph ?? new GraphClient({
         baseUrl: env.WHATSAPP_GRAPH_URL,
         accessToken: env.WHATSAPP_ACCESS_TOKEN!,
@@ -90,13 +101,12 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
         secret: env.VOICE_BRIDGE_SECRET!,
         ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
       }),
-    };
+    });
 
     const envelope = await readJsonBody(req, WebhookEnvelopeSchema);
     if (!envelope.ok) return envelope.response;
 
     const flow = {
-      store: await deps.store(),
       ...clients,
       now: deps.now ?? Date.now,
       staleAfterMs: deps.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
@@ -107,7 +117,7 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
       try {
         results.push(await handleCallEvent(flow, item));
       } catch (error) {
-        // The store is down: the core records the change as a receipt.
+        // The store and the outbox both refused: the core records the change as a receipt.
         functionLogger("wa-webhook-voice-calls", { callId: item.callId }).error("WA_CALL_FAILED", {
           reason: "internal_error",
           event: item.kind,
@@ -118,6 +128,24 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
     }
     return Response.json({ results } satisfies VoiceCallsResponse);
   }, log);
+}
+
+/** The flow's store over `deps.store`, deferring to `deps.outbox` or else the bridge. */
+function withStore(
+  deps: VoiceCallsDeps,
+  clients: { graph: GraphClient; bridge: BridgeClient },
+): { graph: GraphClient; bridge: BridgeClient; store: DeferringStore } {
+  const outbox = deps.outbox ?? {
+    append: async (records) => void await clients.bridge.deferRecords(records),
+  };
+  const store = new DeferringStore(deps.store, outbox, {
+    ...(deps.storeDeadlineMs === undefined ? {} : { deadlineMs: deps.storeDeadlineMs }),
+    onDefer: (callId, error) =>
+      functionLogger("wa-webhook-voice-calls", { callId }).error("WA_STORE_DEFERRED", {
+        error: String(error),
+      }),
+  });
+  return { ...clients, store };
 }
 
 /** The handler configured from the process environment. */

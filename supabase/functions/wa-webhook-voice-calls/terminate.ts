@@ -2,6 +2,11 @@
  * A `terminate`: recorded once, ends the call whatever status or casing Meta
  * sent, and closes the bridge session holding it.
  *
+ * With the database down the session is closed by call id (the record that
+ * names it cannot be read), and the end is written through the outbox as
+ * the same transition, plus the row of a terminate that came before its
+ * connect, so the replay reaches the same final status.
+ *
  * @module
  */
 import type { TerminateItem } from "../../../lib/whatsapp/webhook.ts";
@@ -77,25 +82,30 @@ export async function handleTerminate(
     ...ended,
     endReason: `meta_${status}`,
   }, { from: LIVE_STATUSES, keep: ["endReason"] });
+  // Before its connect: the row exists already ended, so the connect is not answered.
+  const beforeConnect = {
+    callId: item.callId,
+    status,
+    fromNumber: item.from,
+    toNumber: item.to,
+    fromUserId: item.fromUserId,
+    toUserId: item.toUserId,
+    phoneNumberId: item.phoneNumberId,
+    ...ended,
+    endReason: "terminate_before_connect",
+  };
   let previous: string;
-  if (live.applied) {
+  if (live === undefined) {
+    previous = "unknown";
+    await store.insertCallIfAbsent(beforeConnect);
+    await endBridgeSession(deps.bridge, log, { callId: item.callId }, "meta_terminate");
+  } else if (live.applied) {
     previous = "live";
     const sessionId = live.call?.bridgeSessionId;
-    if (sessionId) await endBridgeSession(deps.bridge, log, sessionId, "meta_terminate");
+    if (sessionId) await endBridgeSession(deps.bridge, log, { sessionId }, "meta_terminate");
   } else if (live.call === null) {
-    // Before its connect: the row exists already ended, so the connect is not answered.
     previous = "none";
-    await store.upsertCall({
-      callId: item.callId,
-      status,
-      fromNumber: item.from,
-      toNumber: item.to,
-      fromUserId: item.fromUserId,
-      toUserId: item.toUserId,
-      phoneNumberId: item.phoneNumberId,
-      ...ended,
-      endReason: "terminate_before_connect",
-    });
+    await store.upsertCall(beforeConnect);
   } else {
     // We ended it first (rejected, failed): keep our verdict, add Meta's figures.
     previous = live.call.status;
