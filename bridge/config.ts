@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   ICE_SERVERS: z.string().optional(),
   ICE_INCLUDE_LOOPBACK: flag(false),
   ICE_ALLOW_PRIVATE_CANDIDATES: flag(false),
+  STORE_OUTBOX_PATH: z.string().min(1).default(".data/outbox.jsonl"),
   MEDIA_CONNECT_TIMEOUT_MS: int(10_000),
   MEDIA_REALTIME_PRIORITY: z.coerce.number().int().min(0).max(99).default(10),
   AGENT: z.enum(["openai", "echo"]).optional(),

@@ -171,3 +171,18 @@ Deno.test("loadConfig: the idle timeout is off or in the service's range, and be
     assert.throws(() => load({ [name!]: bad! }), new RegExp(name!));
   }
 });
+
+Deno.test("config: the outbox lives under .data unless STORE_OUTBOX_PATH says where", () => {
+  const base = { VOICE_BRIDGE_SECRET: "0123456789abcdef0123" };
+  assert.equal(loadConfig(base).env.STORE_OUTBOX_PATH, ".data/outbox.jsonl");
+  assert.equal(
+    loadConfig({ ...base, STORE_OUTBOX_PATH: "" }).env.STORE_OUTBOX_PATH,
+    ".data/outbox.jsonl",
+  );
+  assert.equal(
+    loadConfig({ ...base, STORE_OUTBOX_PATH: "/var/lib/bridge/outbox.jsonl" }).env
+      .STORE_OUTBOX_PATH,
+    "/var/lib/bridge/outbox.jsonl",
+  );
+  assert.equal(loadConfig(base).env.ICE_ALLOW_PRIVATE_CANDIDATES, false);
+});

@@ -147,10 +147,7 @@ if (import.meta.main) {
   }
   const store = await openStore(storeConfigFromEnv((n) => Deno.env.get(n)));
   // Writes the database could not take (the functions' and the calls'), kept here until it is back.
-  const outbox = new FileOutbox(
-    Deno.env.get("STORE_OUTBOX_PATH") || ".data/outbox.jsonl",
-    DeferredWriteSchema,
-  );
+  const outbox = new FileOutbox(config.env.STORE_OUTBOX_PATH, DeferredWriteSchema);
   const flusher = new OutboxFlusher({
     drain: () => outbox.drain((write) => applyDeferredWrite(store, write)),
     onError: (error, retryInMs) =>
