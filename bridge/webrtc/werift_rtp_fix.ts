@@ -32,6 +32,10 @@ const FIXED_HEADER_BYTES = 12;
  */
 export function parseRtpHeader(raw: Buffer): RtpHeader {
   const b0 = raw[0]!;
+  // werift reads an extension that runs past the packet byte by byte, rebuilding
+  // its list each step: one forged 26-byte packet cost minutes of CPU, before
+  // SRTP authentication. Such a header is refused here; werift drops what throws.
+  if (extensionOverruns(raw)) throw new RangeError("RTP header extension runs past the packet");
   // CC = 0 and X = 0; anything else keeps werift's handling.
   if (raw.length < FIXED_HEADER_BYTES || (b0 & 0x1f) !== 0) return weriftParseRtpHeader(raw);
   const h = new RtpHeader();
@@ -46,6 +50,13 @@ export function parseRtpHeader(raw: Buffer): RtpHeader {
   h.payloadOffset = FIXED_HEADER_BYTES;
   if (h.padding) h.paddingSize = raw[raw.length - 1]!;
   return h;
+}
+
+/** True when the header announces an extension longer than the packet holds. */
+export function extensionOverruns(raw: Uint8Array): boolean {
+  if (raw.length < FIXED_HEADER_BYTES || (raw[0]! & 0x10) === 0) return false;
+  const at = FIXED_HEADER_BYTES + 4 * (raw[0]! & 0x0f);
+  return at + 4 > raw.length || at + 4 + 4 * ((raw[at + 2]! << 8) | raw[at + 3]!) > raw.length;
 }
 
 /**

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { RtpHeader, RtpPacket } from "werift";
-import { parseRtpHeader, weriftParseRtpHeader, writeRtpHeader } from "./werift_rtp_fix.ts";
+import {
+  extensionOverruns,
+  parseRtpHeader,
+  weriftParseRtpHeader,
+  writeRtpHeader,
+} from "./werift_rtp_fix.ts";
 import { installWeriftPatches } from "./werift_patches.ts";
 import { mulberry32 } from "../../simulator/prng.ts";
 
@@ -14,8 +19,12 @@ function outcome(parse: (raw: Buffer) => RtpHeader, raw: Buffer): unknown {
   }
 }
 
+/** werift's outcome, except that an overrunning extension is refused (see the DoS test). */
 function assertSameAsWerift(raw: Buffer, what: string): void {
-  assert.deepEqual(outcome(parseRtpHeader, raw), outcome(weriftParseRtpHeader, raw), what);
+  const expected = extensionOverruns(raw)
+    ? { threw: "RangeError" }
+    : outcome(weriftParseRtpHeader, raw);
+  assert.deepEqual(outcome(parseRtpHeader, raw), expected, what);
 }
 
 Deno.test("werift RTP fix: the wire fixtures parse exactly as werift parses them", async () => {
@@ -84,4 +93,38 @@ Deno.test("werift RTP fix: plain headers are written byte for byte as werift ser
   }
   const withCsrc = new RtpHeader({ csrc: [1], payloadType: 111 });
   assert.equal(writeRtpHeader(withCsrc, out), null, "CSRCs are left to werift");
+});
+
+Deno.test("werift RTP fix: an extension running past the packet is refused at once, not parsed for minutes", () => {
+  installWeriftPatches();
+  // Found by `deno task fuzz --target rtp-werift --seed 1718616619`: werift alone spent minutes on it.
+  const forged = Buffer.from("kBYSNImrzf/////vvt4vAxCFAAA6", "base64");
+  const started = performance.now();
+  assert.throws(() => RtpHeader.deSerialize(forged), /runs past the packet/);
+  assert.throws(() => RtpPacket.deSerialize(forged), /runs past the packet/);
+  assert.ok(performance.now() - started < 50);
+  // An extension that fits still parses, through werift.
+  const fits = Buffer.from([
+    0x90,
+    111,
+    0,
+    1,
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    2,
+    0xbe,
+    0xde,
+    0,
+    1,
+    0x10,
+    0xaa,
+    0,
+    0,
+  ]);
+  assert.equal(RtpHeader.deSerialize(fits).extensions.length, 1);
 });

@@ -34,7 +34,9 @@ export const MAX_CALLER_NAME_CHARS = 128;
  * is a nicety, and refusing the session over it would leave the caller
  * ringing until Meta's window lapses.
  */
-const clipped = (max: number) => z.string().transform((s) => s.slice(0, max));
+const clipped = (max: number) =>
+  // Cutting may split a surrogate pair; toWellFormed keeps the result valid text.
+  z.string().transform((s) => s.slice(0, max).toWellFormed());
 
 /**
  * Who is calling and from where, as Meta told us: what the agent may use in

@@ -35,3 +35,10 @@ Deno.test("caller context values are cut to their bound, never refused for lengt
   }
   assert.deepEqual(CallerContextSchema.parse({ name: "Ana" }), { name: "Ana" });
 });
+
+Deno.test("a caller name cut at its bound never ends in half an emoji", () => {
+  const name = `${"a".repeat(MAX_CALLER_NAME_CHARS - 1)}😀 and more`;
+  const parsed = CallerContextSchema.parse({ name });
+  assert.ok(parsed.name!.isWellFormed(), "a lone surrogate would be lost by a jsonb column");
+  assert.ok(parsed.name!.length <= MAX_CALLER_NAME_CHARS);
+});

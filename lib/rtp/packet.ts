@@ -106,8 +106,9 @@ function u32(b: Uint8Array, o: number): number {
 
 /**
  * RFC 8285 elements of an extension body, or `null` when an element overruns
- * it. One-byte form: ID 0 bytes are padding, ID 15 ends parsing (§4.2).
- * Two-byte form: zero bytes are padding (§4.3).
+ * it. One-byte form: ID 0 bytes are padding, ID 15 ends parsing (§4.2), and
+ * so does ID 0 with a non-zero length, which is neither padding nor an
+ * element (libwebrtc stops there too). Two-byte form: zero bytes are padding (§4.3).
  */
 function parseElements(body: Uint8Array, twoByte: boolean): RtpExtensionElement[] | null {
   const elements: RtpExtensionElement[] = [];
@@ -128,7 +129,7 @@ function parseElements(body: Uint8Array, twoByte: boolean): RtpExtensionElement[
       o += 2;
     } else {
       id = first >> 4;
-      if (id === 15) break;
+      if (id === 15 || id === 0) break;
       len = (first & 0xf) + 1;
       o += 1;
     }

@@ -87,6 +87,16 @@ Deno.test("one-byte extension: id 15 stops element parsing", () => {
   assert.deepEqual(parseOk(bytes).extension!.elements, [{ id: 1, data: Uint8Array.of(1) }]);
 });
 
+Deno.test("one-byte extension: id 0 with a length stops element parsing, so it re-serializes", () => {
+  const bytes = Uint8Array.of(
+    ...[0x90, 0x6f, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3],
+    ...[0xbe, 0xde, 0, 1, 0x10, 0x01, 0x01, 0x22],
+  );
+  const p = parseOk(bytes);
+  assert.deepEqual(p.extension!.elements, [{ id: 1, data: Uint8Array.of(1) }]);
+  assert.deepEqual(parseOk(serializeRtp(p)).extension!.elements, p.extension!.elements);
+});
+
 Deno.test("two-byte header extension with appbits and an empty element", async () => {
   const bytes = await fixture("two_byte_ext");
   const p = parseOk(bytes);

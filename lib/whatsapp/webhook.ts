@@ -52,7 +52,9 @@ function closestBranch(branches: Issue[][]): Issue[] {
   let best: Issue[] = [];
   let bestDepth = -1;
   for (const issues of candidates) {
-    const depth = Math.max(...issues.map((i) => i.path.length));
+    // A loop, not Math.max(...spread): a body can carry more issues than the stack has frames.
+    let depth = -1;
+    for (const i of issues) if (i.path.length > depth) depth = i.path.length;
     if (depth > bestDepth) [best, bestDepth] = [issues, depth];
   }
   return best;
@@ -72,6 +74,15 @@ function describe(issues: readonly Issue[], prefix: readonly PropertyKey[]): str
   });
 }
 
+/** Issues named in a reason at most; a receipt's reason stays readable whatever the body. */
+const MAX_REASONS = 20;
+
+function summarize(reasons: readonly string[]): string {
+  const shown = reasons.slice(0, MAX_REASONS).join("; ");
+  const more = reasons.length - MAX_REASONS;
+  return more > 0 ? `${shown}; and ${more} more` : shown;
+}
+
 /**
  * Validates a decoded webhook body. Never throws: a malformed payload yields
  * `{ ok: false, error }` whose reason names the offending path.
@@ -79,7 +90,7 @@ function describe(issues: readonly Issue[], prefix: readonly PropertyKey[]): str
 export function parseWebhook(json: unknown): ParseResult {
   const r = WebhookEnvelopeSchema.safeParse(json);
   if (r.success) return { ok: true, value: r.data };
-  return { ok: false, error: describe(r.error.issues, []).join("; ") };
+  return { ok: false, error: summarize(describe(r.error.issues, [])) };
 }
 
 /** Where a call event came from: the business number and its WABA. */

@@ -372,3 +372,17 @@ Deno.test("callEventKey dedupes on call id and event", async () => {
   const redelivered = only(extractCallEvents(parsed(await fixture("connect"))));
   assert.equal(callEventKey(redelivered), callEventKey(connect));
 });
+
+Deno.test("a body with 200,000 bad call events is refused with a bounded reason, never a stack overflow", () => {
+  const calls = new Array(200_000).fill(1);
+  const r = parseWebhook({
+    object: "whatsapp_business_account",
+    entry: [{
+      id: "1",
+      changes: [{ field: "calls", value: { messaging_product: "whatsapp", calls } }],
+    }],
+  });
+  assert.equal(r.ok, false);
+  assert.ok(!r.ok && r.error.length < 4_000, `reason of ${!r.ok && r.error.length} characters`);
+  assert.match(!r.ok ? r.error : "", /and \d+ more$/);
+});

@@ -61,7 +61,10 @@ Deno.test("e2e: a caller whose media never connects is rejected within the bound
 
     const records = await stack.records(
       callId,
-      (r) => r.events.some((e) => e.name === "bridge_session_ended"),
+      // The function records its verdict after the reject and the session's end: wait for both.
+      (r) =>
+        r.events.some((e) => e.name === "bridge_session_ended") &&
+        r.call?.status !== "pre_accepted",
     );
     assert.equal(records.call?.status, "failed");
     assert.equal(records.call?.endReason, "media_not_connected");
