@@ -1,6 +1,7 @@
 /**
- * Timers an agent's units take by injection, so tests drive time by hand and
- * can check that nothing is left pending once a call is over.
+ * Timers an agent's units (and a call's session, on its scheduler) take by
+ * injection, so tests drive time by hand and can check that nothing is left
+ * pending once a call is over.
  *
  * @module
  */
@@ -20,21 +21,27 @@ export const defaultTimers: Timers = {
   clearTimeout: (id) => clearTimeout(id),
 };
 
+/** Any timer source whose handles are `Id`: {@linkcode Timers}, or a media `Scheduler`. */
+export interface TimerSource<Id> {
+  setTimeout(fn: () => void, ms: number): Id;
+  clearTimeout(id: Id): void;
+}
+
 /**
  * Timers owned by one unit: each is forgotten once it fires, and
  * {@linkcode TimerSet.clear} cancels the rest, so none outlives its owner.
  */
-export class TimerSet {
-  readonly #timers: Timers;
-  readonly #pending = new Set<TimerId>();
+export class TimerSet<Id = TimerId> {
+  readonly #timers: TimerSource<Id>;
+  readonly #pending = new Set<Id>();
 
   /** Wraps `timers`. */
-  constructor(timers: Timers) {
+  constructor(timers: TimerSource<Id>) {
     this.#timers = timers;
   }
 
   /** Runs `fn` after `ms` unless cleared first. */
-  after(ms: number, fn: () => void): TimerId {
+  after(ms: number, fn: () => void): Id {
     const id = this.#timers.setTimeout(() => {
       this.#pending.delete(id);
       fn();
@@ -44,7 +51,7 @@ export class TimerSet {
   }
 
   /** Cancels one timer (a no-op for one that fired or is unknown). */
-  cancel(id: TimerId | undefined): void {
+  cancel(id: Id | undefined): void {
     if (id === undefined || !this.#pending.delete(id)) return;
     this.#timers.clearTimeout(id);
   }

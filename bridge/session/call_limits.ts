@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { SessionTimers } from "./session_timers.ts";
+import type { TimerSet } from "../agents/timers.ts";
+import type { TimerHandle } from "../media/frame_clock.ts";
 
 /** Which limit a call reached. */
 export type CallLimit = "max_duration" | "caller_silence";
@@ -13,7 +14,7 @@ export type CallLimit = "max_duration" | "caller_silence";
 /** What {@linkcode armCallLimits} needs. */
 export interface CallLimitOptions {
   /** The call's timers; cleared when the call ends. */
-  timers: SessionTimers;
+  timers: TimerSet<TimerHandle>;
   /** The scheduler's clock, ms. */
   now: () => number;
   /** When, on `now`'s clock, the caller last spoke (media start until they do). */

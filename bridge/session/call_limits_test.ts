@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../media/fake_scheduler.ts";
 import { armCallLimits, type CallLimit } from "./call_limits.ts";
-import { SessionTimers } from "./session_timers.ts";
+import { TimerSet } from "../agents/timers.ts";
 
 function limits(maxCallMs: number, callerSilenceTimeoutMs: number) {
   const scheduler = new ManualScheduler();
-  const timers = new SessionTimers(scheduler);
+  const timers = new TimerSet(scheduler);
   const reached: Array<[number, CallLimit]> = [];
   let lastVoiceAt = 0;
   armCallLimits({

@@ -21,7 +21,7 @@ import { realScheduler, type Scheduler, type TimerHandle } from "../media/frame_
 import { OutboundPlayer } from "../media/outbound_player.ts";
 import { maskPhone, maskUserId } from "../../lib/whatsapp/mask.ts";
 import type { CallLogEvent, CallRecordEvent, MetaCallStatus } from "./call_events.ts";
-import { SessionTimers } from "./session_timers.ts";
+import { TimerSet } from "../agents/timers.ts";
 import { armCallLimits } from "./call_limits.ts";
 import type { SessionDeps, SessionPeer, SessionRequest } from "./session_deps.ts";
 import { type CallRecord, LIVE_CALL_STATUSES } from "../../store/store.ts";
@@ -67,7 +67,7 @@ export class CallSession implements AgentContext {
   #media: CallMedia;
   #log: EventLogger<CallLogEvent>;
   #history: TranscriptEntry[] = [];
-  #timers: SessionTimers;
+  #timers: TimerSet<TimerHandle>;
   /** Settles once with whether ICE and DTLS came up; the one wait on the peer. */
   #mediaUp: Promise<boolean> | undefined;
   #ended: Promise<void> | undefined;
@@ -83,7 +83,7 @@ export class CallSession implements AgentContext {
     this.caller = req.caller ?? {};
     this.#deps = deps;
     this.#scheduler = deps.scheduler ?? realScheduler;
-    this.#timers = new SessionTimers(this.#scheduler);
+    this.#timers = new TimerSet(this.#scheduler);
     this.#peer = peer;
     this.#agent = agent;
     this.#log = callLogger<CallLogEvent>(req.callId, "session");
