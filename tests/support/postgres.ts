@@ -63,6 +63,20 @@ export function postgresAvailable(): boolean {
   return Boolean(Deno.env.get("DATABASE_URL")) || findBinDir() !== null;
 }
 
+/** True when this machine has PostgreSQL's binaries, so a cluster of the test's own can start. */
+export function postgresBinariesAvailable(): boolean {
+  return findBinDir() !== null;
+}
+
+/**
+ * A throwaway cluster of the caller's own, even where `DATABASE_URL` names a
+ * shared server: fault tests stop and start it. `null` without the binaries.
+ */
+export async function startOwnPostgres(): Promise<PostgresServer | null> {
+  const bin = findBinDir();
+  return bin === null ? null : await startCluster(bin);
+}
+
 /**
  * Returns a server for test databases: the one at `DATABASE_URL`, a new
  * throwaway cluster, or `null` when neither is possible.
