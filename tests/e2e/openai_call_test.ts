@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { sine } from "../../lib/audio/tone.ts";
-import { type FakeRealtimeOptions, FakeRealtimeServer } from "../fakes/openai_realtime.ts";
-import { type CallRecords, type Stack, startStack } from "./stack.ts";
+import { FakeRealtimeServer } from "../fakes/openai_realtime.ts";
+import type { CallRecords } from "./stack.ts";
+import { withOpenAIStack } from "./openai_stack.ts";
 import { appendedAudio, classifyFrames, type HeardFrame, toneShare, voicedPart } from "./tones.ts";
 
 const CALLER_HZ = 440;
@@ -16,25 +17,6 @@ const REPLY_HZ = 1100;
 const TONES = [CALLER_HZ, GREETING_HZ, REPLY_HZ];
 /** One second of the caller "speaking" (24 kHz). */
 const SPEECH = sine(CALLER_HZ, 24000, 24000, 8000);
-
-async function withOpenAIStack(
-  options: FakeRealtimeOptions,
-  fn: (stack: Stack, fake: FakeRealtimeServer) => Promise<void>,
-): Promise<void> {
-  const fake = FakeRealtimeServer.start({ apiKey: "sk-e2e", ...options });
-  try {
-    const stack = await startStack({
-      env: { OPENAI_API_KEY: fake.apiKey, OPENAI_REALTIME_URL: fake.url },
-    });
-    try {
-      await fn(stack, fake);
-    } finally {
-      await stack.close();
-    }
-  } finally {
-    await fake.close();
-  }
-}
 
 /** When (performance.now) the fake next sends `type`. */
 function whenSent(fake: FakeRealtimeServer, type: string): Promise<number> {
