@@ -19,6 +19,12 @@ import { type TimerId, type Timers, TimerSet } from "./timers.ts";
 
 /** Samples per millisecond of the 24 kHz agent audio. */
 const SAMPLES_PER_MS = 24;
+/**
+ * How long a line cut before any of its text arrived waits for the service's
+ * transcript of it; past that, it is stored with what has come.
+ */
+export const CUT_TRANSCRIPT_WAIT_MS = 3_000;
+
 /** How often a finished line polls the player until it has been heard. */
 const HEARD_POLL_MS = 20;
 
@@ -95,6 +101,8 @@ export class ItemTracker {
   readonly #discarded = new Set<string>();
   /** Items whose line was stored (or found empty): never stored again. */
   readonly #stored = new Set<string>();
+  /** Items cut, heard, before their text arrived: the heard share is stored once it has. */
+  readonly #awaitingText = new Map<string, { t: Item; heardMs: number }>();
   #closed = false;
 
   /** Tracks items for one call. */
@@ -122,6 +130,8 @@ export class ItemTracker {
 
   /** Part of an item's transcript; text can run ahead of its audio, so it may open the item. */
   transcriptDelta(itemId: string, responseId: string, delta: string): void {
+    const cut = this.#awaitingText.get(itemId);
+    if (cut) cut.t.transcript += delta;
     if (this.#discarded.has(responseId)) return;
     this.#track(itemId, responseId).transcript += delta;
   }
@@ -134,6 +144,13 @@ export class ItemTracker {
 
   /** The item's final transcript: stored once the caller has heard all of it. */
   transcriptDone(itemId: string, responseId: string, transcript: string): void {
+    const cut = this.#awaitingText.get(itemId);
+    if (cut) {
+      // The cancelled response still reports what it had said: store the heard share of it.
+      cut.t.transcript = transcript;
+      this.#storeCut(itemId);
+      return;
+    }
     const t = this.#items.get(itemId);
     if (!t || this.#stored.has(itemId) || this.#discarded.has(responseId)) return;
     t.transcript = transcript;
@@ -165,7 +182,8 @@ export class ItemTracker {
         playedMs: endMs,
         receivedMs: t.receivedMs,
       });
-      this.#store(t, heardText(t, heard), true);
+      if (heard > 0 && t.transcript.trim() === "") this.#awaitText(t, heard);
+      else this.#store(t, heardText(t, heard), true);
     }
     return cuts;
   }
@@ -179,6 +197,7 @@ export class ItemTracker {
   /** The call ends: stores what was heard of lines still playing, then stops. Idempotent. */
   close(): void {
     if (this.#closed) return;
+    for (const itemId of [...this.#awaitingText.keys()]) this.#storeCut(itemId);
     for (const t of this.#items.values()) {
       if (t.transcript.trim() === "") continue;
       const heard = Math.min(this.#o.audio.playedMs(t.itemId), t.receivedMs);
@@ -229,8 +248,25 @@ export class ItemTracker {
     if (t.settled) this.#items.delete(t.itemId);
   }
 
+  /**
+   * The caller heard `heardMs` of an item whose words had not arrived when
+   * they cut it off (text trails audio): its line waits for them, bounded.
+   */
+  #awaitText(t: Item, heardMs: number): void {
+    this.#awaitingText.set(t.itemId, { t, heardMs });
+    t.poll = this.#timers.after(CUT_TRANSCRIPT_WAIT_MS, () => this.#storeCut(t.itemId));
+  }
+
+  #storeCut(itemId: string): void {
+    const cut = this.#awaitingText.get(itemId);
+    if (!cut) return;
+    this.#awaitingText.delete(itemId);
+    // It ended when the caller cut in, not when its words arrived.
+    this.#store(cut.t, heardText(cut.t, cut.heardMs), true, cut.t.startedAt + cut.heardMs);
+  }
+
   /** The one place a line is stored: at most once per item. */
-  #store(t: Item, text: string, interrupted: boolean): void {
+  #store(t: Item, text: string, interrupted: boolean, endedAt?: number): void {
     if (this.#stored.has(t.itemId)) return;
     this.#stored.add(t.itemId);
     this.#timers.cancel(t.poll);
@@ -241,7 +277,7 @@ export class ItemTracker {
       speaker: "agent",
       text: trimmed,
       startedAt: t.startedAt,
-      endedAt: interrupted ? Math.max(t.startedAt, now) : t.startedAt + t.receivedMs,
+      endedAt: endedAt ?? (interrupted ? Math.max(t.startedAt, now) : t.startedAt + t.receivedMs),
       ...(interrupted ? { interrupted } : {}),
     });
   }

@@ -93,7 +93,7 @@ Deno.test("a cut response's later audio and text are dropped", () => {
   items.transcriptDelta("item_2", "resp_1", "late");
   items.transcriptDone("item_1", "resp_1", "late");
   assert.equal(audio.enqueued.get("item_1"), 100);
-  assert.deepEqual(lines, []);
+  assert.equal(lines.length, 0);
 });
 
 Deno.test("a line is stored once the caller heard all of it, whole, dated by its audio", async () => {
@@ -178,4 +178,41 @@ Deno.test("close stops the poll of a line from a dropped session", async () => {
   audio.tick(5);
   await timers.advance(100);
   assert.deepEqual(lines, [], "the call is over: nothing is stored after close");
+});
+
+Deno.test("a line cut before its words arrived is stored once they do, as the share heard", async () => {
+  const { items, lines, timers } = setup();
+  items.audio("item_1", "resp_1", ms(1000)); // audio runs ahead of its transcript
+  const [cut] = items.bargeIn(new Map([["item_1", 500]]));
+  assert.equal(cut?.action, "truncate");
+  assert.equal(lines.length, 0, "nothing to store yet");
+  // The cancelled response still reports its words.
+  items.transcriptDelta("item_1", "resp_1", "Hello there,");
+  items.transcriptDone("item_1", "resp_1", "Hello there, how are you");
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.text, "Hello there,");
+  assert.equal(lines[0]!.interrupted, true);
+  assert.equal(lines[0]!.endedAt - lines[0]!.startedAt, 500);
+  items.transcriptDone("item_1", "resp_1", "Hello there, how are you");
+  await timers.advance(10_000);
+  assert.equal(lines.length, 1, "stored once");
+});
+
+Deno.test("a cut line whose words never come is stored with what came, bounded in time and at close", async () => {
+  const { items, lines, timers } = setup();
+  items.audio("item_1", "resp_1", ms(1000));
+  items.bargeIn(new Map([["item_1", 1000]]));
+  items.transcriptDelta("item_1", "resp_1", "Good morning");
+  await timers.advance(2_999);
+  assert.equal(lines.length, 0);
+  await timers.advance(1);
+  assert.deepEqual(lines.map((l) => l.text), ["Good morning"]);
+
+  const other = setup();
+  other.items.audio("item_2", "resp_2", ms(800));
+  other.items.bargeIn(new Map([["item_2", 400]]));
+  other.items.transcriptDelta("item_2", "resp_2", "One two");
+  other.items.close();
+  assert.deepEqual(other.lines.map((l) => l.text), ["One"]);
+  assert.equal(other.timers.pending, 0, "the wait leaves no timer behind");
 });
