@@ -218,15 +218,30 @@ export function sessionLimits(
   };
 }
 
-/** Every secret the configuration holds, for the log filter to blank. */
-export function configSecrets(config: BridgeConfig): string[] {
+/**
+ * Every secret the configuration holds, for the log filter to blank, with the
+ * password of the database `vars` name (the store reads those variables itself).
+ */
+export function configSecrets(
+  config: BridgeConfig,
+  vars: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+): string[] {
   const { env } = config;
   return [
     env.VOICE_BRIDGE_SECRET,
     env.OPENAI_API_KEY,
     env.WHATSAPP_ACCESS_TOKEN,
     ...config.iceServers.map((s) => s.credential),
+    // Database drivers quote the connection string in some errors.
+    ...databasePasswords(vars),
   ].filter((v): v is string => v !== undefined && v !== "");
+}
+
+function databasePasswords(vars: Readonly<Record<string, string | undefined>>): string[] {
+  return ["DATABASE_URL", "SUPABASE_DB_URL"].flatMap((name) => {
+    const url = URL.parse(vars[name] ?? "");
+    return url?.password ? [url.password, decodeURIComponent(url.password)] : [];
+  });
 }
 
 function safeJson(text: string): unknown {

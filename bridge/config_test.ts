@@ -186,3 +186,13 @@ Deno.test("config: the outbox lives under .data unless STORE_OUTBOX_PATH says wh
   );
   assert.equal(loadConfig(base).env.ICE_ALLOW_PRIVATE_CANDIDATES, false);
 });
+
+Deno.test("config: the database password is among the secrets the logs blank", () => {
+  const config = loadConfig({ VOICE_BRIDGE_SECRET: "0123456789abcdef0123" });
+  const secrets = configSecrets(config, {
+    DATABASE_URL: "postgres://app:s%40cret-pw@db.internal:5432/calls",
+  });
+  assert.ok(secrets.includes("s@cret-pw"));
+  assert.ok(secrets.includes("s%40cret-pw"));
+  assert.ok(!configSecrets(config, {}).some((s) => s.includes("cret-pw")));
+});

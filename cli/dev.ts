@@ -56,7 +56,7 @@ export function devEnv(vars: Record<string, string | undefined>): Record<string,
 export function devSecrets(env: Record<string, string>): string[] {
   const names = ["SUPABASE_SERVICE_ROLE_KEY", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"];
   return [
-    ...configSecrets(loadConfig(env, readTextFileIfExists)),
+    ...configSecrets(loadConfig(env, readTextFileIfExists), env),
     ...names.flatMap((n) => env[n] ?? []),
   ];
 }

@@ -35,6 +35,7 @@ import { renderMetrics } from "./metrics.ts";
 import { zodHeader, zodJson, zodParam } from "./validate.ts";
 import { bearerMatches } from "../../lib/auth/secret.ts";
 import { DeferredWritesSchema } from "../../store/deferred_write.ts";
+import { OutboxFullError } from "../../store/outbox.ts";
 import type { DeferredSink } from "../../store/deferring_store.ts";
 import {
   type CallEnded,
@@ -234,7 +235,14 @@ export function createApp(
   app.post("/records", zodJson(DeferredWritesSchema), async (c) => {
     const { records } = c.req.valid("json");
     if (outbox === undefined) return error(c, { error: "no outbox" }, 503);
-    await outbox.append(records);
+    try {
+      await outbox.append(records);
+    } catch (e) {
+      // Full: the sender keeps its receipt and may try again once the database drained it.
+      if (!(e instanceof OutboxFullError)) throw e;
+      c.header("retry-after", "60");
+      return error(c, { error: "outbox full" }, 503);
+    }
     return c.json({ accepted: records.length } satisfies RecordsAccepted, 202);
   });
 

@@ -70,3 +70,27 @@ Deno.test("POST /records without an outbox answers 503 so the function keeps its
     assert.equal(res.status, 503);
     await res.body?.cancel();
   }, false));
+
+Deno.test("POST /records answers 503 with retry-after when the outbox is full, keeping what it had", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const outbox = new FileOutbox(`${dir}/outbox.jsonl`, DeferredWriteSchema, 64);
+    const app = createApp({
+      manager: stalledManager(1).manager,
+      secret: SECRET,
+      cpuPercent: () => 0,
+      outbox,
+    });
+    const res = await app.request("/records", {
+      method: "POST",
+      headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json" },
+      body: JSON.stringify({ records }),
+    });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get("retry-after"), "60");
+    assert.deepEqual(await res.json(), { error: "outbox full" });
+    assert.deepEqual(await outbox.read(), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -168,6 +168,7 @@ export class SharedFrameClock {
           } catch (error) {
             listeners.delete(listener);
             log.error("MEDIA_CLOCK_LISTENER_FAILED", { error });
+            if (listeners.size === 0) clock.stop();
           }
         }
       }, clockOptions);

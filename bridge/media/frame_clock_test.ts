@@ -119,3 +119,19 @@ Deno.test("SharedFrameClock tells a joiner only the skipped ticks that were its 
   assert.equal(joiner[0]!.skipped, 5, "the joiner's own were 40…120: 20 was never its tick");
   assert.ok(joiner.slice(1).every((t) => t.skipped === 0));
 });
+
+Deno.test("SharedFrameClock stops a group whose last listener failed: no timer ticks for nobody", async () => {
+  const s = new ManualScheduler();
+  const clock = new SharedFrameClock({ scheduler: s, phases: 1 });
+  const logs = await captureLogs();
+  try {
+    clock.join(() => {
+      throw new Error("the only call's bug");
+    });
+    s.advance(40);
+  } finally {
+    await logs.stop();
+  }
+  assert.equal(clock.size, 0);
+  assert.equal(s.pending, 0);
+});

@@ -402,7 +402,10 @@ export class CallSession implements AgentContext {
   async #recordEnd(reason: string, notifyMeta: boolean, talked: boolean): Promise<void> {
     const recorder = this.#deps.recorder;
     if (!recorder) return;
-    const own = notifyMeta || (await this.#startRecord)?.offeredAt === null;
+    // A start write deferred by an outage (undefined) leaves ownership unknown: close from
+    // the bridge's side too; `from: LIVE` never overwrites a final status the function set.
+    const start = await this.#startRecord;
+    const own = notifyMeta || start === undefined || start.offeredAt === null;
     if (own && recorder.transitionCall) {
       const closed = await recorder.transitionCall(
         this.callId,

@@ -88,3 +88,28 @@ Deno.test("core: a request failing inside answers a bare 500; the detail is logg
     await assertBare500(res);
     assert.ok(logged(logs, "WA_FUNCTION_FAILED"), "no WA_FUNCTION_FAILED line");
   }));
+
+Deno.test("voice-calls: one event failing does not stop the change's other events", () =>
+  withLogs(async () => {
+    const real = await sharedStore();
+    const [bad, good] = [newCallId(), newCallId()];
+    const failing: Store = {
+      ...real,
+      backend: real.backend,
+      recordEvent: (e) =>
+        e.callId === bad ? Promise.reject(new Error(INTERNAL)) : real.recordEvent(e),
+    };
+    const rig = await voiceCallsRig({ store: failing, outbox: refusingOutbox });
+    try {
+      // One change carrying two calls' connects, the failing one first.
+      const payload = offerFor(bad) as { entry: { changes: { value: { calls: unknown[] } }[] }[] };
+      const other = offerFor(good) as typeof payload;
+      payload.entry[0]!.changes[0]!.value.calls.push(...other.entry[0]!.changes[0]!.value.calls);
+      const res = await rig.post(payload);
+      assert.equal(res.status, 500);
+      const body = await res.json() as { results: { callId: string; outcome: string }[] };
+      assert.deepEqual(body.results.map((r) => [r.callId, r.outcome]), [[good, "accepted"]]);
+    } finally {
+      await rig.close();
+    }
+  }));

@@ -16,7 +16,7 @@ import type { ConnectOfferItem } from "../../../lib/whatsapp/webhook.ts";
 import { BridgeError } from "../../../lib/bridge_api/client.ts";
 import { maskPhone, maskUserId } from "../../../lib/whatsapp/mask.ts";
 import { describeCallError } from "../../../lib/whatsapp/call_errors.ts";
-import type { CallFields, CallStatus } from "../../../store/store.ts";
+import { type CallFields, type CallStatus, LIVE_CALL_STATUSES } from "../../../store/store.ts";
 import type { FunctionLogger } from "../_shared/log.ts";
 import { callerContext, callerRecord } from "./caller.ts";
 import { waitForMedia } from "./media_wait.ts";
@@ -28,7 +28,6 @@ import {
   endBridgeSession,
   eventDedupeKey,
   isTerminal,
-  LIVE_STATUSES,
 } from "./flow_common.ts";
 
 /** Why an answer was abandoned, and how to tell Meta. */
@@ -249,7 +248,9 @@ export class ConnectOffer {
       endedAt: new Date(this.#deps.now()),
       metaErrorCode,
     };
-    await this.#deps.store.transitionCall(item.callId, a.status, fields, { from: LIVE_STATUSES });
+    await this.#deps.store.transitionCall(item.callId, a.status, fields, {
+      from: LIVE_CALL_STATUSES,
+    });
     const graphError = graphResult.status === "rejected" ? String(graphResult.reason) : undefined;
     await this.#deps.store.recordEvent({
       callId: item.callId,

@@ -7,7 +7,7 @@
 import type { CallEventItem } from "../../../lib/whatsapp/webhook.ts";
 import { type BridgeClient, BridgeError } from "../../../lib/bridge_api/client.ts";
 import type { GraphClient } from "../../../lib/whatsapp/graph.ts";
-import { CALL_STATUSES, type CallStatus, TERMINAL_CALL_STATUSES } from "../../../store/store.ts";
+import { type CallStatus, TERMINAL_CALL_STATUSES } from "../../../store/store.ts";
 import type { DeferringStore } from "../../../store/deferring_store.ts";
 import { type FunctionLogger, functionLogger } from "../_shared/log.ts";
 import type { CallFlowEvent } from "./call_events.ts";
@@ -57,11 +57,6 @@ export interface CallEventResult {
   /** Why, for rejected/failed/ended_during_setup. */
   reason?: string;
 }
-
-/** Statuses of a call that has not ended. */
-export const LIVE_STATUSES: readonly CallStatus[] = CALL_STATUSES.filter(
-  (s) => !TERMINAL_CALL_STATUSES.includes(s),
-);
 
 /** True for a call that has ended. */
 export const isTerminal = (s: CallStatus) => TERMINAL_CALL_STATUSES.includes(s);

@@ -113,19 +113,22 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
       mediaConnectWaitMs: env.WA_MEDIA_CONNECT_WAIT_MS,
     };
     const results: CallEventResult[] = [];
+    let failed = false;
     for (const item of extractCallEvents(envelope.data)) {
       try {
         results.push(await handleCallEvent(flow, item));
       } catch (error) {
         // The store and the outbox both refused: the core records the change as a receipt.
+        // The change's other events (another call's connect, a terminate) are still handled.
+        failed = true;
         functionLogger("wa-webhook-voice-calls", { callId: item.callId }).error("WA_CALL_FAILED", {
           reason: "internal_error",
           event: item.kind,
           error: String(error),
         });
-        return internalErrorResponse({ results });
       }
     }
+    if (failed) return internalErrorResponse({ results });
     return Response.json({ results } satisfies VoiceCallsResponse);
   }, log);
 }

@@ -11,7 +11,7 @@
  */
 import type { TerminateItem } from "../../../lib/whatsapp/webhook.ts";
 import { describeCallError } from "../../../lib/whatsapp/call_errors.ts";
-import type { CallFields } from "../../../store/store.ts";
+import { type CallFields, LIVE_CALL_STATUSES } from "../../../store/store.ts";
 import {
   type CallEventResult,
   type CallFlowDeps,
@@ -19,7 +19,6 @@ import {
   type CallOutcome,
   endBridgeSession,
   eventDedupeKey,
-  LIVE_STATUSES,
 } from "./flow_common.ts";
 
 const TERMINATE_STATUS: Readonly<
@@ -81,7 +80,7 @@ export async function handleTerminate(
   const live = await store.transitionCall(item.callId, status, {
     ...ended,
     endReason: `meta_${status}`,
-  }, { from: LIVE_STATUSES, keep: ["endReason"] });
+  }, { from: LIVE_CALL_STATUSES, keep: ["endReason"] });
   // Before its connect: the row exists already ended, so the connect is not answered.
   const beforeConnect = {
     callId: item.callId,
