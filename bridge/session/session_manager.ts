@@ -143,6 +143,7 @@ export class SessionManager {
     } finally {
       this.#scheduler.clearTimeout(deadline);
       this.#creating.delete(req.callId);
+      this.#notifyIfEmpty();
     }
     if (this.#closing) {
       // Admitted before the drain but answered after it ended the others: Meta never
@@ -157,9 +158,7 @@ export class SessionManager {
       this.#byId.delete(s.id);
       if (this.#byCall.get(s.callId) === s) this.#byCall.delete(s.callId);
       this.counters.ended++;
-      if (this.#byId.size > 0) return;
-      for (const resolve of this.#emptyWaiters) resolve();
-      this.#emptyWaiters.clear();
+      this.#notifyIfEmpty();
     });
     return session;
   }
@@ -235,9 +234,14 @@ export class SessionManager {
     await this.#emptyWithin(timeoutMs);
     this.#closing = true;
     const rest = this.list();
-    if (rest.length > 0) {
-      log.info("VOICE_BRIDGE_DRAIN_ENDING_CALLS", { callIds: rest.map((s) => s.callId) });
+    if (rest.length > 0 || this.#creating.size > 0) {
+      log.info("VOICE_BRIDGE_DRAIN_ENDING_CALLS", {
+        callIds: rest.map((s) => s.callId),
+        creating: [...this.#creating.keys()],
+      });
       for (const session of rest) void this.#end(session, true);
+      // Sessions still being created end on arrival (`#closing`): wait for them too,
+      // so the process never closes its store under them.
       const endTimeoutMs = this.#opts.drainEndTimeoutMs ?? 10_000;
       if (!await this.#emptyWithin(endTimeoutMs)) {
         log.warn("VOICE_BRIDGE_DRAIN_INCOMPLETE", {
@@ -258,9 +262,20 @@ export class SessionManager {
     );
   }
 
-  /** Resolves true once no session is live, or false when `ms` pass first. */
+  /** Sessions live or still being created: a drain waits for both. */
+  get #pending(): number {
+    return this.#byId.size + this.#creating.size;
+  }
+
+  #notifyIfEmpty(): void {
+    if (this.#pending > 0) return;
+    for (const resolve of this.#emptyWaiters) resolve();
+    this.#emptyWaiters.clear();
+  }
+
+  /** Resolves true once nothing is live or being created, or false when `ms` pass first. */
   #emptyWithin(ms: number): Promise<boolean> {
-    if (this.#byId.size === 0 || ms <= 0) return Promise.resolve(this.#byId.size === 0);
+    if (this.#pending === 0 || ms <= 0) return Promise.resolve(this.#pending === 0);
     return new Promise((resolve) => {
       const empty = () => {
         this.#scheduler.clearTimeout(timer);

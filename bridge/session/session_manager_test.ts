@@ -149,8 +149,13 @@ Deno.test("a call answered after the drain ended the others is ended too, not le
   });
   const creating = m.create(request("wacid.late"));
   await tick();
-  await m.drain(0);
+  let drained = false;
+  const drain = m.drain(0).then(() => drained = true);
+  await tick();
+  // The drain waits for it: the process must not close its store under the creation.
+  assert.equal(drained, false);
   answer(peer!);
+  await drain;
   await assert.rejects(creating, (e) => e instanceof CapacityError && e.reason === "draining");
   assert.ok(peer!.closed, "its peer is closed");
   assert.equal(m.list().length, 0);
