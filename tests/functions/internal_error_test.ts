@@ -113,3 +113,25 @@ Deno.test("voice-calls: one event failing does not stop the change's other event
       await rig.close();
     }
   }));
+
+Deno.test("voice-calls: a store failing after pre_accept still rejects the ringing call, once", () =>
+  withLogs(async () => {
+    const real = await sharedStore();
+    const failing: Store = {
+      ...real,
+      backend: real.backend,
+      transitionCall: () => Promise.reject(new Error(INTERNAL)),
+    };
+    const rig = await voiceCallsRig({ store: failing, outbox: refusingOutbox });
+    try {
+      const callId = newCallId();
+      const res = await rig.post(offerFor(callId));
+      assert.equal(res.status, 500);
+      await res.body?.cancel();
+      // Never left ringing: Meta hears a reject (once), and the bridge session goes.
+      assert.deepEqual(rig.graph.actionsFor(callId), ["pre_accept", "reject"]);
+      assert.equal(rig.bridge.sessionsFor(callId)[0]?.state, "ended");
+    } finally {
+      await rig.close();
+    }
+  }));

@@ -55,7 +55,7 @@ export class ConnectOffer {
   }
 
   async run(): Promise<CallEventResult> {
-    const { store, bridge, graph } = this.#deps;
+    const { store, bridge } = this.#deps;
     const item = this.#item;
     const { inserted } = await store.recordEvent({
       callId: item.callId,
@@ -128,6 +128,32 @@ export class ConnectOffer {
       const reason = error instanceof BridgeError ? `bridge_${error.failure}` : "bridge_error";
       return await this.#abandon({ graphAction: "reject", status: "rejected", reason, error });
     }
+    try {
+      return await this.#answer(session);
+    } catch (error) {
+      // The store and the outbox both refused mid-call: Meta still hears from us
+      // (reject while it rings, terminate once accepted) and the session goes.
+      const graphAction = this.#accepted ? "terminate" : "reject";
+      await this.#abandon({
+        graphAction,
+        status: "failed",
+        reason: "store_failed",
+        error,
+        sessionId: session.sessionId,
+      }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Accepted at Meta: a failure from here on is a `terminate`, not a `reject`. */
+  #accepted = false;
+  /** Meta was sent our reject or terminate. */
+  #metaTold = false;
+
+  /** From the bridge's answer to a call in progress; store failures propagate. */
+  async #answer(session: { sessionId: string; sdp: string }): Promise<CallEventResult> {
+    const { store, bridge, graph } = this.#deps;
+    const item = this.#item;
     const sessionId = session.sessionId;
     const withSession = await store.upsertCall({ callId: item.callId, bridgeSessionId: sessionId });
     if (withSession !== undefined && isTerminal(withSession.status)) {
@@ -173,6 +199,7 @@ export class ConnectOffer {
 
     try {
       this.#noteAlreadyApplied("accept", await graph.accept(answer));
+      this.#accepted = true;
     } catch (error) {
       return await this.#abandon({
         graphAction: "terminate",
@@ -235,8 +262,15 @@ export class ConnectOffer {
   async #abandon(a: Abandon): Promise<CallEventResult> {
     const item = this.#item;
     const ref = { phoneNumberId: item.phoneNumberId, callId: item.callId };
+    // Once only: an abandon whose own store write failed comes back through `run`.
+    const tell = !this.#metaTold;
+    this.#metaTold = true;
     const [graphResult] = await Promise.allSettled([
-      a.graphAction === "reject" ? this.#deps.graph.reject(ref) : this.#deps.graph.terminate(ref),
+      !tell
+        ? Promise.resolve()
+        : a.graphAction === "reject"
+        ? this.#deps.graph.reject(ref)
+        : this.#deps.graph.terminate(ref),
       this.#endBridge(a),
     ]);
     const meta = a.error instanceof GraphApiError ? a.error : undefined;
