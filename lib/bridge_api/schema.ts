@@ -203,15 +203,17 @@ export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 export const INTERNAL_ERROR_BODY: Readonly<ErrorBody> = { error: "internal error" };
 
 /**
- * The 400 for a request `error` rejected: one `path: message` line per issue.
- * Zod's own messages name the expectation, never the value received.
+ * One `path: message` line per issue of a refused request. Zod's own messages
+ * name the expectation, never the value received, so no secret is echoed.
  */
+export function issueLines(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`);
+}
+
+/** The 400 for a request `error` rejected, naming each issue. */
 export function invalidRequestBody(
   what: "body" | "path" | "headers",
   error: z.ZodError,
 ): ErrorBody {
-  return {
-    error: `invalid ${what}`,
-    issues: error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`),
-  };
+  return { error: `invalid ${what}`, issues: issueLines(error) };
 }

@@ -7,10 +7,8 @@
  * @module
  */
 
+import { INTERNAL_ERROR_BODY } from "../../../lib/bridge_api/schema.ts";
 import type { FunctionLogger } from "./log.ts";
-
-/** Body of every 500 not about the environment. */
-export const INTERNAL_ERROR_BODY = { error: "internal error" } as const;
 
 /** A bare 500; `extra` may add fields of our own making (never an error's text). */
 export function internalErrorResponse(extra: Record<string, unknown> = {}): Response {

@@ -8,6 +8,7 @@
 
 import type { z } from "zod";
 import { MAX_WEBHOOK_BODY_BYTES, readBodyLimited } from "./body.ts";
+import { issueLines } from "../../../lib/bridge_api/schema.ts";
 
 /** JSON text checked against a schema: the value, or why not. */
 export type JsonResult<T> =
@@ -18,11 +19,6 @@ export type JsonResult<T> =
 
 /** A request body read with {@link readJsonBody}: the value, or the response refusing it. */
 export type JsonBody<T> = { ok: true; data: T } | { ok: false; response: Response };
-
-/** One `path: message` line per issue; zod's messages state the expectation, not the input. */
-export function issueLines(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`);
-}
 
 /** Parses `text` and checks it with `schema`; never throws. */
 export function parseJson<Schema extends z.ZodType>(
