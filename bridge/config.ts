@@ -14,6 +14,7 @@ import {
 } from "./agents/openai_config.ts";
 import { EAGERNESS, IDLE_TIMEOUT_RANGE_MS } from "../lib/realtime/session.ts";
 import type { SessionLimits } from "./session/session_deps.ts";
+import { parseIceServers } from "./network/ice_servers.ts";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const flag = (def: boolean) =>
@@ -65,6 +66,19 @@ const EnvSchema = z.object({
   ICE_SERVERS: z.string().optional(),
   ICE_INCLUDE_LOOPBACK: flag(false),
   ICE_ALLOW_PRIVATE_CANDIDATES: flag(false),
+  // The answer waits for gathering and the Edge Function waits 1.5 s for the answer
+  // (lib/bridge_api/client.ts): 800 ms lets TURN over TLS take ~5 round trips of 150 ms
+  // and leaves 700 ms for the function's request to reach the bridge and come back.
+  ICE_GATHER_TIMEOUT_MS: z.coerce.number().int().min(50).max(
+    1400,
+    "at most 1400: the answer must reach the Edge Function within its 1.5 s deadline",
+  ).default(800),
+  ICE_TURN_CA_FILE: z.string().optional(),
+  // Only `deno task doctor` and the start-up BRIDGE_NETWORK line ask these (bridge/network/stun_probe.ts).
+  STUN_SERVERS: z.string().regex(
+    /^\s*[A-Za-z0-9.-]+:\d{1,5}(\s*,\s*[A-Za-z0-9.-]+:\d{1,5})*\s*$/,
+    "comma-separated host:port",
+  ).optional(),
   STORE_OUTBOX_PATH: z.string().min(1).default(".data/outbox.jsonl"),
   MEDIA_CONNECT_TIMEOUT_MS: int(10_000),
   MEDIA_REALTIME_PRIORITY: z.coerce.number().int().min(0).max(99).default(10),
@@ -180,6 +194,12 @@ export function loadConfig(
       throw new Error(`invalid bridge configuration:\n  ICE_SERVERS: ${result.error.message}`);
     }
     iceServers = result.data;
+    try {
+      // A URL werift cannot use would otherwise be skipped without a word, call after call.
+      parseIceServers(iceServers);
+    } catch (error) {
+      throw new Error(`invalid bridge configuration:\n  ICE_SERVERS: ${(error as Error).message}`);
+    }
   }
   let portRange: [number, number] | undefined;
   if (env.RTP_PORT_MIN !== undefined || env.RTP_PORT_MAX !== undefined) {

@@ -62,7 +62,9 @@ Deno.test("loadConfig parses tools, ICE servers and the RTP port range", () => {
   const c = loadConfig({
     VOICE_BRIDGE_SECRET: secret,
     AGENT_TOOLS: JSON.stringify([{ name: "lookup_order", url: "http://127.0.0.1:9/x" }]),
-    ICE_SERVERS: JSON.stringify([{ urls: "turn:turn.example.com:3478", username: "u" }]),
+    ICE_SERVERS: JSON.stringify([
+      { urls: "turn:turn.example.com:3478", username: "u", credential: "p" },
+    ]),
     RTP_PORT_MIN: "40000",
     RTP_PORT_MAX: "40999",
   });
@@ -70,6 +72,44 @@ Deno.test("loadConfig parses tools, ICE servers and the RTP port range", () => {
   assert.deepEqual(c.tools[0]!.parameters, { type: "object", properties: {} });
   assert.equal(c.iceServers[0]!.urls, "turn:turn.example.com:3478");
   assert.deepEqual(c.portRange, [40000, 40999]);
+});
+
+Deno.test("loadConfig: ICE_SERVERS URLs werift would skip silently stop the bridge, naming no secret", () => {
+  const ice = (entry: Record<string, string>) =>
+    loadConfig({ VOICE_BRIDGE_SECRET: secret, ICE_SERVERS: JSON.stringify([entry]) });
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [{ urls: "http://turn.example.com" }, /not a stun:, turn: or turns: URL/],
+    [{ urls: "turn:turn.example.com:3478", username: "u" }, /needs username and credential/],
+    [{ urls: "turns:turn.example.com?transport=udp", username: "u", credential: "p" }, /UDP/],
+    [{ urls: "turn:turn.example.com:99999", username: "u", credential: "p" }, /host\[:port\]/],
+  ];
+  for (const [entry, message] of bad) {
+    assert.throws(
+      () => ice(entry),
+      (e: Error) => /ICE_SERVERS/.test(e.message) && message.test(e.message),
+    );
+  }
+  assert.throws(
+    () =>
+      ice({ urls: "turn:user:hunter2-secret@turn.example.com", username: "u", credential: "p" }),
+    (e: Error) => !e.message.includes("hunter2-secret"),
+  );
+  assert.equal(ice({ urls: "stun:stun.example.com" }).iceServers.length, 1);
+});
+
+Deno.test("loadConfig: ICE_GATHER_TIMEOUT_MS defaults to 800 and must fit the 1.5 s answer deadline", () => {
+  assert.equal(loadConfig({ VOICE_BRIDGE_SECRET: secret }).env.ICE_GATHER_TIMEOUT_MS, 800);
+  assert.equal(
+    loadConfig({ VOICE_BRIDGE_SECRET: secret, ICE_GATHER_TIMEOUT_MS: "500" }).env
+      .ICE_GATHER_TIMEOUT_MS,
+    500,
+  );
+  for (const bad of ["1500", "10", "abc"]) {
+    assert.throws(
+      () => loadConfig({ VOICE_BRIDGE_SECRET: secret, ICE_GATHER_TIMEOUT_MS: bad }),
+      /ICE_GATHER_TIMEOUT_MS/,
+    );
+  }
 });
 
 Deno.test("sessionLimits: MAX_CALL_MINUTES is minutes, the timeouts keep their units, all in ms", () => {

@@ -23,10 +23,25 @@ export type ProcessLogEvent =
   | "VOICE_BRIDGE_SHUTDOWN"
   | "VOICE_BRIDGE_SHUTDOWN_FAILED"
   | "BRIDGE_UDP_TRANSPORT"
+  /**
+   * Once after listening (bridge/network/network_summary.ts): UDP transport, local
+   * addresses, PUBLIC_IP, STUN's view and NAT mapping (or `unreachable`), TURN servers
+   * usable and failed (display URLs, never credentials). A warning when any needs a look.
+   */
+  | "BRIDGE_NETWORK"
   | "BRIDGE_REALTIME_PRIORITY"
   | "BRIDGE_REALTIME_PRIORITY_UNAVAILABLE"
   /** An offer's candidates pointed into a private network and were not checked. */
   | "WEBRTC_OFFER_CANDIDATES_DROPPED"
+  /**
+   * (with `callId`) No TURN server gave this call a relay candidate: `server` (display
+   * URL, never credentials), `transport`, `cause` (auth|timeout|unreachable|tls|error), `message`.
+   */
+  | "WEBRTC_TURN_ALLOCATION_FAILED"
+  /** (with `callId`) The relay came from a later TURN server; `server` failed first. */
+  | "WEBRTC_TURN_SERVER_SKIPPED"
+  /** A probe found a TURN server held failed usable again (`server`). */
+  | "BRIDGE_TURN_SERVER_RECOVERED"
   /** The outbox could not be written to the database yet; retried after a pause. */
   | "VOICE_BRIDGE_OUTBOX_RETRY";
 

@@ -32,7 +32,8 @@ import { DurableRecorder } from "./session/durable_recorder.ts";
 import { startStaleCallReconciler } from "./session/stale_call_reconciler.ts";
 import { realScheduler } from "./media/frame_clock.ts";
 import { installWeriftPatches } from "./webrtc/werift_patches.ts";
-import { WhatsAppPeer } from "./webrtc/whatsapp_peer.ts";
+import { logNetworkSummary } from "./network/network_summary.ts";
+import { createPeerFactory } from "./webrtc/peer_factory.ts";
 
 /** A running bridge. */
 export interface RunningBridge {
@@ -75,21 +76,8 @@ export function startBridge(
     maxCpuPercent: env.MAX_CPU_PERCENT,
     cpuPercent: cpu.read,
     deps: {
-      createPeer: overrides.createPeer ?? (async (offer, sdp) => {
-        const peer = await WhatsAppPeer.answer(sdp, offer, {
-          publicIp: env.PUBLIC_IP,
-          portRange: config.portRange,
-          iceServers: config.iceServers,
-          includeLoopback: env.ICE_INCLUDE_LOOPBACK,
-          allowPrivateCandidates: env.ICE_ALLOW_PRIVATE_CANDIDATES,
-        });
-        if (peer.droppedCandidates.length > 0) {
-          log.warn("WEBRTC_OFFER_CANDIDATES_DROPPED", {
-            scopes: peer.droppedCandidates.map((d) => d.scope),
-          });
-        }
-        return peer;
-      }),
+      // One TURN picker for every call; logs each call's TURN failure (peer_factory.ts).
+      createPeer: overrides.createPeer ?? createPeerFactory(config),
       createAgent: overrides.createAgent ?? createAgentFactory(config),
       recorder: store,
       terminator: overrides.terminator ??
@@ -155,6 +143,9 @@ if (import.meta.main) {
   });
   const recorder = new DurableRecorder(() => Promise.resolve(store), outbox);
   const bridge = startBridge(config, recorder, { outbox });
+  // Here, not in startBridge: in-process bridges (dev, tests) must not probe public STUN servers.
+  // In the background and bounded (3 s), so readiness never waits for it.
+  void logNetworkSummary(config, installWeriftPatches().udpTransport, log);
   const reconciler = startStaleCallReconciler({
     store,
     maxCallMs: sessionLimits(config.env).maxCallMs,

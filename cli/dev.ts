@@ -10,6 +10,9 @@
  * - Agent: the echo agent, unless `OPENAI_API_KEY` is set.
  * - Internal secrets (function ↔ function, function ↔ bridge) are random per run.
  *
+ * `deno task dev --quick` then prints `deno task doctor --quick`'s table once
+ * the stack is up; a failed check is printed and the stack keeps running.
+ *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
@@ -18,6 +21,9 @@ import { configureLogging } from "../bridge/log.ts";
 import { startBridge } from "../bridge/main.ts";
 import { openStore, storeConfigFromEnv } from "../store/open.ts";
 import { startFunctions } from "./functions.ts";
+import { renderTable } from "../bridge/doctor/check.ts";
+import { runDoctor } from "../bridge/doctor/run.ts";
+import { storeSkipped } from "../bridge/doctor/store.ts";
 
 /** Where `deno task call` serves its fake Meta Graph API by default. */
 export const SANDBOX_GRAPH_PORT = 54330;
@@ -61,6 +67,24 @@ export function devSecrets(env: Record<string, string>): string[] {
   ];
 }
 
+/**
+ * `--quick`: the doctor's quick checks (configuration, STUN within 1 s, RTP
+ * ports, database, the bridge accepting the functions' secret) against the
+ * running stack, as a table. PGlite is held by this process, so its row is skipped.
+ */
+export async function quickDoctorTable(
+  env: Record<string, string>,
+  bridgeUrl: string,
+): Promise<string> {
+  const server = env.DATABASE_URL || env.SUPABASE_DB_URL;
+  const rows = await runDoctor({
+    vars: { ...env, VOICE_BRIDGE_URL: bridgeUrl },
+    quick: true,
+    storeRow: server ? undefined : storeSkipped("PGlite: held by this dev stack, migrated at open"),
+  });
+  return renderTable(rows);
+}
+
 /** Starts everything; returns the URLs and a close function. */
 export async function startDev(vars: Record<string, string | undefined>) {
   const env = devEnv(vars);
@@ -98,6 +122,13 @@ if (import.meta.main) {
     `\nReady. Meta webhook URL: ${dev.functionsUrl}/wa-webhook-core (agent: ${dev.config.agent})\n` +
       `Try a simulated WhatsApp call in another terminal:  deno task call\n`,
   );
+  if (Deno.args.includes("--quick")) {
+    // After start-up and never in its way: a failed check is printed, the stack keeps running.
+    quickDoctorTable(env, dev.bridgeUrl).then(
+      (table) => console.error(`deno task doctor --quick:\n${table}\n`),
+      (error) => console.error(`doctor --quick failed: ${error}`),
+    );
+  }
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

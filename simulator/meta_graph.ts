@@ -301,6 +301,32 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     return response;
   }
 
+  /**
+   * `GET /me` (the token's user) and `GET /{phone-number-id}` (the number's
+   * display number and verified name): what `deno task doctor` asks. An
+   * unknown id gets Graph's code 100, subcode 33.
+   */
+  #getNode(path: string): Response | MetaFault {
+    const node = /^\/(?:v\d+\.\d+\/)?([^/]+)$/.exec(path)?.[1] ?? "";
+    if (node === "me") return Response.json({ name: "Sandbox System User", id: "100000000000001" });
+    const business = this.#business(node);
+    if (business === undefined) {
+      return {
+        status: 400,
+        code: 100,
+        subcode: 33,
+        type: "GraphMethodException",
+        message: `Unsupported get request. Object with ID '${node}' does not exist, ` +
+          "cannot be loaded due to missing permissions, or does not support this operation",
+      };
+    }
+    return Response.json({
+      verified_name: "Sandbox Business",
+      display_phone_number: `+${business.displayPhoneNumber}`,
+      id: business.phoneNumberId,
+    });
+  }
+
   #process(
     req: Request,
     path: string,
@@ -315,6 +341,7 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
         message: "Invalid OAuth access token - Cannot parse access token",
       };
     }
+    if (req.method === "GET") return this.#getNode(path);
     const route = /^\/(?:v\d+\.\d+\/)?([^/]+)\/calls$/.exec(path);
     const phoneNumberId = route?.[1];
     if (req.method !== "POST" || phoneNumberId === undefined) {

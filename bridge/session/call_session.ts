@@ -129,7 +129,7 @@ export class CallSession implements AgentContext {
     const checked = validateWhatsAppOffer(req.sdp);
     if (!checked.ok) throw new OfferRejectedError(checked.errors);
     const agent = deps.createAgent(req.callId);
-    const peer = await deps.createPeer(checked.offer, req.sdp);
+    const peer = await deps.createPeer(checked.offer, req.sdp, req.callId);
     if (gaveUp?.aborted) {
       // Nobody waits for it any more: close it unseen, record nothing, tell Meta nothing.
       await Promise.allSettled([

@@ -79,8 +79,8 @@ export interface SessionLimits {
 
 /** Everything a session depends on, injected by the manager (and by tests). */
 export interface SessionDeps extends SessionLimits {
-  /** Answers the validated offer (`sdp` is its text). */
-  createPeer(offer: WhatsAppOffer, sdp: string): Promise<SessionPeer>;
+  /** Answers the validated offer (`sdp` is its text); `callId` names the call in the peer's logs. */
+  createPeer(offer: WhatsAppOffer, sdp: string, callId: string): Promise<SessionPeer>;
   createAgent(callId: string): Agent;
   recorder?: SessionRecorder | undefined;
   terminator?: CallTerminator | undefined;

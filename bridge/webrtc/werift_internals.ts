@@ -96,6 +96,15 @@ export interface ConnectionInternals {
   onData: EventInternals<[Buffer]>;
   /** RFC 7675: a pair is nominated, the agent is open, and consent is fresh (or we are ICE-lite). */
   canSendApplicationData(): boolean;
+  /** `[host, port]` werift asks for a server-reflexive candidate (werift_stun_fix.ts). */
+  stunServer: [string, number] | undefined;
+  options: { stunServer?: [string, number] | undefined };
+  /** What `ice_gathering.ts` joins: werift's gathering and how it adds a candidate. */
+  generation: number;
+  localUsername: string;
+  getCandidatePromises(addresses: string[], timeout?: number): Promise<unknown>[];
+  ensureProtocol(protocol: unknown): void;
+  appendLocalCandidate(candidate: unknown): void;
 }
 
 /** The cipher of a werift SRTP context (`CipherAesCtr`, `CipherAesGcm`). */

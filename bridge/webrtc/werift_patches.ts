@@ -37,6 +37,7 @@ import { installMediaFastPath } from "./media_fast_path.ts";
 import { installWeriftDtlsFix } from "./werift_dtls_fix.ts";
 import { installWeriftRtpFix } from "./werift_rtp_fix.ts";
 import { installWeriftSrtpFix } from "./werift_srtp_fix.ts";
+import { installWeriftStunFix } from "./werift_stun_fix.ts";
 import {
   type CandidatePairInternals,
   type ConnectionInternals,
@@ -66,6 +67,8 @@ export type WeriftPatchName =
   | "dtls-retransmitted-flight"
   | "lean-events"
   | "ice-recheck"
+  | "relay-gathering"
+  | "no-default-stun"
   | "rtp-header-parser"
   | "srtp-cipher"
   | "libc-udp-transport"
@@ -82,7 +85,7 @@ export interface WeriftPatch<Name extends string = WeriftPatchName> {
   readonly install?: () => void;
 }
 
-type Kind = "function" | "array" | "object" | "boolean" | "number" | "bigint";
+type Kind = "function" | "array" | "object" | "boolean" | "number" | "bigint" | "string";
 
 /** A member that must read (through `read`) as a `kind`. */
 function member(name: string, read: () => unknown, kind: Kind): WeriftMember {
@@ -186,6 +189,41 @@ export const WERIFT_PATCHES: readonly WeriftPatch[] = [
       member("CandidatePair#updateState", () => pair().updateState, "function"),
       declared("CandidatePair#handle", pair, "handle"),
     ],
+  },
+  {
+    name: "relay-gathering",
+    module: "ice_gathering.ts",
+    members: [
+      member(
+        "Connection#getCandidatePromises",
+        () => connection().getCandidatePromises,
+        "function",
+      ),
+      member("Connection#ensureProtocol", () => connection().ensureProtocol, "function"),
+      member(
+        "Connection#appendLocalCandidate",
+        () => connection().appendLocalCandidate,
+        "function",
+      ),
+      member("Connection#generation", () => connection().generation, "number"),
+      member("Connection#localUsername", () => connection().localUsername, "string"),
+    ],
+  },
+  {
+    name: "no-default-stun",
+    module: "werift_stun_fix.ts",
+    members: [
+      member(
+        "Connection.prototype.applyStunTurnServersFromOptions",
+        () =>
+          (Connection.prototype as unknown as Record<string, unknown>)
+            .applyStunTurnServersFromOptions,
+        "function",
+      ),
+      member("Connection#options", () => connection().options, "object"),
+      declared("Connection#stunServer", connection, "stunServer"),
+    ],
+    install: installWeriftStunFix,
   },
   {
     name: "rtp-header-parser",

@@ -29,6 +29,9 @@ import type {
 import { assertWeriftPatchesInstalled } from "./werift_patches.ts";
 import { LibcUdpTransport } from "./libc_udp_transport.ts";
 import { MediaFastPath, type RtpIn } from "./media_fast_path.ts";
+import { RelayGathering, type RelayOutcome } from "./ice_gathering.ts";
+import { type IceServerEntry, IceServerPicker, parseIceServers } from "../network/ice_servers.ts";
+import type { TurnTlsOptions } from "../network/turn_probe.ts";
 
 export type { RtpIn };
 
@@ -38,10 +41,23 @@ export interface PeerNetworkOptions {
   publicIp?: string | undefined;
   /** UDP port range for ICE, e.g. `[40000, 40999]`. */
   portRange?: [number, number] | undefined;
-  /** Optional STUN/TURN servers. */
-  iceServers?:
-    | Array<{ urls: string; username?: string | undefined; credential?: string | undefined }>
-    | undefined;
+  /**
+   * STUN/TURN servers: the bridge's shared picker (which remembers failed
+   * TURN servers across calls), or `ICE_SERVERS` entries for this call alone.
+   */
+  iceServers?: IceServerPicker | IceServerEntry[] | undefined;
+  /**
+   * Bound on STUN and TURN's part of gathering, counted from the offer's
+   * arrival: the answer goes with what was gathered by then. @default 800
+   */
+  gatherTimeoutMs?: number | undefined;
+  /** TLS settings for `turns:` servers (a private CA from `ICE_TURN_CA_FILE`). */
+  turnTlsOptions?: TurnTlsOptions | undefined;
+  /**
+   * Check only pairs through the TURN relay (werift's `iceTransportPolicy:
+   * "relay"`): tests prove a call connects through TURN alone. @default false
+   */
+  relayOnly?: boolean | undefined;
   /** Also gather on loopback (tests and local `deno task dev`). */
   includeLoopback?: boolean | undefined;
   /**
@@ -52,6 +68,9 @@ export interface PeerNetworkOptions {
   /** Gather IPv6 host candidates too. @default false */
   ipv6?: boolean | undefined;
 }
+
+/** `ICE_GATHER_TIMEOUT_MS`' default; `bridge/config.ts` says why 800 ms. */
+export const DEFAULT_GATHER_TIMEOUT_MS = 800;
 
 /** Media-level connection state, simplified from werift's. */
 export type PeerState = "new" | "connecting" | "connected" | "failed" | "closed";
@@ -79,6 +98,8 @@ export class WhatsAppPeer {
   #headerFields: RtpHeaderFields;
   /** Offer candidates never checked, because they point into a private network. */
   droppedCandidates: FilteredOffer["dropped"] = [];
+  /** Whether the answer carries a relay candidate, and which TURN servers failed. */
+  relayOutcome: RelayOutcome = { kind: "none" };
   packetsSent = 0;
   packetsReceived = 0;
 
@@ -122,7 +143,10 @@ export class WhatsAppPeer {
 
   /**
    * Applies Meta's offer, gathers every candidate (no trickle with Meta) and
-   * returns the peer with its shaped answer. ICE checks start right away, so
+   * returns the peer with its shaped answer. STUN and TURN get
+   * `gatherTimeoutMs` from now; a relay is allocated by `ice_gathering.ts`
+   * on the first usable TURN server, and how that went is in
+   * {@linkcode relayOutcome} for the caller to log. ICE checks start right away, so
    * they converge as soon as Meta has processed the answer. Throws unless
    * `installWeriftPatches()` has run.
    */
@@ -132,6 +156,10 @@ export class WhatsAppPeer {
     net: PeerNetworkOptions = {},
   ): Promise<WhatsAppPeer> {
     assertWeriftPatchesInstalled();
+    const picker = net.iceServers instanceof IceServerPicker
+      ? net.iceServers
+      : new IceServerPicker(parseIceServers(net.iceServers ?? []));
+    const budgetMs = net.gatherTimeoutMs ?? DEFAULT_GATHER_TIMEOUT_MS;
     const codecs = [
       new RTCRtpCodecParameters({
         mimeType: "audio/opus",
@@ -152,14 +180,26 @@ export class WhatsAppPeer {
       headerExtensions: { audio: [] },
       iceUseIpv6: net.ipv6 ?? false,
       ...(net.portRange ? { icePortRange: net.portRange } : {}),
-      ...(net.iceServers ? { iceServers: net.iceServers.map(iceServer) } : {}),
+      // werift gets STUN only: TURN is `relay`'s (see ice_gathering.ts). Seconds, fractions allowed.
+      ...(picker.stun
+        ? { iceServers: [{ urls: picker.stun.display }], iceStunGatherTimeout: budgetMs / 1000 }
+        : { iceServers: [] }),
       ...(net.includeLoopback ? { iceAdditionalHostAddresses: ["127.0.0.1"] } : {}),
+      ...(net.relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
+    });
+    // Allocating starts now, alongside werift's offer and answer work.
+    const relay = new RelayGathering({
+      picker,
+      budgetMs,
+      tlsOptions: net.turnTlsOptions,
+      portRange: net.portRange,
     });
     try {
       const filtered = filterOfferCandidates(offerSdp, net.allowPrivateCandidates ?? false);
       await pc.setRemoteDescription({ type: "offer", sdp: filtered.sdp });
       const transceiver = pc.getTransceivers()[0];
       if (!transceiver) throw new Error("werift created no transceiver for the offer");
+      relay.joinGathering(pc);
       transceiver.setDirection("sendrecv");
       await transceiver.sender.replaceTrack(new MediaStreamTrack({ kind: "audio" }));
       await pc.setLocalDescription(await pc.createAnswer());
@@ -175,8 +215,11 @@ export class WhatsAppPeer {
       }
       const peer = new WhatsAppPeer(pc, transceiver, shaped.sdp, offer);
       peer.droppedCandidates = filtered.dropped;
+      // Settled: gathering waited for it.
+      peer.relayOutcome = await relay.outcome;
       return peer;
     } catch (error) {
+      relay.abandon();
       await pc.close().catch(() => {});
       throw error;
     }
@@ -384,16 +427,6 @@ export class WhatsAppPeer {
     this.#state = s;
     for (const l of [...this.#stateListeners]) l(s);
   }
-}
-
-function iceServer(
-  s: { urls: string; username?: string | undefined; credential?: string | undefined },
-): { urls: string; username?: string; credential?: string } {
-  return {
-    urls: s.urls,
-    ...(s.username !== undefined ? { username: s.username } : {}),
-    ...(s.credential !== undefined ? { credential: s.credential } : {}),
-  };
 }
 
 function gatheringComplete(pc: RTCPeerConnection): Promise<void> {

@@ -52,6 +52,19 @@ export interface FakeRealtimeOptions {
   maxSessionMs?: number;
   /** The organisation's budget of tokens (input and output) per window. @default unlimited */
   rateLimit?: { tokensPerMinute: number; windowMs?: number };
+  /**
+   * How a wrong key is refused: `http`, a 401 at the handshake (the
+   * default), or `event`, the handshake accepted and then an
+   * `invalid_api_key` error and close 3000 (reported of the service by
+   * third parties for a random key).
+   */
+  wrongKey?: "http" | "event";
+  /**
+   * Models the service knows; any other gets a `model_not_found` error and
+   * close 3000 after the handshake (the message the service gives, as
+   * openai/openai-realtime-console#561 quotes it). @default any model
+   */
+  models?: readonly string[];
 }
 
 type Waiter = {
@@ -61,6 +74,21 @@ type Waiter = {
 };
 
 const MINUTE_MS = 60_000;
+
+const WRONG_KEY: FakeError = {
+  type: "invalid_request_error",
+  code: "invalid_api_key",
+  message: "Incorrect API key provided: sk-wr***ey. You can find your API key at " +
+    "https://platform.openai.com/account/api-keys.",
+};
+
+function unknownModel(model: string): FakeError {
+  return {
+    type: "invalid_request_error",
+    code: "model_not_found",
+    message: `The model \`${model}\` does not exist or you do not have access to it.`,
+  };
+}
 
 /** The fake service. Create with {@linkcode FakeRealtimeServer.start}. */
 export class FakeRealtimeServer {
@@ -83,6 +111,8 @@ export class FakeRealtimeServer {
   readonly #host: FakeHost;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   #refuse = 0;
+  readonly #wrongKey: "http" | "event";
+  readonly #models: readonly string[] | undefined;
   #connections = 0;
   #ids = 0;
 
@@ -92,6 +122,8 @@ export class FakeRealtimeServer {
     this.#responses = [...(options.responses ?? [])];
     this.#maxSessionMs = options.maxSessionMs ?? 60 * MINUTE_MS;
     this.#rateLimit = options.rateLimit ? { windowMs: MINUTE_MS, ...options.rateLimit } : null;
+    this.#wrongKey = options.wrongKey ?? "http";
+    this.#models = options.models;
     const defaultResponse: FakeResponse = options.defaultResponse ??
       { kind: "audio", transcript: "Okay.", toneHz: 440, durationMs: 600 };
     this.#host = {
@@ -232,7 +264,8 @@ export class FakeRealtimeServer {
   #handle(req: Request): Response {
     const url = new URL(req.url);
     if (url.pathname !== "/v1/realtime") return new Response("not found", { status: 404 });
-    if (req.headers.get("authorization") !== `Bearer ${this.apiKey}`) {
+    const keyOk = req.headers.get("authorization") === `Bearer ${this.apiKey}`;
+    if (!keyOk && this.#wrongKey === "http") {
       return Response.json(
         { error: { type: "invalid_request_error", code: "invalid_api_key", message: "Bad key" } },
         { status: 401 },
@@ -252,7 +285,11 @@ export class FakeRealtimeServer {
     const conn = new Connection(this.#host, socket, ++this.#connections, model, this.#maxSessionMs);
     this.#conns.add(conn);
     socket.addEventListener("close", () => this.#conns.delete(conn));
-    socket.addEventListener("open", () => beta ? conn.rejectBeta() : conn.greet());
+    socket.addEventListener("open", () => {
+      if (!keyOk) return conn.refuse(WRONG_KEY);
+      if (this.#models && !this.#models.includes(model)) return conn.refuse(unknownModel(model));
+      beta ? conn.rejectBeta() : conn.greet();
+    });
     return response;
   }
 }

@@ -123,6 +123,17 @@ export class Connection {
     this.close(4000, BETA_DISABLED_MESSAGE);
   }
 
+  /**
+   * Refuses the session after the handshake, as the service does for a bad
+   * key or model: an `error` event, then close 3000 with reason
+   * `<type>.<code>` (the close a Twilio sample logged for a bad key:
+   * "received 3000 (registered) invalid_request_error.invalid_api_key").
+   */
+  refuse(error: FakeError): void {
+    this.#error(error, null);
+    this.close(3000, `${error.type}.${error.code}`);
+  }
+
   /** Closes from the server side. */
   close(code: number, reason: string): void {
     this.#stop();

@@ -1,0 +1,49 @@
+/**
+ * Case 6 of issue 14, today's documented setup: a cloud VM whose only
+ * address is private, behind a 1:1 NAT (every port of a public address
+ * forwarded, source ports kept; see the control in netns_test.ts), with
+ * `PUBLIC_IP` set to that public address. The answer announces PUBLIC_IP in
+ * place of the private host address, and the relay's nominated pair is that
+ * very candidate (type host, not a learned prflx).
+ */
+import assert from "node:assert/strict";
+import { natLab, netnsUnavailable } from "../support/netns.ts";
+import { answerCandidates, assertTonesBothWays, runCall } from "./call_harness.ts";
+
+const unavailable = netnsUnavailable();
+
+Deno.test({
+  name: `network: private host behind 1:1 NAT with PUBLIC_IP, a 60 s call carries tones${
+    unavailable ? ` [skipped: ${unavailable}]` : ""
+  }`,
+  ignore: unavailable !== undefined,
+}, async () => {
+  const lab = await natLab({ nat: "one_to_one" });
+  try {
+    const publicIp = lab.oneToOneAddr!;
+    const res = await runCall(lab, {
+      relayAddr: lab.publicAddrs[0]!,
+      durationS: 62,
+      bridgeEnv: { PUBLIC_IP: publicIp },
+    });
+    const w = assertTonesBothWays(res, 60);
+    const cands = answerCandidates(res.answer!);
+    assert.deepEqual(cands.map((c) => [c[0], c[2]]), [[publicIp, "host"]], JSON.stringify(cands));
+    assert.ok(!res.answer!.includes(lab.bridgeAddr), "the private address is not announced");
+    assert.match(res.answer!, new RegExp(`^c=IN IP4 ${publicIp.replaceAll(".", "\\.")}$`, "m"));
+    const pair = res.pairs.at(-1);
+    assert.equal(pair?.remote, `${publicIp}:${cands[0]![1]}`, JSON.stringify(res.pairs));
+    assert.equal(pair?.type, "host", "the relay reached the announced candidate itself");
+    console.log(JSON.stringify({
+      case: "one_to_one",
+      answerMs: res.answerMs,
+      connectedMs: res.connectedMs,
+      acceptedMs: res.acceptedMs,
+      hostCandidate: cands[0],
+      pair,
+      windows: w,
+    }));
+  } finally {
+    await lab.close();
+  }
+});
