@@ -119,6 +119,8 @@ export const suite: BenchSuite = {
         ICE_INCLUDE_LOOPBACK: "true",
         ICE_ALLOW_PRIVATE_CANDIDATES: "true",
         AGENT: "echo",
+        // Load tests send nothing off loopback: no start-up STUN probe (BRIDGE_NETWORK).
+        STUN_SERVERS: "none",
         MAX_SESSIONS: String(CALLS + 10),
         MAX_CPU_PERCENT: "100",
         ...(db

@@ -76,8 +76,8 @@ const EnvSchema = z.object({
   ICE_TURN_CA_FILE: z.string().optional(),
   // Only `deno task doctor` and the start-up BRIDGE_NETWORK line ask these (bridge/network/stun_probe.ts).
   STUN_SERVERS: z.string().regex(
-    /^\s*[A-Za-z0-9.-]+:\d{1,5}(\s*,\s*[A-Za-z0-9.-]+:\d{1,5})*\s*$/,
-    "comma-separated host:port",
+    /^\s*(none|[A-Za-z0-9.-]+:\d{1,5}(\s*,\s*[A-Za-z0-9.-]+:\d{1,5})*)\s*$/,
+    "comma-separated host:port, or none",
   ).optional(),
   STORE_OUTBOX_PATH: z.string().min(1).default(".data/outbox.jsonl"),
   MEDIA_CONNECT_TIMEOUT_MS: int(10_000),

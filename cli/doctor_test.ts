@@ -9,7 +9,7 @@ import { FakeRealtimeServer } from "../tests/fakes/openai_realtime.ts";
 import { FakeMetaGraph } from "../simulator/meta_graph.ts";
 import { DEFAULT_BUSINESS } from "../simulator/meta_webhooks.ts";
 import { openStore } from "../store/open.ts";
-import { startCoturn, TURN_USER, which } from "../tests/doctor/coturn.ts";
+import { coturnMissing, startCoturn, TURN_USER } from "../tests/support/coturn.ts";
 import { startTestBridge, TEST_BRIDGE_SECRET } from "../tests/support/test_bridge.ts";
 
 const OPENAI_KEY = "sk-doctor-test-key-0123456789";
@@ -58,9 +58,13 @@ function freeRange(size: number): [number, number] {
 
 Deno.test({
   name: "doctor CLI: all green exits 0; wrong credentials everywhere exit 1 with each fix [coturn]",
-  ignore: !which("turnserver"),
+  ignore: coturnMissing() !== undefined,
 }, async () => {
-  const coturn = await startCoturn(["127.0.0.1", "127.0.0.2"]);
+  const coturn = await startCoturn({
+    listen: ["127.0.0.1", "127.0.0.2"],
+    relayPorts: [49400, 49500],
+    readyTimeoutMs: 5000,
+  });
   const openai = FakeRealtimeServer.start({ apiKey: OPENAI_KEY, models: [MODEL] });
   const graph = await new FakeMetaGraph({ accessToken: GRAPH_TOKEN }).start();
   const { bridge } = startTestBridge();

@@ -3,7 +3,7 @@ import { checkTurn } from "./turn.ts";
 import { renderTable } from "./check.ts";
 import { parseIceServers } from "../network/ice_servers.ts";
 import { probeTurn } from "../network/turn_probe.ts";
-import { startCoturn, TURN_USER, which } from "../../tests/doctor/coturn.ts";
+import { coturnMissing, startCoturn, TURN_USER } from "../../tests/support/coturn.ts";
 
 Deno.test("doctor turn: no TURN server in ICE_SERVERS is a skip", async () => {
   const rows = await checkTurn(parseIceServers([{ urls: "stun:stun.example:3478" }]), {
@@ -16,9 +16,13 @@ Deno.test("doctor turn: no TURN server in ICE_SERVERS is a skip", async () => {
 Deno.test({
   name:
     "doctor turn: real coturn allocates over UDP and TCP; wrong credentials fail as auth [coturn]",
-  ignore: !which("turnserver"),
+  ignore: coturnMissing() !== undefined,
 }, async () => {
-  const coturn = await startCoturn(["127.0.0.1"]);
+  const coturn = await startCoturn({
+    listen: ["127.0.0.1"],
+    relayPorts: [49400, 49500],
+    readyTimeoutMs: 5000,
+  });
   try {
     const servers = parseIceServers([
       { urls: `turn:127.0.0.1:${coturn.port}`, ...TURN_USER },

@@ -5,7 +5,7 @@ import { logNetworkSummary, summarizeNetwork, summaryNeedsAttention } from "./ne
 import { parseIceServers } from "./ice_servers.ts";
 import type { TurnProbeResult } from "./turn_probe.ts";
 import { startFakeStun } from "../../tests/doctor/fake_stun.ts";
-import { startCoturn, TURN_USER, which } from "../../tests/doctor/coturn.ts";
+import { coturnMissing, startCoturn, TURN_USER } from "../../tests/support/coturn.ts";
 import { captureLogs } from "../../tests/support/log_capture.ts";
 
 const SECRET = "0123456789abcdef0123";
@@ -87,9 +87,13 @@ Deno.test("network summary: no STUN answer within the bound is 'unreachable'", a
 
 Deno.test({
   name: "network summary: one BRIDGE_NETWORK line with real coturn, credentials absent [coturn]",
-  ignore: !which("turnserver"),
+  ignore: coturnMissing() !== undefined,
 }, async () => {
-  const coturn = await startCoturn(["127.0.0.1", "127.0.0.2"]);
+  const coturn = await startCoturn({
+    listen: ["127.0.0.1", "127.0.0.2"],
+    relayPorts: [49400, 49500],
+    readyTimeoutMs: 5000,
+  });
   const logs = await captureLogs();
   try {
     const config = loadConfig({

@@ -36,8 +36,13 @@ export function formatServer(server: StunServer): string {
   return `${server.host}:${server.port}`;
 }
 
-/** Parses `STUN_SERVERS` (comma-separated `host:port`); throws naming the bad entry. */
+/**
+ * Parses `STUN_SERVERS` (comma-separated `host:port`; `none` asks no server,
+ * for hosts and load tests that must send nothing off the machine); throws
+ * naming the bad entry.
+ */
 export function parseStunServers(text: string | undefined): StunServer[] {
+  if (text?.trim() === "none") return [];
   const source = text === undefined || text.trim() === "" ? DEFAULT_STUN_SERVERS : text;
   return source.split(",").map((s) => s.trim()).filter((s) => s !== "").map((entry) => {
     const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);

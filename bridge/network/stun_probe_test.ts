@@ -10,7 +10,7 @@ import {
   StunClient,
 } from "./stun_probe.ts";
 import { startFakeStun } from "../../tests/doctor/fake_stun.ts";
-import { startCoturn, which } from "../../tests/doctor/coturn.ts";
+import { coturnMissing, startCoturn } from "../../tests/support/coturn.ts";
 
 Deno.test("stun: STUN_SERVERS parses host:port lists, defaults to two public servers", () => {
   assert.deepEqual(parseStunServers("a.example:3478, 192.0.2.1:19302"), [
@@ -19,6 +19,7 @@ Deno.test("stun: STUN_SERVERS parses host:port lists, defaults to two public ser
   ]);
   assert.equal(parseStunServers(undefined).length, 2);
   assert.equal(parseStunServers("").length, DEFAULT_STUN_SERVERS.split(",").length);
+  assert.deepEqual(parseStunServers("none"), [], "none asks no server");
   assert.throws(() => parseStunServers("stun.example"), /"stun.example" is not host:port/);
   assert.throws(() => parseStunServers("stun.example:70000"), /not host:port/);
 });
@@ -124,9 +125,13 @@ Deno.test("stun: one client asks two servers from the same local port", async ()
 
 Deno.test({
   name: "stun: real coturn answers with this socket's address [coturn]",
-  ignore: !which("turnserver"),
+  ignore: coturnMissing() !== undefined,
 }, async () => {
-  const coturn = await startCoturn(["127.0.0.1"]);
+  const coturn = await startCoturn({
+    listen: ["127.0.0.1"],
+    relayPorts: [49400, 49500],
+    readyTimeoutMs: 5000,
+  });
   try {
     const r = await probeStun({ host: "127.0.0.1", port: coturn.port }, { timeoutMs: 2000 });
     assert.ok(r.ok, JSON.stringify(r));

@@ -3,14 +3,15 @@
  * operator can act on, within its bound, and never a credential in a result.
  */
 import assert from "node:assert/strict";
-import { type Coturn, freePort, haveCoturn, startCoturn } from "../../tests/bridge/turn_coturn.ts";
+import { coturnMissing, startCoturn, type TlsCoturn } from "../../tests/support/coturn.ts";
+import { freePort } from "../../tests/support/net.ts";
 import { installWeriftPatches } from "../webrtc/werift_patches.ts";
 import { parseIceServers, type TurnServer } from "./ice_servers.ts";
 import { classifyTurnError, probeTurn, type TurnProbeResult } from "./turn_probe.ts";
 
 const IP = "127.0.0.1";
 
-function turn(urls: string, coturn: Coturn, credential = coturn.credential): TurnServer {
+function turn(urls: string, coturn: TlsCoturn, credential = coturn.credential): TurnServer {
   const [server] = parseIceServers([{ urls, username: coturn.username, credential }]);
   assert.ok(server?.kind === "turn");
   return server;
@@ -23,20 +24,20 @@ function assertNoSecret(result: TurnProbeResult, ...secrets: string[]): void {
 
 Deno.test({
   name: "probeTurn: ok, auth, unreachable, timeout and tls against real coturn [coturn]",
-  ignore: !haveCoturn,
+  ignore: coturnMissing({ tls: true }) !== undefined,
   sanitizeOps: false, // a timed-out UDP attempt's retransmissions end on their own, after the test
   sanitizeResources: false,
 }, async (t) => {
   installWeriftPatches();
-  const coturn = await startCoturn(IP, [49700, 49799]);
-  const trusted = { ca: coturn.certPem };
+  const coturn = await startCoturn({ listen: [IP], relayPorts: [49700, 49799], tls: {} });
+  const trusted = { ca: coturn.tls.caPem };
   try {
     await t.step("ok over udp, tcp and tls (CA from the certificate)", async () => {
       for (
         const [urls, tlsOptions] of [
           [`turn:${IP}:${coturn.port}`, undefined],
           [`turn:${IP}:${coturn.port}?transport=tcp`, undefined],
-          [`turns:${IP}:${coturn.tlsPort}`, trusted],
+          [`turns:${IP}:${coturn.tls.port}`, trusted],
         ] as const
       ) {
         const result = await probeTurn(turn(urls, coturn), { timeoutMs: 2000, tlsOptions });
@@ -55,7 +56,7 @@ Deno.test({
           const [urls, tlsOptions] of [
             [`turn:${IP}:${coturn.port}`, undefined],
             [`turn:${IP}:${coturn.port}?transport=tcp`, undefined],
-            [`turns:${IP}:${coturn.tlsPort}`, trusted],
+            [`turns:${IP}:${coturn.tls.port}`, trusted],
           ] as const
         ) {
           const wrong = "wrong-credential-xyz";
@@ -93,7 +94,7 @@ Deno.test({
     });
 
     await t.step("TLS with a certificate nobody trusts: tls", async () => {
-      const result = await probeTurn(turn(`turns:${IP}:${coturn.tlsPort}`, coturn), {
+      const result = await probeTurn(turn(`turns:${IP}:${coturn.tls.port}`, coturn), {
         timeoutMs: 2000,
       });
       assert.ok(!result.ok && result.cause === "tls", JSON.stringify(result));

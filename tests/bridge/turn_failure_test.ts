@@ -17,13 +17,17 @@ import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
 import { captureLogs, type LogCapture } from "../support/log_capture.ts";
 import { startTestBridge } from "../support/test_bridge.ts";
 import { until } from "../support/until.ts";
-import { freePort, haveCoturn, hostIp, startCoturn } from "./turn_coturn.ts";
+import { type Coturn, coturnMissing, startCoturn } from "../support/coturn.ts";
+import { freePort, hostIp } from "../support/net.ts";
 
 const IP = "127.0.0.1";
 const BUDGET_MS = 800;
 /** Timer and scheduling slack on this 2-core VM, on top of the budget. */
 const SLACK_MS = 150;
 const WRONG = "wrong-Credential-4242";
+const HOST = hostIp();
+/** Only plain TCP to coturn here: no TLS listener, so no openssl needed. */
+const noCoturn = coturnMissing() !== undefined;
 
 type IceEntry = { urls: string; username: string; credential: string };
 
@@ -70,10 +74,10 @@ function assertNoCredential(logs: LogCapture, ...secrets: string[]): void {
 Deno.test({
   name:
     "wrong TURN credentials: answer inside the budget, one error naming the server, no secret [coturn]",
-  ignore: !haveCoturn,
+  ignore: noCoturn,
 }, async () => {
   installWeriftPatches();
-  const coturn = await startCoturn(IP, [49800, 49850]);
+  const coturn = await startCoturn({ listen: [IP], relayPorts: [49800, 49850] });
   const logs = await captureLogs();
   try {
     const servers = [
@@ -159,18 +163,18 @@ Deno.test({
 Deno.test({
   name:
     "several TURN servers: a failed one goes last for the next call, and a recovered one first again [coturn]",
-  ignore: !haveCoturn || !hostIp,
+  ignore: noCoturn || !HOST,
 }, async () => {
   installWeriftPatches();
-  const good = await startCoturn(hostIp!, [49860, 49899]);
-  const firstPort = freePort(hostIp!);
+  const good = await startCoturn({ listen: [HOST!], relayPorts: [49860, 49899] });
+  const firstPort = freePort(HOST!);
   let clock = 1_000_000;
   const logs = await captureLogs();
-  let first: Awaited<ReturnType<typeof startCoturn>> | undefined;
+  let first: Coturn | undefined;
   try {
     const creds = { username: good.username, credential: good.credential };
-    const firstUrl = `turn:${hostIp}:${firstPort}?transport=tcp`;
-    const goodUrl = `turn:${hostIp}:${good.port}?transport=tcp`;
+    const firstUrl = `turn:${HOST}:${firstPort}?transport=tcp`;
+    const goodUrl = `turn:${HOST}:${good.port}?transport=tcp`;
     const factory = createPeerFactory(
       config([{ urls: firstUrl, ...creds }, { urls: goodUrl, ...creds }]),
       { now: () => clock },
@@ -196,7 +200,7 @@ Deno.test({
     assert.equal(logs.find("WEBRTC_TURN_SERVER_SKIPPED").length, 1);
 
     // The first server comes up; once TURN_RETRY_MS has passed a call's background probe finds it.
-    first = await startCoturn(hostIp!, [49900, 49949], firstPort);
+    first = await startCoturn({ listen: [HOST!], port: firstPort, relayPorts: [49900, 49949] });
     clock += TURN_RETRY_MS + 1;
     await answerOnce(factory, "wacid.pick-3");
     await until(

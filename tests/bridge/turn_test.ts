@@ -10,23 +10,26 @@ import { validateWhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
 import { WhatsAppPeer } from "../../bridge/webrtc/whatsapp_peer.ts";
 import { installWeriftPatches } from "../../bridge/webrtc/werift_patches.ts";
 import { WhatsAppCaller } from "../../simulator/whatsapp_caller.ts";
-import { haveCoturn, hostIp, startCoturn } from "./turn_coturn.ts";
+import { coturnMissing, startCoturn } from "../support/coturn.ts";
+import { hostIp } from "../support/net.ts";
 
 const RELAY_PORTS: [number, number] = [49300, 49400];
+/** The answer never announces loopback addresses, so the relay needs a real interface. */
+const HOST = hostIp();
+const unavailable = coturnMissing({ tls: true }) !== undefined || !HOST;
 
 Deno.test({
   name: "bridge gathers a TURN relay candidate over udp, tcp and tls [coturn]",
-  ignore: !haveCoturn || !hostIp,
+  ignore: unavailable,
 }, async (t) => {
   installWeriftPatches();
-  // The answer never announces loopback addresses, so the relay needs a real interface.
-  const coturn = await startCoturn(hostIp!, RELAY_PORTS);
+  const coturn = await startCoturn({ listen: [HOST!], relayPorts: RELAY_PORTS, tls: {} });
   try {
     for (
       const [transport, urls] of [
-        ["udp", `turn:${hostIp}:${coturn.port}`],
-        ["tcp", `turn:${hostIp}:${coturn.port}?transport=tcp`],
-        ["tls", `turns:${hostIp}:${coturn.tlsPort}`],
+        ["udp", `turn:${HOST}:${coturn.port}`],
+        ["tcp", `turn:${HOST}:${coturn.port}?transport=tcp`],
+        ["tls", `turns:${HOST}:${coturn.tls.port}`],
       ] as const
     ) {
       await t.step(transport, async () => {
@@ -38,7 +41,7 @@ Deno.test({
           const started = performance.now();
           peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
             iceServers: [{ urls, username: coturn.username, credential: coturn.credential }],
-            turnTlsOptions: { ca: coturn.certPem },
+            turnTlsOptions: { ca: coturn.tls.caPem },
             gatherTimeoutMs: 800,
             allowPrivateCandidates: true,
           });
@@ -47,7 +50,7 @@ Deno.test({
             l.startsWith("a=candidate:") && l.includes(" typ relay")
           );
           assert.ok(relay, peer.answerSdp);
-          assert.equal(relay.split(" ")[4], hostIp);
+          assert.equal(relay.split(" ")[4], HOST);
           const relayPort = Number(relay.split(" ")[5]);
           assert.ok(relayPort >= RELAY_PORTS[0] && relayPort <= RELAY_PORTS[1], relay);
           assert.equal(peer.relayOutcome.kind, "relay");
@@ -68,15 +71,15 @@ Deno.test({
 Deno.test({
   name:
     "a call connects and carries media through the TURN relay alone, over tcp and over tls [coturn]",
-  ignore: !haveCoturn || !hostIp,
+  ignore: unavailable,
 }, async (t) => {
   installWeriftPatches();
-  const coturn = await startCoturn(hostIp!, [49401, 49499]);
+  const coturn = await startCoturn({ listen: [HOST!], relayPorts: [49401, 49499], tls: {} });
   try {
     for (
       const [transport, urls] of [
-        ["tcp", `turn:${hostIp}:${coturn.port}?transport=tcp`],
-        ["tls", `turns:${hostIp}:${coturn.tlsPort}`],
+        ["tcp", `turn:${HOST}:${coturn.port}?transport=tcp`],
+        ["tls", `turns:${HOST}:${coturn.tls.port}`],
       ] as const
     ) {
       await t.step(transport, async () => {
@@ -87,7 +90,7 @@ Deno.test({
           assert.ok(checked.ok);
           peer = await WhatsAppPeer.answer(caller.offerSdp, checked.offer, {
             iceServers: [{ urls, username: coturn.username, credential: coturn.credential }],
-            turnTlsOptions: { ca: coturn.certPem },
+            turnTlsOptions: { ca: coturn.tls.caPem },
             allowPrivateCandidates: true,
             // Host pairs are never checked: only the relay can connect the call.
             relayOnly: true,

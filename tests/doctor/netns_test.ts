@@ -5,10 +5,10 @@
  * masquerade, and a 1:1 NAT checked against `PUBLIC_IP`.
  */
 import assert from "node:assert/strict";
-import { type NatKind, natLab, NetLab, netnsUnavailable } from "../support/netns.ts";
-import { coturnArgs, TURN_USER, which } from "./coturn.ts";
+import { coturnMissing, startCoturn, TURN_USER } from "../support/coturn.ts";
+import { type NatKind, natLab, NetLab, netnsUnavailable, spawnIn } from "../support/netns.ts";
 
-const unavailable = netnsUnavailable() ?? (which("turnserver") ? undefined : "no turnserver");
+const unavailable = netnsUnavailable() ?? coturnMissing();
 const DOCTOR = new URL("../../cli/doctor.ts", import.meta.url).pathname;
 const SECRET = "netns-doctor-secret-0123456789";
 const STUN_PORT = 3478;
@@ -45,17 +45,6 @@ function row(table: string, group: string, name: RegExp): string {
   assert.ok(i >= 0, `no ${group} ${name} row in:\n${table}`);
   const next = lines[i + 1] ?? "";
   return next.trimStart().startsWith("fix:") ? `${lines[i]}\n${next}` : lines[i]!;
-}
-
-/** Waits (at most 5 s) until coturn in `ns` listens on UDP `port`. */
-async function waitListening(lab: NetLab, ns: string, port: number): Promise<void> {
-  const until = Date.now() + 5000;
-  while (Date.now() < until) {
-    const r = await lab.exec(ns, "ss", ["-lun"]);
-    if (r.stdout.includes(`:${port} `)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`coturn in ${ns} did not listen on ${port}`);
 }
 
 Deno.test({
@@ -98,8 +87,14 @@ async function behindNat(
   const lab = await natLab({ nat });
   try {
     const [a, b] = lab.publicAddrs as [string, string];
-    lab.lab.spawn(lab.ns.public, "turnserver", coturnArgs([a, b], STUN_PORT));
-    await waitListening(lab.lab, lab.ns.public, STUN_PORT);
+    // No TLS, so nothing to remove: lab.close() stopping the process is enough.
+    await startCoturn({
+      listen: [a, b],
+      port: STUN_PORT,
+      relayPorts: [49400, 49500],
+      spawn: spawnIn(lab.lab, lab.ns.public),
+      readyTimeoutMs: 5000,
+    });
     const result = await doctorIn(lab.lab, lab.ns.bridge, {
       STUN_SERVERS: `${a}:${STUN_PORT},${b}:${STUN_PORT}`,
       ICE_SERVERS: JSON.stringify([{ urls: `turn:${a}:${STUN_PORT}`, ...TURN_USER }]),

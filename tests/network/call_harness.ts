@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { JsonLines, JsonWriter } from "../support/json_lines.ts";
-import type { NatLab } from "../support/netns.ts";
+import { startCoturn, type TlsCoturn } from "../support/coturn.ts";
+import { type NatLab, spawnIn } from "../support/netns.ts";
 import type { ToneSecond } from "./tone_count.ts";
 
 /** The caller's tone (Meta relay) and the agent's (bridge). */
@@ -233,5 +234,53 @@ export function answerCandidates(sdp: string): Array<[string, string, string]> {
   return sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:")).map((l) => {
     const f = l.split(" ");
     return [f[4]!, f[5]!, f[7]!];
+  });
+}
+
+/** What {@linkcode minuteCall} returns: the call, its tone windows and the answer's candidates. */
+export interface MinuteCall {
+  res: CallResult;
+  windows: ToneWindows;
+  cands: Array<[string, string, string]>;
+}
+
+/**
+ * A 62 s call from the relay on `lab.publicAddrs[0]` that must carry tones
+ * both ways for 60 s ({@linkcode assertTonesBothWays}); `bridgeEnv` as in
+ * {@linkcode CallOptions}.
+ */
+export async function minuteCall(
+  lab: NatLab,
+  bridgeEnv: Record<string, string> = {},
+): Promise<MinuteCall> {
+  const res = await runCall(lab, { relayAddr: lab.publicAddrs[0]!, durationS: 62, bridgeEnv });
+  const windows = assertTonesBothWays(res, 60);
+  return { res, windows, cands: answerCandidates(res.answer!) };
+}
+
+/** Prints a case's figures as one JSON line: timings, then what the case adds. */
+export function reportCase(name: string, res: CallResult, extra: Record<string, unknown>): void {
+  console.log(JSON.stringify({
+    case: name,
+    answerMs: res.answerMs,
+    connectedMs: res.connectedMs,
+    acceptedMs: res.acceptedMs,
+    ...extra,
+  }));
+}
+
+/**
+ * A real coturn on `addr` in the lab's public namespace for the TURN cases:
+ * TCP on 3478, TLS on 5349 (a throwaway CA, for ICE_TURN_CA_FILE), relays on
+ * 49300-49400. Stop it before the lab closes: `lab.close()` ends the process
+ * but leaves the certificate directory.
+ */
+export function labCoturn(lab: NatLab, addr: string): Promise<TlsCoturn> {
+  return startCoturn({
+    listen: [addr],
+    port: 3478,
+    tls: { port: 5349 },
+    relayPorts: [49300, 49400],
+    spawn: spawnIn(lab.lab, lab.ns.public),
   });
 }

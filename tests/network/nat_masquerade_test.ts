@@ -6,37 +6,25 @@
  * sends media there, so tones cross both ways for a minute.
  */
 import assert from "node:assert/strict";
-import { natLab, netnsUnavailable } from "../support/netns.ts";
-import { answerCandidates, assertTonesBothWays, runCall } from "./call_harness.ts";
+import { netnsTest, netnsUnavailable, withNatLab } from "../support/netns.ts";
+import { minuteCall, reportCase } from "./call_harness.ts";
 
-const unavailable = netnsUnavailable();
-
-Deno.test({
-  name: `network: behind a masquerading NAT, no PUBLIC_IP/STUN/TURN, a 60 s call carries tones${
-    unavailable ? ` [skipped: ${unavailable}]` : ""
-  }`,
-  ignore: unavailable !== undefined,
-}, async () => {
-  const lab = await natLab({ nat: "masquerade" });
-  try {
-    const res = await runCall(lab, { relayAddr: lab.publicAddrs[0]!, durationS: 62 });
-    const w = assertTonesBothWays(res, 60);
-    const cands = answerCandidates(res.answer!);
-    assert.deepEqual(cands.map((c) => c[2]), ["host"], JSON.stringify(cands));
-    assert.equal(cands[0]![0], lab.bridgeAddr, "only the private host address is announced");
-    const pair = res.pairs.at(-1);
-    assert.equal(pair?.type, "prflx", JSON.stringify(res.pairs));
-    assert.equal(pair?.remote.split(":")[0], lab.routerPublicAddr, "media goes to the NAT mapping");
-    assert.equal(res.pairs.length, 1, "one nominated pair for the whole call");
-    console.log(JSON.stringify({
-      case: "masquerade",
-      answerMs: res.answerMs,
-      connectedMs: res.connectedMs,
-      acceptedMs: res.acceptedMs,
-      pair,
-      windows: w,
-    }));
-  } finally {
-    await lab.close();
-  }
-});
+netnsTest(
+  "network: behind a masquerading NAT, no PUBLIC_IP/STUN/TURN, a 60 s call carries tones",
+  netnsUnavailable(),
+  () =>
+    withNatLab({ nat: "masquerade" }, async (lab) => {
+      const { res, windows, cands } = await minuteCall(lab);
+      assert.deepEqual(cands.map((c) => c[2]), ["host"], JSON.stringify(cands));
+      assert.equal(cands[0]![0], lab.bridgeAddr, "only the private host address is announced");
+      const pair = res.pairs.at(-1);
+      assert.equal(pair?.type, "prflx", JSON.stringify(res.pairs));
+      assert.equal(
+        pair?.remote.split(":")[0],
+        lab.routerPublicAddr,
+        "media goes to the NAT mapping",
+      );
+      assert.equal(res.pairs.length, 1, "one nominated pair for the whole call");
+      reportCase("masquerade", res, { pair, windows });
+    }),
+);

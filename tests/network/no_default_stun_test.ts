@@ -11,42 +11,35 @@
  */
 import assert from "node:assert/strict";
 import { JsonLines } from "../support/json_lines.ts";
-import { natLab, netnsUnavailable } from "../support/netns.ts";
+import { netnsTest, netnsUnavailable, withNatLab } from "../support/netns.ts";
 import { runCall } from "./call_harness.ts";
 
-const unavailable = netnsUnavailable();
 const PROBE = new URL("../support/net_probe.ts", import.meta.url).pathname;
 
-Deno.test({
-  name:
-    `network: with no STUN/TURN configured the bridge looks up no STUN server and answers in time${
-      unavailable ? ` [skipped: ${unavailable}]` : ""
-    }`,
-  ignore: unavailable !== undefined,
-}, async () => {
-  const lab = await natLab({ nat: "masquerade" });
-  try {
-    const dns = lab.lab.spawn(lab.ns.bridge, Deno.execPath(), [
-      "run",
-      "-A",
-      PROBE,
-      "udp",
-      "127.0.0.1",
-      "53",
-    ]);
-    const queries = new JsonLines(dns.child.stdout);
-    await queries.next((l) => "ready" in l, 10_000, "DNS catcher");
-    const res = await runCall(lab, { relayAddr: lab.publicAddrs[0]!, durationS: 2 });
-    // DNS names travel as length-prefixed labels: make them readable.
-    // From the offer on: the node's warm-up (its own throwaway peer) is not the call.
-    const names = queries.lines.filter((l) => "from" in l && Number(l.at) >= res.offerAt).map((l) =>
-      String(l.data).replace(/[^a-z0-9-]+/gi, ".")
-    );
-    console.log(JSON.stringify({ answerMs: res.answerMs, rejected: res.rejected, names }));
-    assert.deepEqual(names, [], "the bridge looked up a name nobody configured");
-    assert.ok(res.answerMs !== undefined && res.answerMs < 1500, JSON.stringify(res.rejected));
-    assert.ok(res.acceptedMs !== undefined, "the call was accepted");
-  } finally {
-    await lab.close();
-  }
-});
+netnsTest(
+  "network: with no STUN/TURN configured the bridge looks up no STUN server and answers in time",
+  netnsUnavailable(),
+  () =>
+    withNatLab({ nat: "masquerade" }, async (lab) => {
+      const dns = lab.lab.spawn(lab.ns.bridge, Deno.execPath(), [
+        "run",
+        "-A",
+        PROBE,
+        "udp",
+        "127.0.0.1",
+        "53",
+      ]);
+      const queries = new JsonLines(dns.child.stdout);
+      await queries.next((l) => "ready" in l, 10_000, "DNS catcher");
+      const res = await runCall(lab, { relayAddr: lab.publicAddrs[0]!, durationS: 2 });
+      // DNS names travel as length-prefixed labels: make them readable.
+      // From the offer on: the node's warm-up (its own throwaway peer) is not the call.
+      const names = queries.lines.filter((l) => "from" in l && Number(l.at) >= res.offerAt).map((
+        l,
+      ) => String(l.data).replace(/[^a-z0-9-]+/gi, "."));
+      console.log(JSON.stringify({ answerMs: res.answerMs, rejected: res.rejected, names }));
+      assert.deepEqual(names, [], "the bridge looked up a name nobody configured");
+      assert.ok(res.answerMs !== undefined && res.answerMs < 1500, JSON.stringify(res.rejected));
+      assert.ok(res.acceptedMs !== undefined, "the call was accepted");
+    }),
+);

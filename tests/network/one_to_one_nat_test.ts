@@ -7,43 +7,22 @@
  * very candidate (type host, not a learned prflx).
  */
 import assert from "node:assert/strict";
-import { natLab, netnsUnavailable } from "../support/netns.ts";
-import { answerCandidates, assertTonesBothWays, runCall } from "./call_harness.ts";
+import { netnsTest, netnsUnavailable, withNatLab } from "../support/netns.ts";
+import { minuteCall, reportCase } from "./call_harness.ts";
 
-const unavailable = netnsUnavailable();
-
-Deno.test({
-  name: `network: private host behind 1:1 NAT with PUBLIC_IP, a 60 s call carries tones${
-    unavailable ? ` [skipped: ${unavailable}]` : ""
-  }`,
-  ignore: unavailable !== undefined,
-}, async () => {
-  const lab = await natLab({ nat: "one_to_one" });
-  try {
-    const publicIp = lab.oneToOneAddr!;
-    const res = await runCall(lab, {
-      relayAddr: lab.publicAddrs[0]!,
-      durationS: 62,
-      bridgeEnv: { PUBLIC_IP: publicIp },
-    });
-    const w = assertTonesBothWays(res, 60);
-    const cands = answerCandidates(res.answer!);
-    assert.deepEqual(cands.map((c) => [c[0], c[2]]), [[publicIp, "host"]], JSON.stringify(cands));
-    assert.ok(!res.answer!.includes(lab.bridgeAddr), "the private address is not announced");
-    assert.match(res.answer!, new RegExp(`^c=IN IP4 ${publicIp.replaceAll(".", "\\.")}$`, "m"));
-    const pair = res.pairs.at(-1);
-    assert.equal(pair?.remote, `${publicIp}:${cands[0]![1]}`, JSON.stringify(res.pairs));
-    assert.equal(pair?.type, "host", "the relay reached the announced candidate itself");
-    console.log(JSON.stringify({
-      case: "one_to_one",
-      answerMs: res.answerMs,
-      connectedMs: res.connectedMs,
-      acceptedMs: res.acceptedMs,
-      hostCandidate: cands[0],
-      pair,
-      windows: w,
-    }));
-  } finally {
-    await lab.close();
-  }
-});
+netnsTest(
+  "network: private host behind 1:1 NAT with PUBLIC_IP, a 60 s call carries tones",
+  netnsUnavailable(),
+  () =>
+    withNatLab({ nat: "one_to_one" }, async (lab) => {
+      const publicIp = lab.oneToOneAddr!;
+      const { res, windows, cands } = await minuteCall(lab, { PUBLIC_IP: publicIp });
+      assert.deepEqual(cands.map((c) => [c[0], c[2]]), [[publicIp, "host"]], JSON.stringify(cands));
+      assert.ok(!res.answer!.includes(lab.bridgeAddr), "the private address is not announced");
+      assert.match(res.answer!, new RegExp(`^c=IN IP4 ${publicIp.replaceAll(".", "\\.")}$`, "m"));
+      const pair = res.pairs.at(-1);
+      assert.equal(pair?.remote, `${publicIp}:${cands[0]![1]}`, JSON.stringify(res.pairs));
+      assert.equal(pair?.type, "host", "the relay reached the announced candidate itself");
+      reportCase("one_to_one", res, { hostCandidate: cands[0], pair, windows });
+    }),
+);

@@ -12,11 +12,10 @@
  * at level error with `server` the display URL and `cause`.
  */
 import assert from "node:assert/strict";
-import { natLab, netnsUnavailable } from "../support/netns.ts";
-import { type CallResult, runCall } from "./call_harness.ts";
-import { coturnMissing, startCoturn, TURN_PASSWORD, TURN_USER } from "./coturn.ts";
+import { coturnMissing, TURN_USER } from "../support/coturn.ts";
+import { netnsTest, netnsUnavailable, withNatLab } from "../support/netns.ts";
+import { type CallResult, labCoturn, runCall } from "./call_harness.ts";
 
-const unavailable = netnsUnavailable() ?? coturnMissing();
 /** The Edge Function's deadline for the bridge's answer (lib/bridge_api/client.ts). */
 const ANSWER_DEADLINE_MS = 1500;
 /** Meta's accept window after the connect webhook is "about 30 to 60 seconds". */
@@ -43,46 +42,46 @@ function events(res: CallResult): string {
   return res.logs.map((l) => `${l.level}:${l.event}`).join(", ");
 }
 
-async function failingCall(kind: "wrong_credentials" | "unreachable") {
-  const lab = await natLab({ nat: "masquerade", blockUdp: true, publicAddrs: 2 });
-  const turn = kind === "wrong_credentials"
-    ? await startCoturn(lab, lab.publicAddrs[1]!)
-    : undefined;
-  try {
-    const server = `turn:${turn?.addr ?? NOWHERE}:3478?transport=tcp`;
-    const secret = turn ? WRONG_PASSWORD : TURN_PASSWORD;
-    const res = await runCall(lab, {
-      relayAddr: lab.publicAddrs[0]!,
-      durationS: 0,
-      bridgeEnv: {
-        ICE_SERVERS: JSON.stringify([{ urls: server, username: TURN_USER, credential: secret }]),
-      },
-    });
-    const failed = res.logs.find((l) => l.event === "WEBRTC_TURN_ALLOCATION_FAILED");
-    const summary = {
-      kind,
-      answerMs: res.answerMs,
-      rejected: res.rejected,
-      logged: failed ? { level: failed.level, ...failed.props } : events(res),
-    };
-    console.log(JSON.stringify({ case: "turn_failure", ...summary }));
-    assertCleanFailure(res, server, secret);
-  } finally {
-    await turn?.stop();
-    await lab.close();
-  }
+function failingCall(kind: "wrong_credentials" | "unreachable") {
+  return withNatLab({ nat: "masquerade", blockUdp: true, publicAddrs: 2 }, async (lab) => {
+    const turn = kind === "wrong_credentials"
+      ? await labCoturn(lab, lab.publicAddrs[1]!)
+      : undefined;
+    try {
+      const server = `turn:${turn?.ip ?? NOWHERE}:3478?transport=tcp`;
+      const secret = turn ? WRONG_PASSWORD : TURN_USER.credential;
+      const { username } = TURN_USER;
+      const res = await runCall(lab, {
+        relayAddr: lab.publicAddrs[0]!,
+        durationS: 0,
+        bridgeEnv: {
+          ICE_SERVERS: JSON.stringify([{ urls: server, username, credential: secret }]),
+        },
+      });
+      const failed = res.logs.find((l) => l.event === "WEBRTC_TURN_ALLOCATION_FAILED");
+      const summary = {
+        kind,
+        answerMs: res.answerMs,
+        rejected: res.rejected,
+        logged: failed ? { level: failed.level, ...failed.props } : events(res),
+      };
+      console.log(JSON.stringify({ case: "turn_failure", ...summary }));
+      assertCleanFailure(res, server, secret);
+    } finally {
+      await turn?.stop(); // its certificate directory; lab.close() would only end the process
+    }
+  });
 }
 
-Deno.test({
-  name: `network: TURN with wrong credentials or unreachable is logged and the call rejected${
-    unavailable ? ` [skipped: ${unavailable}]` : ""
-  }`,
-  ignore: unavailable !== undefined,
-}, async () => {
-  const results = await Promise.allSettled([
-    failingCall("wrong_credentials"),
-    failingCall("unreachable"),
-  ]);
-  const failed = results.filter((r) => r.status === "rejected");
-  if (failed.length > 0) throw (failed[0] as PromiseRejectedResult).reason;
-});
+netnsTest(
+  "network: TURN with wrong credentials or unreachable is logged and the call rejected",
+  netnsUnavailable() ?? coturnMissing({ tls: true }),
+  async () => {
+    const results = await Promise.allSettled([
+      failingCall("wrong_credentials"),
+      failingCall("unreachable"),
+    ]);
+    const failed = results.filter((r) => r.status === "rejected");
+    if (failed.length > 0) throw (failed[0] as PromiseRejectedResult).reason;
+  },
+);

@@ -9,58 +9,49 @@
  * Both transports run at once in two labs of their own, to keep the file ~70 s.
  */
 import assert from "node:assert/strict";
-import { natLab, netnsUnavailable, routerCounter } from "../support/netns.ts";
-import { answerCandidates, assertTonesBothWays, runCall } from "./call_harness.ts";
-import { coturnMissing, RELAY_PORTS, startCoturn, TURN_PASSWORD, TURN_USER } from "./coturn.ts";
+import { coturnMissing } from "../support/coturn.ts";
+import { netnsTest, netnsUnavailable, routerCounter, withNatLab } from "../support/netns.ts";
+import { labCoturn, minuteCall } from "./call_harness.ts";
 
-const unavailable = netnsUnavailable() ?? coturnMissing();
-
-async function turnCall(transport: "tcp" | "tls") {
-  const lab = await natLab({ nat: "masquerade", blockUdp: true, publicAddrs: 2 });
-  try {
-    const turn = await startCoturn(lab, lab.publicAddrs[1]!);
+function turnCall(transport: "tcp" | "tls") {
+  return withNatLab({ nat: "masquerade", blockUdp: true, publicAddrs: 2 }, async (lab) => {
+    const turn = await labCoturn(lab, lab.publicAddrs[1]!);
     try {
       const urls = transport === "tcp"
-        ? `turn:${turn.addr}:${turn.tcpPort}?transport=tcp`
-        : `turns:${turn.addr}:${turn.tlsPort}`;
-      const res = await runCall(lab, {
-        relayAddr: lab.publicAddrs[0]!,
-        durationS: 62,
-        bridgeEnv: {
-          ICE_SERVERS: JSON.stringify([{ urls, username: TURN_USER, credential: TURN_PASSWORD }]),
-          ICE_TURN_CA_FILE: turn.caFile,
-        },
+        ? `turn:${turn.ip}:${turn.port}?transport=tcp`
+        : `turns:${turn.ip}:${turn.tls.port}`;
+      const { username, credential } = turn;
+      const { res, windows: w, cands } = await minuteCall(lab, {
+        ICE_SERVERS: JSON.stringify([{ urls, username, credential }]),
+        ICE_TURN_CA_FILE: turn.tls.caFile,
       });
-      const w = assertTonesBothWays(res, 60);
-      const relay = answerCandidates(res.answer!).find((c) => c[2] === "relay");
+      const relay = cands.find((c) => c[2] === "relay");
       assert.ok(relay, `a relay candidate in the answer: ${res.answer}`);
-      assert.equal(relay[0], turn.addr);
+      assert.equal(relay[0], turn.ip);
       const pair = res.pairs.at(-1);
       const [host, port] = (pair?.remote ?? ":").split(":");
-      assert.equal(host, turn.addr, `media through coturn: ${JSON.stringify(res.pairs)}`);
-      assert.ok(Number(port) >= RELAY_PORTS[0] && Number(port) <= RELAY_PORTS[1], pair?.remote);
+      assert.equal(host, turn.ip, `media through coturn: ${JSON.stringify(res.pairs)}`);
+      const [min, max] = turn.relayPorts;
+      assert.ok(Number(port) >= min && Number(port) <= max, pair?.remote);
       assert.equal(await routerCounter(lab, "in_udp"), 0, "not one UDP datagram crossed");
-      const secretSeen = res.logs.some((l) => JSON.stringify(l).includes(TURN_PASSWORD));
+      const secretSeen = res.logs.some((l) => JSON.stringify(l).includes(credential));
       assert.ok(!secretSeen, "the TURN password never reaches a log line");
       return { transport, urls, answerMs: res.answerMs, connectedMs: res.connectedMs, pair, w };
     } finally {
       await turn.stop();
     }
-  } finally {
-    await lab.close();
-  }
+  });
 }
 
-Deno.test({
-  name: `network: UDP blocked, the call relays through coturn over TCP and over TLS for 60 s${
-    unavailable ? ` [skipped: ${unavailable}]` : ""
-  }`,
-  ignore: unavailable !== undefined,
-}, async () => {
-  const results = await Promise.allSettled([turnCall("tcp"), turnCall("tls")]);
-  for (const r of results) {
-    if (r.status === "fulfilled") console.log(JSON.stringify({ case: "turn_relay", ...r.value }));
-  }
-  const failed = results.filter((r) => r.status === "rejected");
-  if (failed.length > 0) throw (failed[0] as PromiseRejectedResult).reason;
-});
+netnsTest(
+  "network: UDP blocked, the call relays through coturn over TCP and over TLS for 60 s",
+  netnsUnavailable() ?? coturnMissing({ tls: true }),
+  async () => {
+    const results = await Promise.allSettled([turnCall("tcp"), turnCall("tls")]);
+    for (const r of results) {
+      if (r.status === "fulfilled") console.log(JSON.stringify({ case: "turn_relay", ...r.value }));
+    }
+    const failed = results.filter((r) => r.status === "rejected");
+    if (failed.length > 0) throw (failed[0] as PromiseRejectedResult).reason;
+  },
+);

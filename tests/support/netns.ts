@@ -7,14 +7,11 @@
  *
  * @module
  */
-import { type CommandResult, mustRun, run } from "./command.ts";
+import { type CommandResult, mustRun, run, type Spawned, spawnProcess } from "./command.ts";
 import { BRIDGE_ADDR, ONE_TO_ONE, routerRuleset } from "./nat_rules.ts";
 
 export { type CommandResult, mustRun, run } from "./command.ts";
 export { holdInboundRtp, type RouterCounter, routerCounter, routerRuleset } from "./nat_rules.ts";
-
-/** Longest wait for a spawned process to exit after SIGTERM, then SIGKILL. */
-const KILL_GRACE_MS = 2_000;
 
 /**
  * A name part unique among parallel test files: `deno test --parallel` runs
@@ -60,11 +57,7 @@ export interface LinkEnd {
 }
 
 /** A process running inside a namespace. */
-export interface NsProcess {
-  child: Deno.ChildProcess;
-  /** SIGTERM, then SIGKILL after a grace; waits for exit. Idempotent. */
-  stop(): Promise<void>;
-}
+export type NsProcess = Spawned;
 
 /** A set of namespaces and the processes in them, removed together by `close()`. */
 export class NetLab {
@@ -167,19 +160,10 @@ export class NetLab {
       const v = Deno.env.get(k);
       if (v !== undefined) base[k] = v;
     }
-    const child = new Deno.Command("ip", {
-      args: ["netns", "exec", ns, cmd, ...args],
+    const proc = spawnProcess("ip", ["netns", "exec", ns, cmd, ...args], {
       env: { ...base, ...env },
       clearEnv: true,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    let stopped: Promise<void> | undefined;
-    const proc: NsProcess = {
-      child,
-      stop: () => stopped ??= stopProcess(child),
-    };
+    });
     this.#processes.push(proc);
     return proc;
   }
@@ -211,24 +195,6 @@ export class NetLab {
 export function sysctlPath(key: string): string {
   if (!/^[a-z0-9_.]+$/.test(key)) throw new Error(`bad sysctl key ${key}`);
   return `/proc/sys/${key.replaceAll(".", "/")}`;
-}
-
-async function stopProcess(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // Already exited.
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Exited meanwhile.
-    }
-  }, KILL_GRACE_MS);
-  await child.status;
-  clearTimeout(timer);
-  await Promise.allSettled([child.stdin.close(), child.stdout.cancel(), child.stderr.cancel()]);
 }
 
 /** Deletes the namespaces {@linkcode staleNamespaces} finds (a killed run's leftovers). */
@@ -346,4 +312,39 @@ export async function natLab(opts: NatLabOptions): Promise<NatLab> {
     await lab.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Registers a namespace test, skipped visibly (`[skipped: <why>]` in its name)
+ * when `unavailable` gives a reason (from {@linkcode netnsUnavailable}, or a
+ * missing tool).
+ */
+export function netnsTest(
+  name: string,
+  unavailable: string | undefined,
+  fn: () => Promise<void>,
+): void {
+  Deno.test({
+    name: unavailable ? `${name} [skipped: ${unavailable}]` : name,
+    ignore: unavailable !== undefined,
+    fn,
+  });
+}
+
+/** Runs `fn` in a fresh {@linkcode natLab}, closed afterwards whatever happens. */
+export async function withNatLab<T>(
+  opts: NatLabOptions,
+  fn: (lab: NatLab) => Promise<T>,
+): Promise<T> {
+  const lab = await natLab(opts);
+  try {
+    return await fn(lab);
+  } finally {
+    await lab.close();
+  }
+}
+
+/** Starts processes inside `ns`: the spawner tests/support/coturn.ts takes. */
+export function spawnIn(lab: NetLab, ns: string): (cmd: string, args: string[]) => NsProcess {
+  return (cmd, args) => lab.spawn(ns, cmd, args);
 }

@@ -8,11 +8,13 @@ import { JsonLines, JsonWriter } from "./json_lines.ts";
 import {
   holdInboundRtp,
   type NatLab,
-  natLab,
+  type NatLabOptions,
+  netnsTest,
   netnsUnavailable,
   routerCounter,
   run,
   sysctlPath,
+  withNatLab,
 } from "./netns.ts";
 
 const unavailable = netnsUnavailable();
@@ -44,33 +46,37 @@ async function probe(lab: NatLab, ns: string, mode: string, addr: string, port: 
 }
 
 function test(name: string, fn: () => Promise<void>) {
-  Deno.test({
-    name: unavailable ? `${name} [skipped: ${unavailable}]` : name,
-    ignore: unavailable !== undefined,
-    fn,
-  });
+  netnsTest(name, unavailable, fn);
 }
 
-async function withLab(opts: Parameters<typeof natLab>[0], fn: (lab: NatLab) => Promise<void>) {
-  const lab = await natLab(opts);
-  try {
+/** {@linkcode withNatLab}, then a check that closing left no namespace behind. */
+async function withLab(opts: NatLabOptions, fn: (lab: NatLab) => Promise<void>) {
+  const prefix = await withNatLab(opts, async (lab) => {
     await fn(lab);
-  } finally {
-    await lab.close();
-  }
+    return lab.lab.prefix;
+  });
   const left = (await run("ip", ["netns", "list"])).stdout;
-  assert.ok(!left.includes(lab.lab.prefix), `namespaces left behind: ${left}`);
+  assert.ok(!left.includes(prefix), `namespaces left behind: ${left}`);
+}
+
+/**
+ * UDP probes on both public addresses (port 5000) and one in the bridge
+ * (40000) that sends to each: where each datagram was seen coming from.
+ */
+async function sendToBoth(lab: NatLab) {
+  const [a, b] = lab.publicAddrs as [string, string];
+  const pa = await probe(lab, lab.ns.public, "udp", a, 5000);
+  const pb = await probe(lab, lab.ns.public, "udp", b, 5000);
+  const bridge = await probe(lab, lab.ns.bridge, "udp", "0.0.0.0", 40000);
+  await bridge.send(`${a}:5000`, "to-a");
+  await bridge.send(`${b}:5000`, "to-b");
+  const [fa, fb] = [await pa.heard("to-a", 3000), await pb.heard("to-b", 3000)];
+  return { pa, pb, bridge, fa, fb };
 }
 
 test("netns: masquerade hides the bridge and keeps one port for every destination", async () => {
   await withLab({ nat: "masquerade" }, async (lab) => {
-    const [a, b] = lab.publicAddrs as [string, string];
-    const pa = await probe(lab, lab.ns.public, "udp", a, 5000);
-    const pb = await probe(lab, lab.ns.public, "udp", b, 5000);
-    const bridge = await probe(lab, lab.ns.bridge, "udp", "0.0.0.0", 40000);
-    await bridge.send(`${a}:5000`, "to-a");
-    await bridge.send(`${b}:5000`, "to-b");
-    const [fa, fb] = [await pa.heard("to-a", 3000), await pb.heard("to-b", 3000)];
+    const { pa, bridge, fa, fb } = await sendToBoth(lab);
     assert.equal(fa?.from, `${lab.routerPublicAddr}:40000`, "translated, port kept");
     assert.equal(fb?.from, fa?.from, "the same mapping for another destination");
     // Replies come back through the mapping; the private address is unreachable from outside.
@@ -83,13 +89,7 @@ test("netns: masquerade hides the bridge and keeps one port for every destinatio
 
 test("netns: symmetric NAT gives every destination its own port", async () => {
   await withLab({ nat: "symmetric" }, async (lab) => {
-    const [a, b] = lab.publicAddrs as [string, string];
-    const pa = await probe(lab, lab.ns.public, "udp", a, 5000);
-    const pb = await probe(lab, lab.ns.public, "udp", b, 5000);
-    const bridge = await probe(lab, lab.ns.bridge, "udp", "0.0.0.0", 40000);
-    await bridge.send(`${a}:5000`, "to-a");
-    await bridge.send(`${b}:5000`, "to-b");
-    const [fa, fb] = [await pa.heard("to-a", 3000), await pb.heard("to-b", 3000)];
+    const { pb, bridge, fa, fb } = await sendToBoth(lab);
     assert.ok(fa && fb, "both arrive");
     const [hostA, portA] = fa.from.split(":");
     const [hostB, portB] = fb.from.split(":");
