@@ -15,6 +15,7 @@ import { suite as inboundMedia } from "./inbound_media_bench.ts";
 import { suite as webhook } from "./webhook_bench.ts";
 import { suite as calls } from "./calls_bench.ts";
 import { suite as callSetup } from "./call_setup_bench.ts";
+import { suite as recording } from "./recording_bench.ts";
 
 /** Suites in print order; `bench/run.ts` runs each in a process of its own. */
 export const suites: BenchSuite[] = [
@@ -26,6 +27,7 @@ export const suites: BenchSuite[] = [
   srtp,
   inboundMedia,
   webhook,
+  recording,
   callSetup,
   calls,
 ];

@@ -15,6 +15,10 @@ import {
 import { EAGERNESS, IDLE_TIMEOUT_RANGE_MS } from "../lib/realtime/session.ts";
 import type { SessionLimits } from "./session/session_deps.ts";
 import { parseIceServers } from "./network/ice_servers.ts";
+import { webhookSecretProblem } from "../lib/webhooks/standard_webhooks.ts";
+import { type AnalysisConfig, loadAnalysisConfig } from "./analysis/analysis_config.ts";
+import { type FiguresConfig, loadFiguresConfig } from "./figures/pricing_config.ts";
+import { type RecordingConfig, recordingConfigFromEnv } from "./recording/recordings.ts";
 
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const flag = (def: boolean) =>
@@ -110,6 +114,11 @@ const EnvSchema = z.object({
   WHATSAPP_ACCESS_TOKEN: z.string().optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
+  // The end-of-call webhook (bridge/post_call/); the secret's message never echoes it.
+  CALL_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  CALL_WEBHOOK_SECRET: z.string().refine((s) => webhookSecretProblem(s) === undefined, {
+    error: (issue) => webhookSecretProblem(String(issue.input)) ?? "invalid",
+  }).optional(),
 });
 
 /** Validated environment, with the defaults that depend on other variables filled in. */
@@ -132,6 +141,12 @@ export interface BridgeConfig {
   tools: ToolDefinition[];
   iceServers: Array<z.infer<typeof IceServer>>;
   portRange: [number, number] | undefined;
+  /** Post-call analysis (`ANALYSIS_*`, `OPENAI_API_URL`): bridge/analysis/analysis_config.ts. */
+  analysis: AnalysisConfig;
+  /** Prices of a call's cost (`PRICING`, `META_CALL_PRICING`): bridge/figures/pricing_config.ts. */
+  figures: FiguresConfig;
+  /** `RECORDING`, `RECORDINGS_DIR`, `RECORDING_ANNOUNCEMENT`: bridge/recording/recordings.ts. */
+  recording: RecordingConfig;
 }
 
 /** Reads a value that may be inline text or a path to a file holding it. */
@@ -171,6 +186,11 @@ export function loadConfig(
     // The model must re-engage a silent caller before the bridge hangs up on them.
     throw new Error(
       "invalid bridge configuration:\n  AGENT_IDLE_TIMEOUT_MS: must be below CALLER_SILENCE_TIMEOUT_S (or 0)",
+    );
+  }
+  if (env.CALL_WEBHOOK_URL && !env.CALL_WEBHOOK_SECRET) {
+    throw new Error(
+      "invalid bridge configuration:\n  CALL_WEBHOOK_SECRET: required when CALL_WEBHOOK_URL is set (whsec_ + base64)",
     );
   }
   const agent = env.AGENT ?? (env.OPENAI_API_KEY ? "openai" : "echo");
@@ -217,6 +237,13 @@ export function loadConfig(
     tools,
     iceServers,
     portRange,
+    analysis: loadAnalysisConfig(vars, readFile, {
+      agent,
+      apiKey: env.OPENAI_API_KEY,
+      realtimeUrl: env.OPENAI_REALTIME_URL,
+    }),
+    figures: loadFiguresConfig(vars, readFile),
+    recording: recordingConfigFromEnv(vars),
   };
 }
 
@@ -251,7 +278,11 @@ export function configSecrets(
     env.VOICE_BRIDGE_SECRET,
     env.OPENAI_API_KEY,
     env.WHATSAPP_ACCESS_TOKEN,
+    env.CALL_WEBHOOK_SECRET,
     ...config.iceServers.map((s) => s.credential),
+    // Recording storage reads its own variables (bridge/recording/storage_config.ts).
+    vars.RECORDINGS_S3_SECRET_ACCESS_KEY,
+    vars.RECORDING_LINK_SECRET,
     // Database drivers quote the connection string in some errors.
     ...databasePasswords(vars),
   ].filter((v): v is string => v !== undefined && v !== "");

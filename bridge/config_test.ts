@@ -236,3 +236,13 @@ Deno.test("config: the database password is among the secrets the logs blank", (
   assert.ok(secrets.includes("s%40cret-pw"));
   assert.ok(!configSecrets(config, {}).some((s) => s.includes("cret-pw")));
 });
+
+Deno.test("config: the recording bucket's secret key and the link secret are blanked in logs", () => {
+  const config = loadConfig({ VOICE_BRIDGE_SECRET: "0123456789abcdef0123" });
+  const secrets = configSecrets(config, {
+    RECORDINGS_S3_SECRET_ACCESS_KEY: "s3-secret-access-key",
+    RECORDING_LINK_SECRET: "recording-link-secret",
+  });
+  assert.ok(secrets.includes("s3-secret-access-key"));
+  assert.ok(secrets.includes("recording-link-secret"));
+});

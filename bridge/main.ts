@@ -34,6 +34,8 @@ import { realScheduler } from "./media/frame_clock.ts";
 import { installWeriftPatches } from "./webrtc/werift_patches.ts";
 import { logNetworkSummary } from "./network/network_summary.ts";
 import { createPeerFactory } from "./webrtc/peer_factory.ts";
+import { startCallRecords } from "./post_call/call_records.ts";
+import { instructionsWithAnnouncement, sessionRecording } from "./recording/recordings.ts";
 
 /** A running bridge. */
 export interface RunningBridge {
@@ -54,6 +56,10 @@ export interface BridgeOverrides {
   createPeer?: SessionDeps["createPeer"];
   /** The durable outbox `POST /records` appends to. */
   outbox?: DeferredSink;
+  /** Told each call id once its session ended: the post-call runner (bridge/post_call/). */
+  onCallEnded?: (callId: string) => void;
+  /** `GET /calls/:callId/recording` (bridge/recording/recording_storage.ts). */
+  recordingRoutes?: Parameters<typeof createApp>[0]["recordingRoutes"];
 }
 
 const log = eventLogger<ProcessLogEvent>();
@@ -75,11 +81,17 @@ export function startBridge(
     maxSessions: env.MAX_SESSIONS,
     maxCpuPercent: env.MAX_CPU_PERCENT,
     cpuPercent: cpu.read,
+    onCallEnded: overrides.onCallEnded,
     deps: {
       // One TURN picker for every call; logs each call's TURN failure (peer_factory.ts).
       createPeer: overrides.createPeer ?? createPeerFactory(config),
-      createAgent: overrides.createAgent ?? createAgentFactory(config),
+      // A text RECORDING_ANNOUNCEMENT becomes the OpenAI agent's first words (announcement.ts).
+      createAgent: overrides.createAgent ?? createAgentFactory({
+        ...config,
+        instructions: instructionsWithAnnouncement(config.recording, config.instructions),
+      }),
       recorder: store,
+      recording: sessionRecording(config.recording, config.agent),
       terminator: overrides.terminator ??
         (graph
           ? { terminate: (phoneNumberId, callId) => graph.terminate({ phoneNumberId, callId }) }
@@ -92,6 +104,7 @@ export function startBridge(
     secret: env.VOICE_BRIDGE_SECRET,
     cpuPercent: cpu.read,
     outbox: overrides.outbox,
+    recordingRoutes: overrides.recordingRoutes,
   });
   const server = Deno.serve(
     { hostname: env.BRIDGE_HOST, port: env.BRIDGE_PORT, onListen: () => {} },
@@ -142,7 +155,10 @@ if (import.meta.main) {
       log.warn("VOICE_BRIDGE_OUTBOX_RETRY", { error: String(error), retryInMs }),
   });
   const recorder = new DurableRecorder(() => Promise.resolve(store), outbox);
-  const bridge = startBridge(config, recorder, { outbox });
+  // After each call: recording, figures, call.ended, analysis, call.analyzed. Uploads and
+  // webhook deliveries an earlier process left pending go on.
+  const records = await startCallRecords(config, store, Deno.env.toObject());
+  const bridge = startBridge(config, recorder, { outbox, ...records.overrides });
   // Here, not in startBridge: in-process bridges (dev, tests) must not probe public STUN servers.
   // In the background and bounded (3 s), so readiness never waits for it.
   void logNetworkSummary(config, installWeriftPatches().udpTransport, log);
@@ -156,6 +172,7 @@ if (import.meta.main) {
     try {
       reconciler.stop();
       await bridge.close();
+      await records.stop();
       await flusher.close();
       await store.close();
       Deno.exit(0);

@@ -19,6 +19,9 @@ import { getLogger } from "@logtape/logtape";
 import { configSecrets, loadConfig, readTextFileIfExists } from "../bridge/config.ts";
 import { configureLogging } from "../bridge/log.ts";
 import { startBridge } from "../bridge/main.ts";
+import { startCallRecords } from "../bridge/post_call/call_records.ts";
+import { generateWebhookSecret } from "../lib/webhooks/standard_webhooks.ts";
+import { startWebhookReceiver } from "./webhook_receiver.ts";
 import { openStore, storeConfigFromEnv } from "../store/open.ts";
 import { startFunctions } from "./functions.ts";
 import { renderTable } from "../bridge/doctor/check.ts";
@@ -27,6 +30,9 @@ import { storeSkipped } from "../bridge/doctor/store.ts";
 
 /** Where `deno task call` serves its fake Meta Graph API by default. */
 export const SANDBOX_GRAPH_PORT = 54330;
+
+/** Where the local receiver keeps each verified end-of-call webhook body (`DEV_WEBHOOK_DIR`). */
+export const DEV_WEBHOOK_DIR = ".data/webhooks";
 
 /** Sandbox values used where the environment sets none. */
 export const DEV_DEFAULTS = {
@@ -40,6 +46,8 @@ export const DEV_DEFAULTS = {
   ICE_INCLUDE_LOOPBACK: "true",
   ICE_ALLOW_PRIVATE_CANDIDATES: "true",
   DRAIN_TIMEOUT_S: "5",
+  // A newcomer hears their first call back: `.data/recordings/<call>.ogg` (RECORDING=off to stop).
+  RECORDING: "on",
 } as const;
 
 function randomSecret(): string {
@@ -55,6 +63,8 @@ export function devEnv(vars: Record<string, string | undefined>): Record<string,
   for (const [k, v] of Object.entries(vars)) if (v !== undefined && v !== "") env[k] = v;
   env.VOICE_BRIDGE_SECRET ??= randomSecret();
   env.SUPABASE_SERVICE_ROLE_KEY ??= randomSecret();
+  // Without a URL of their own, end-of-call webhooks go to the local receiver (startDev).
+  if (env.CALL_WEBHOOK_URL === undefined) env.CALL_WEBHOOK_SECRET ??= generateWebhookSecret();
   return env;
 }
 
@@ -88,18 +98,30 @@ export async function quickDoctorTable(
 /** Starts everything; returns the URLs and a close function. */
 export async function startDev(vars: Record<string, string | undefined>) {
   const env = devEnv(vars);
+  const receiver = env.CALL_WEBHOOK_URL === undefined
+    ? await startWebhookReceiver({
+      secret: env.CALL_WEBHOOK_SECRET!,
+      dir: env.DEV_WEBHOOK_DIR ?? DEV_WEBHOOK_DIR,
+    })
+    : undefined;
+  if (receiver) env.CALL_WEBHOOK_URL = receiver.url;
   const config = loadConfig(env, readTextFileIfExists);
   const store = await openStore(storeConfigFromEnv((n) => env[n]));
-  const bridge = startBridge(config, store);
+  const records = await startCallRecords(config, store, env);
+  const bridge = startBridge(config, store, records.overrides);
   const functions = startFunctions({ env: { ...env, VOICE_BRIDGE_URL: bridge.url }, store });
   return {
     functionsUrl: `${functions.url}/functions/v1`,
     bridgeUrl: bridge.url,
     config,
+    /** The local end-of-call webhook receiver, when `CALL_WEBHOOK_URL` was not set. */
+    receiver,
     async close() {
       await functions.close();
       await bridge.close();
+      await records.stop();
       await store.close();
+      await receiver?.close();
     },
   };
 }

@@ -9,8 +9,9 @@ import { FakeRealtimeServer } from "../tests/fakes/openai_realtime.ts";
 import { FakeMetaGraph } from "../simulator/meta_graph.ts";
 import { DEFAULT_BUSINESS } from "../simulator/meta_webhooks.ts";
 import { openStore } from "../store/open.ts";
-import { coturnMissing, startCoturn, TURN_USER } from "../tests/support/coturn.ts";
+import { coturnMissing, startLoopbackCoturn, TURN_USER } from "../tests/support/coturn.ts";
 import { startTestBridge, TEST_BRIDGE_SECRET } from "../tests/support/test_bridge.ts";
+import { tableRow } from "../bridge/doctor/table_test_utils.ts";
 
 const OPENAI_KEY = "sk-doctor-test-key-0123456789";
 const GRAPH_TOKEN = "EAAG-doctor-graph-token-0123456789";
@@ -39,15 +40,6 @@ async function runDoctorCli(env: Record<string, string>, args: string[] = []): P
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-/** The line of the table for `group` and a name matching `name`. */
-function row(table: string, group: string, name: RegExp): string {
-  const lines = table.split("\n");
-  const i = lines.findIndex((l) => l.slice(2).startsWith(group) && name.test(l));
-  assert.ok(i >= 0, `no ${group} ${name} row in:\n${table}`);
-  const next = lines[i + 1] ?? "";
-  return next.trimStart().startsWith("fix:") ? `${lines[i]}\n${next}` : lines[i]!;
-}
-
 function freeRange(size: number): [number, number] {
   const probe = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
@@ -60,11 +52,7 @@ Deno.test({
   name: "doctor CLI: all green exits 0; wrong credentials everywhere exit 1 with each fix [coturn]",
   ignore: coturnMissing() !== undefined,
 }, async () => {
-  const coturn = await startCoturn({
-    listen: ["127.0.0.1", "127.0.0.2"],
-    relayPorts: [49400, 49500],
-    readyTimeoutMs: 5000,
-  });
+  const coturn = await startLoopbackCoturn(["127.0.0.1", "127.0.0.2"]);
   const openai = FakeRealtimeServer.start({ apiKey: OPENAI_KEY, models: [MODEL] });
   const graph = await new FakeMetaGraph({ accessToken: GRAPH_TOKEN }).start();
   const { bridge } = startTestBridge();
@@ -99,17 +87,17 @@ Deno.test({
     const green = await runDoctorCli(env, ["--functions-env", functionsEnv]);
     assert.equal(green.code, 0, green.stdout + green.stderr);
     const t = green.stdout;
-    assert.match(row(t, "config", /bridge configuration/), /^✔/);
-    assert.match(row(t, "network", /UDP egress/), /^✔.*sees 127\.0\.0\.1:\d+/);
-    assert.match(row(t, "network", /NAT mapping/), /^✔.*no NAT/);
-    assert.match(row(t, "turn", /\(udp\)/), /^✔.*relay 127\.0\.0\.1/);
-    assert.match(row(t, "turn", /\(tcp\)/), /^✔/);
-    assert.match(row(t, "ports", /RTP port range/), /^✔.*64 ports/);
-    assert.match(row(t, "openai", /Realtime/), /^✔.*session\.created/);
-    assert.match(row(t, "graph", /token and phone number id/), /^✔.*\+1631•••3601/);
-    assert.match(row(t, "store", /database/), /^✔/);
-    assert.match(row(t, "secrets", /agrees/), /^✔/);
-    assert.match(row(t, "secrets", /bridge accepts/), /^✔/);
+    assert.match(tableRow(t, "config", /bridge configuration/), /^✔/);
+    assert.match(tableRow(t, "network", /UDP egress/), /^✔.*sees 127\.0\.0\.1:\d+/);
+    assert.match(tableRow(t, "network", /NAT mapping/), /^✔.*no NAT/);
+    assert.match(tableRow(t, "turn", /\(udp\)/), /^✔.*relay 127\.0\.0\.1/);
+    assert.match(tableRow(t, "turn", /\(tcp\)/), /^✔/);
+    assert.match(tableRow(t, "ports", /RTP port range/), /^✔.*64 ports/);
+    assert.match(tableRow(t, "openai", /Realtime/), /^✔.*session\.created/);
+    assert.match(tableRow(t, "graph", /token and phone number id/), /^✔.*\+1631•••3601/);
+    assert.match(tableRow(t, "store", /database/), /^✔/);
+    assert.match(tableRow(t, "secrets", /agrees/), /^✔/);
+    assert.match(tableRow(t, "secrets", /bridge accepts/), /^✔/);
 
     // Now every credential wrong, and PUBLIC_IP not what STUN sees.
     await Deno.writeTextFile(
@@ -130,23 +118,23 @@ Deno.test({
     assert.equal(red.code, 1, red.stdout + red.stderr);
     const r = red.stdout;
     assert.match(
-      row(r, "turn", /\(udp\)/),
+      tableRow(r, "turn", /\(udp\)/),
       /^✘ .*auth: [^]*fix: the TURN server refuses these credentials/,
     );
     assert.match(
-      row(r, "openai", /Realtime/),
+      tableRow(r, "openai", /Realtime/),
       /^✘ .*wrong key[^]*fix: OpenAI does not accept OPENAI_API_KEY/,
     );
     assert.match(
-      row(r, "graph", /token/),
+      tableRow(r, "graph", /token/),
       /^✘ .*Graph error 190[^]*fix: WHATSAPP_ACCESS_TOKEN is invalid/,
     );
     assert.match(
-      row(r, "network", /PUBLIC_IP/),
+      tableRow(r, "network", /PUBLIC_IP/),
       /^✘ .*but STUN sees 127\.0\.0\.1[^]*fix: set PUBLIC_IP=127\.0\.0\.1/,
     );
-    assert.match(row(r, "secrets", /agrees/), /^✘ [^]*fix: set the same value on both/);
-    assert.match(row(r, "secrets", /bridge accepts/), /^✘ .*HTTP 401/);
+    assert.match(tableRow(r, "secrets", /agrees/), /^✘ [^]*fix: set the same value on both/);
+    assert.match(tableRow(r, "secrets", /bridge accepts/), /^✘ .*HTTP 401/);
     assert.match(r, /\d+ passed, 6 failed, \d+ skipped/);
     const printed = green.stdout + green.stderr + red.stdout + red.stderr;
     for (
@@ -185,12 +173,12 @@ Deno.test("doctor CLI: --quick skips the remote checks and bounds STUN to about 
     const ms = performance.now() - started;
     assert.equal(run.code, 1, run.stdout + run.stderr); // STUN got no answer
     assert.match(
-      row(run.stdout, "network", /UDP egress/),
+      tableRow(run.stdout, "network", /UDP egress/),
       /^✘ .*timeout[^]*fix: outbound UDP is blocked/,
     );
-    assert.match(row(run.stdout, "openai", /Realtime/), /^– .*--quick/);
-    assert.match(row(run.stdout, "turn", /TURN/), /^– .*--quick/);
-    assert.match(row(run.stdout, "graph", /token/), /^– .*--quick/);
+    assert.match(tableRow(run.stdout, "openai", /Realtime/), /^– .*--quick/);
+    assert.match(tableRow(run.stdout, "turn", /TURN/), /^– .*--quick/);
+    assert.match(tableRow(run.stdout, "graph", /token/), /^– .*--quick/);
     // 1 s of STUN plus PGlite's start in a fresh process; the full run gives STUN 3 s.
     assert.ok(ms < 12_000, `took ${ms} ms`);
     assert.match(run.stdout, /no answer from 127\.0\.0\.1:\d+ \(127\.0\.0\.1\) in 1000 ms|timeout/);
@@ -207,7 +195,7 @@ Deno.test("doctor CLI: an invalid configuration fails its row and the rest still
     RTP_PORT_MAX: "40000",
   }, ["--quick"]);
   assert.equal(run.code, 1);
-  assert.match(row(run.stdout, "config", /bridge configuration/), /^✘ .*VOICE_BRIDGE_SECRET/);
+  assert.match(tableRow(run.stdout, "config", /bridge configuration/), /^✘ .*VOICE_BRIDGE_SECRET/);
   assert.match(run.stdout, /RTP_PORT_MAX: must be above RTP_PORT_MIN|RTP_PORT_MAX/);
-  assert.match(row(run.stdout, "store", /database/), /^[✔✘]/);
+  assert.match(tableRow(run.stdout, "store", /database/), /^[✔✘]/);
 });

@@ -26,6 +26,18 @@ export function invalid(details: string): MetaFault {
   return { status: 400, code: 100, message: "(#100) Invalid parameter", details };
 }
 
+/** Code 100, subcode 33: Graph's answer to a `method` request on an object id it does not know. */
+export function unknownObject(method: "get" | "post", id: string): MetaFault {
+  return {
+    status: 400,
+    code: 100,
+    subcode: 33,
+    type: "GraphMethodException",
+    message: `Unsupported ${method} request. Object with ID '${id}' does not exist, ` +
+      "cannot be loaded due to missing permissions, or does not support this operation",
+  };
+}
+
 /** A code from Meta's table, with its HTTP status and title. */
 export function tableFault(code: CallErrorCode, details?: string): MetaFault {
   const info = callErrorInfo(code)!;

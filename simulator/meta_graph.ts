@@ -36,6 +36,7 @@ import {
   invalid,
   type MetaFault,
   type ScriptedFailure,
+  unknownObject,
 } from "./meta_faults.ts";
 import { checkSdp } from "./meta_sdp_rules.ts";
 import {
@@ -310,16 +311,7 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     const node = /^\/(?:v\d+\.\d+\/)?([^/]+)$/.exec(path)?.[1] ?? "";
     if (node === "me") return Response.json({ name: "Sandbox System User", id: "100000000000001" });
     const business = this.#business(node);
-    if (business === undefined) {
-      return {
-        status: 400,
-        code: 100,
-        subcode: 33,
-        type: "GraphMethodException",
-        message: `Unsupported get request. Object with ID '${node}' does not exist, ` +
-          "cannot be loaded due to missing permissions, or does not support this operation",
-      };
-    }
+    if (business === undefined) return unknownObject("get", node);
     return Response.json({
       verified_name: "Sandbox Business",
       display_phone_number: `+${business.displayPhoneNumber}`,
@@ -349,16 +341,7 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     }
     record.phoneNumberId = phoneNumberId;
     const business = this.#business(phoneNumberId);
-    if (business === undefined) {
-      return {
-        status: 400,
-        code: 100,
-        subcode: 33,
-        type: "GraphMethodException",
-        message: `Unsupported post request. Object with ID '${phoneNumberId}' does not exist, ` +
-          "cannot be loaded due to missing permissions, or does not support this operation",
-      };
-    }
+    if (business === undefined) return unknownObject("post", phoneNumberId);
     if (typeof body !== "object" || body === null) return invalid("request body must be JSON");
     const b = body as CallsBody;
     if (typeof b.action === "string") record.action = b.action;

@@ -18,6 +18,10 @@ import { z } from "zod";
 import type { SqlAdapter, SqlParam } from "./adapter.ts";
 import { usageMethods, type UsageStore } from "./usage.ts";
 import { staleCallMethods, type StaleCallStore } from "./stale_calls.ts";
+import { analysisMethods, type AnalysisStore } from "./analysis.ts";
+import { recordingMethods, type RecordingRowStore } from "./recordings.ts";
+import { figuresMethods, type FiguresStore } from "./figures.ts";
+import { webhookOutboxMethods, type WebhookOutboxStore } from "./call_webhooks.ts";
 
 /** Every status a call can have; the database checks the same list. */
 export const CALL_STATUSES = [
@@ -210,7 +214,14 @@ export type CallEventStore<Name extends string> = Omit<Store, "recordEvent"> & {
 };
 
 /** Call records, whichever database holds them (usage: `usage.ts`, stale calls: `stale_calls.ts`). */
-export interface Store extends UsageStore, StaleCallStore {
+export interface Store
+  extends
+    UsageStore,
+    StaleCallStore,
+    AnalysisStore,
+    RecordingRowStore,
+    FiguresStore,
+    WebhookOutboxStore {
   /** `postgres` for a server, `pglite` for the embedded database. */
   readonly backend: "postgres" | "pglite";
   /**
@@ -496,6 +507,10 @@ export function createStore(db: SqlAdapter, backend: Store["backend"]): Store {
 
     ...usageMethods(db),
     ...staleCallMethods(db),
+    ...analysisMethods(db),
+    ...recordingMethods(db),
+    ...figuresMethods(db),
+    ...webhookOutboxMethods(db),
 
     close: () => db.close(),
   };

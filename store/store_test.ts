@@ -18,6 +18,21 @@ const TABLES = [
   "voice_call_transcripts",
   "wa_webhook_receipts",
   "voice_call_usage",
+  "voice_call_recordings",
+  "voice_call_figures",
+  "voice_call_analysis",
+  "voice_call_webhooks",
+];
+/** Every migration in `supabase/migrations`, in order: version and name. */
+const MIGRATIONS = [
+  ["20261124000000", "voice_calls"],
+  ["20261207000100", "caller_identity"],
+  ["20261207000200", "voice_call_usage"],
+  ["20261207000300", "bridge_record_keys"],
+  ["20261208000100", "voice_call_recordings"],
+  ["20261208000200", "voice_call_figures"],
+  ["20261208000300", "voice_call_analysis"],
+  ["20261208000400", "call_webhook_outbox"],
 ];
 const CALL = "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh";
 const T0 = new Date("2026-11-24T10:00:00.000Z");
@@ -37,12 +52,10 @@ interface Ctx {
 /** Cases run on an unmigrated database. */
 const freshCases: [string, (db: SqlAdapter) => Promise<void>][] = [
   ["migrations create the tables with RLS on and no policies", async (db) => {
-    assert.deepEqual(await applyMigrations(db, await loadMigrations()), [
-      "20261124000000",
-      "20261207000100",
-      "20261207000200",
-      "20261207000300",
-    ]);
+    assert.deepEqual(
+      await applyMigrations(db, await loadMigrations()),
+      MIGRATIONS.map(([version]) => version),
+    );
     const rls = await db.query<{ relname: string; relrowsecurity: boolean }>(
       `select relname, relrowsecurity from pg_class
        where relnamespace = 'public'::regnamespace and relkind = 'r' order by relname`,
@@ -57,23 +70,13 @@ const freshCases: [string, (db: SqlAdapter) => Promise<void>][] = [
 
   ["migrations apply once and are recorded", async (db) => {
     const migrations = await loadMigrations();
-    assert.deepEqual(migrations.map((m) => [m.version, m.name]), [
-      ["20261124000000", "voice_calls"],
-      ["20261207000100", "caller_identity"],
-      ["20261207000200", "voice_call_usage"],
-      ["20261207000300", "bridge_record_keys"],
-    ]);
-    assert.equal((await applyMigrations(db, migrations)).length, 4);
+    assert.deepEqual(migrations.map((m) => [m.version, m.name]), MIGRATIONS);
+    assert.equal((await applyMigrations(db, migrations)).length, MIGRATIONS.length);
     assert.deepEqual(await applyMigrations(db, migrations), []);
     const recorded = await db.query(
       "select version, name from supabase_migrations.schema_migrations",
     );
-    assert.deepEqual(recorded, [
-      { version: "20261124000000", name: "voice_calls" },
-      { version: "20261207000100", name: "caller_identity" },
-      { version: "20261207000200", name: "voice_call_usage" },
-      { version: "20261207000300", name: "bridge_record_keys" },
-    ]);
+    assert.deepEqual(recorded, MIGRATIONS.map(([version, name]) => ({ version, name })));
   }],
 
   ["migrations take back Supabase's default grants to the API roles", async (db) => {

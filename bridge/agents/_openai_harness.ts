@@ -121,8 +121,14 @@ export const LONG = {
   durationMs: 3000,
 } as const;
 
-/** An agent on a fake socket and fake timers, past its handshake. */
-export async function fakeCall(config: Partial<OpenAIRealtimeConfig> = {}) {
+/**
+ * An agent on a fake socket and fake timers, past its handshake; `context`
+ * adds to (or replaces) the recording context's callbacks.
+ */
+export async function fakeCall(
+  config: Partial<OpenAIRealtimeConfig> = {},
+  context: Partial<AgentContext> = {},
+) {
   const timers = new FakeTimers();
   const audio = new FakeAudioOut();
   const sockets: FakeSocket[] = [];
@@ -138,7 +144,7 @@ export async function fakeCall(config: Partial<OpenAIRealtimeConfig> = {}) {
     ...config,
   });
   const { ctx, rec } = recordingContext(audio);
-  const started = agent.start(ctx);
+  const started = agent.start({ ...ctx, ...context });
   sockets[0]!.accept();
   await started;
   return { agent, socket: sockets[0]!, sockets, timers, audio, ...rec };

@@ -63,6 +63,14 @@ export interface AgentContext {
   onUsage(usage: UsageIncrement): void;
   /** Transcript so far, for an agent that must rebuild its context after a reconnect. */
   history(): readonly TranscriptEntry[];
+  /** The caller started speaking (turn latency: an unanswered end of speech is dropped). */
+  onCallerSpeechStarted?(): void;
+  /**
+   * The caller stopped speaking `callerAudioMs` into the caller audio the
+   * session has pushed to the agent (20 ms a frame, from the first frame):
+   * turn latency is measured from there to the answer's first frame on the wire.
+   */
+  onCallerSpeechEnded?(callerAudioMs: number): void;
 }
 
 /** A conversational agent behind one call. */

@@ -53,6 +53,8 @@ export class EchoAgent implements Agent {
   #speaking = false;
   #startedAt = 0;
   #count = 0;
+  /** Caller frames pushed so far: the caller-audio timeline of turn latency. */
+  #frames = 0;
   #closed = false;
 
   /** Creates an echo agent; see {@linkcode EchoAgentOptions} for the VAD. */
@@ -81,6 +83,7 @@ export class EchoAgent implements Agent {
   /** Energy VAD over each caller frame. */
   pushAudio(frame: Int16Array): void {
     const ctx = this.#ctx;
+    this.#frames++;
     if (!ctx || this.#closed) return;
     const voiced = rms(frame) >= this.#opts.speechRms;
     if (!this.#speaking) {
@@ -119,6 +122,7 @@ export class EchoAgent implements Agent {
     this.#speaking = true;
     this.#silentMs = 0;
     this.#startedAt = this.#opts.now() - this.#utterance.length * FRAME_MS;
+    ctx.onCallerSpeechStarted?.();
     // Barge-in: the caller talks over the playback, so stop it at once.
     const flushed = ctx.audio.flush();
     if (flushed.size > 0) ctx.onEvent("barge_in", { playedMs: Object.fromEntries(flushed) });
@@ -141,6 +145,8 @@ export class EchoAgent implements Agent {
       endedAt,
     });
     const tag = `echo_${++this.#count}`;
+    // The caller's last voiced frame, not the end of the silence that confirmed it.
+    ctx.onCallerSpeechEnded?.((this.#frames - this.#silentMs / FRAME_MS) * FRAME_MS);
     ctx.audio.enqueue(pcm, tag);
     ctx.onTranscript({
       speaker: "agent",

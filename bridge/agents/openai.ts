@@ -76,6 +76,10 @@ export class OpenAIRealtimeAgent implements Agent {
   readonly #log: Logger;
   #call: Call | null = null;
   #pendingFrame: Int16Array | null = null;
+  /** Caller frames pushed so far: the caller-audio timeline of turn latency. */
+  #callerFrames = 0;
+  /** The pushed frame that starts the connection's input timeline (`audio_end_ms` 0). */
+  #inputOrigin: number | undefined;
   #goodbye: string | null = null;
 
   /** Creates the agent; nothing connects until {@linkcode start}. */
@@ -109,7 +113,16 @@ export class OpenAIRealtimeAgent implements Agent {
   /** Sends caller audio, two frames per append; dropped while not connected. */
   pushAudio(frame: Int16Array): void {
     const call = this.#call;
-    if (call?.conn.state !== "ready") return;
+    const index = this.#callerFrames++;
+    if (call?.conn.state !== "ready") {
+      this.#inputOrigin = undefined;
+      return;
+    }
+    if (this.#inputOrigin === undefined) {
+      // A new session's input buffer starts here; a frame held from the old one is not its.
+      this.#inputOrigin = index;
+      this.#pendingFrame = null;
+    }
     const first = this.#pendingFrame;
     if (!first) {
       this.#pendingFrame = frame.slice();
@@ -257,8 +270,12 @@ export class OpenAIRealtimeAgent implements Agent {
     switch (event.type) {
       case "input_audio_buffer.speech_started":
         call.speech.started(event.item_id);
+        ctx.onCallerSpeechStarted?.();
         return this.#bargeIn(call);
       case "input_audio_buffer.speech_stopped":
+        if (this.#inputOrigin !== undefined) {
+          ctx.onCallerSpeechEnded?.(this.#inputOrigin * 20 + event.audio_end_ms);
+        }
         return call.speech.stopped(event.item_id);
       case "conversation.item.input_audio_transcription.completed": {
         if (event.usage) ctx.onUsage(transcriptionUsage(this.#cfg.transcriptionModel, event.usage));

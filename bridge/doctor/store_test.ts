@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { checkStore } from "./store.ts";
 import { openStore } from "../../store/open.ts";
-import { postgresAvailable, startPostgres } from "../../tests/support/postgres.ts";
+import { postgresAvailable, withTestDatabase } from "../../tests/support/postgres.ts";
 
 Deno.test("doctor store: PGlite migrated at open passes", async () => {
   const dir = await Deno.makeTempDir();
@@ -46,18 +46,12 @@ Deno.test("doctor store: an unreachable server fails without its password", asyn
 Deno.test({
   name: "doctor store: real PostgreSQL, before and after migrating [postgres]",
   ignore: !postgresAvailable(),
-}, async () => {
-  const server = (await startPostgres())!;
-  const db = await server.createDatabase();
-  try {
+}, () =>
+  withTestDatabase(async (db) => {
     const before = await checkStore({ config: { url: db.url }, timeoutMs: 10_000 });
     assert.equal(before.status, "fail", before.detail);
     assert.match(before.detail, /4 migration\(s\) not applied|migration\(s\) not applied/);
     await (await openStore({ url: db.url, migrate: true })).close();
     const after = await checkStore({ config: { url: db.url }, timeoutMs: 10_000 });
     assert.equal(after.status, "ok", after.detail);
-  } finally {
-    await db.drop();
-    await server.stop();
-  }
-});
+  }));

@@ -3,7 +3,7 @@ import { checkTurn } from "./turn.ts";
 import { renderTable } from "./check.ts";
 import { parseIceServers } from "../network/ice_servers.ts";
 import { probeTurn } from "../network/turn_probe.ts";
-import { coturnMissing, startCoturn, TURN_USER } from "../../tests/support/coturn.ts";
+import { coturnMissing, startLoopbackCoturn, TURN_USER } from "../../tests/support/coturn.ts";
 
 Deno.test("doctor turn: no TURN server in ICE_SERVERS is a skip", async () => {
   const rows = await checkTurn(parseIceServers([{ urls: "stun:stun.example:3478" }]), {
@@ -18,11 +18,7 @@ Deno.test({
     "doctor turn: real coturn allocates over UDP and TCP; wrong credentials fail as auth [coturn]",
   ignore: coturnMissing() !== undefined,
 }, async () => {
-  const coturn = await startCoturn({
-    listen: ["127.0.0.1"],
-    relayPorts: [49400, 49500],
-    readyTimeoutMs: 5000,
-  });
+  const coturn = await startLoopbackCoturn();
   try {
     const servers = parseIceServers([
       { urls: `turn:127.0.0.1:${coturn.port}`, ...TURN_USER },

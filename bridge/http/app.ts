@@ -10,6 +10,7 @@
  *   DELETE /calls/:callId        the function gave up on the call: end or cancel its session quietly
  *   POST   /records              store writes the function could not make: into the outbox (202)
  *   GET    /sessions, /sessions/:id, /metrics, /healthz
+ *   GET    /calls/:callId/recording  the call's recording (audio/ogg); a signed link needs no secret
  *
  * Every route but `/healthz` needs `Authorization: Bearer $VOICE_BRIDGE_SECRET`.
  * Bodies and path parameters are checked against `lib/bridge_api/schema.ts`
@@ -72,11 +73,16 @@ export interface AppOptions {
   cpuPercent: () => number;
   /** The durable outbox `POST /records` appends to; absent, the route answers 503. */
   outbox?: DeferredSink | undefined;
+  /**
+   * `GET /calls/:callId/recording` (bridge/recording/recording_route.ts), mounted
+   * before the bearer check: it checks the secret or a signed link itself.
+   */
+  recordingRoutes?: Hono | undefined;
 }
 
 /** Builds the Hono app; `Deno.serve(app.fetch)` serves it. */
 export function createApp(
-  { manager, secret, cpuPercent, outbox }: AppOptions,
+  { manager, secret, cpuPercent, outbox, recordingRoutes }: AppOptions,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const error = (c: Context<AppEnv>, body: ErrorBody, status: 400 | 404 | 408 | 409 | 503) =>
@@ -100,6 +106,8 @@ export function createApp(
         manager.draining ? 503 : 200,
       ),
   );
+
+  if (recordingRoutes !== undefined) app.route("/", recordingRoutes);
 
   app.use("*", async (c, next) => {
     if (!await bearerMatches(c.req.header("authorization") ?? null, secret)) {

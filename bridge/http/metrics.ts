@@ -8,6 +8,7 @@
  */
 import type { LatencyHistogram } from "../media/latency_histogram.ts";
 import type { SessionManager } from "../session/session_manager.ts";
+import { figuresMetrics } from "../figures/figures_metrics.ts";
 
 /** Bucket upper bounds (ms) for per-frame processing. */
 const FRAME_BUCKETS_MS = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50] as const;
@@ -93,5 +94,7 @@ export function renderMetrics(manager: SessionManager, cpuPercent: number): stri
     histograms.sendIntervalDeviationMs,
     PACING_BUCKETS_MS,
   );
+  // Spend and turn latency (`bridge/figures/`).
+  lines.push(figuresMetrics.render());
   return lines.join("\n") + "\n";
 }

@@ -115,6 +115,20 @@ export interface CallMediaOptions {
    * stopped and the call should end; without it the error propagates to the clock.
    */
   onFailure?: (error: unknown) => void;
+  /** Sees every Opus payload both ways, as on the wire (call recording; bridge/recording/). */
+  tap?: MediaTap | undefined;
+}
+
+/**
+ * A listener to both directions' encoded Opus: the caller's payloads as they
+ * arrive, the agent's as they leave. It must be cheap (it runs inside the tick)
+ * and must not keep the arrays past the call (copy them).
+ */
+export interface MediaTap {
+  /** A caller payload arrived; `mediaTimestamp` is the RTP timestamp of our next packet. */
+  callerPayload(payload: Uint8Array, rtpTimestamp: number, mediaTimestamp: number): void;
+  /** A payload went to the caller with `rtpTimestamp`. */
+  agentPayload(payload: Uint8Array, rtpTimestamp: number): void;
 }
 
 /** Counters and timing of one call's media. */
@@ -230,6 +244,7 @@ export class CallMedia {
     if (!this.#running) return;
     if (p.payloadType === this.#opts.opusPayloadType) {
       this.#jitter.push(p, this.#scheduler.now());
+      this.#opts.tap?.callerPayload(p.payload, p.timestamp, this.#timestamp);
     } else if (p.payloadType === this.#opts.telephoneEventPayloadType) {
       const press = this.#dtmf.push(p);
       if (press !== null) {
@@ -291,6 +306,7 @@ export class CallMedia {
       : this.#encoder.encode(frame);
     const marker = !this.#sentFirst;
     this.#opts.port.sendOpus(payload, this.#seq, this.#timestamp, marker);
+    this.#opts.tap?.agentPayload(payload, this.#timestamp);
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#timestamp = (this.#timestamp + RTP_TICKS_PER_FRAME) >>> 0;
     this.#stats.packetsSent++;

@@ -35,6 +35,8 @@ export class OutboundPlayer implements AudioOut {
   silentFrames = 0;
   /** Consecutive pure-silence frames up to the last `nextFrame()`. */
   silentRun = 0;
+  /** The tag whose audio starts the last `nextFrame()`; `undefined` for a silent frame. */
+  lastFrameTag: string | undefined;
 
   /** @param frameSamples samples per frame. @default 480 (20 ms at 24 kHz) */
   constructor(frameSamples = 480) {
@@ -88,6 +90,7 @@ export class OutboundPlayer implements AudioOut {
   nextFrame(): Int16Array {
     const frame = this.#frame;
     let filled = 0;
+    this.lastFrameTag = this.#queue[0]?.tag;
     while (filled < frame.length && this.#queue.length > 0) {
       const chunk = this.#queue[0]!;
       const take = Math.min(frame.length - filled, chunk.pcm.length - chunk.offset);

@@ -5,7 +5,7 @@ import { logNetworkSummary, summarizeNetwork, summaryNeedsAttention } from "./ne
 import { parseIceServers } from "./ice_servers.ts";
 import type { TurnProbeResult } from "./turn_probe.ts";
 import { startFakeStun } from "../../tests/doctor/fake_stun.ts";
-import { coturnMissing, startCoturn, TURN_USER } from "../../tests/support/coturn.ts";
+import { coturnMissing, startLoopbackCoturn, TURN_USER } from "../../tests/support/coturn.ts";
 import { captureLogs } from "../../tests/support/log_capture.ts";
 
 const SECRET = "0123456789abcdef0123";
@@ -89,11 +89,7 @@ Deno.test({
   name: "network summary: one BRIDGE_NETWORK line with real coturn, credentials absent [coturn]",
   ignore: coturnMissing() !== undefined,
 }, async () => {
-  const coturn = await startCoturn({
-    listen: ["127.0.0.1", "127.0.0.2"],
-    relayPorts: [49400, 49500],
-    readyTimeoutMs: 5000,
-  });
+  const coturn = await startLoopbackCoturn(["127.0.0.1", "127.0.0.2"]);
   const logs = await captureLogs();
   try {
     const config = loadConfig({

@@ -10,7 +10,7 @@ import {
   StunClient,
 } from "./stun_probe.ts";
 import { startFakeStun } from "../../tests/doctor/fake_stun.ts";
-import { coturnMissing, startCoturn } from "../../tests/support/coturn.ts";
+import { coturnMissing, startLoopbackCoturn } from "../../tests/support/coturn.ts";
 
 Deno.test("stun: STUN_SERVERS parses host:port lists, defaults to two public servers", () => {
   assert.deepEqual(parseStunServers("a.example:3478, 192.0.2.1:19302"), [
@@ -127,11 +127,7 @@ Deno.test({
   name: "stun: real coturn answers with this socket's address [coturn]",
   ignore: coturnMissing() !== undefined,
 }, async () => {
-  const coturn = await startCoturn({
-    listen: ["127.0.0.1"],
-    relayPorts: [49400, 49500],
-    readyTimeoutMs: 5000,
-  });
+  const coturn = await startLoopbackCoturn();
   try {
     const r = await probeStun({ host: "127.0.0.1", port: coturn.port }, { timeoutMs: 2000 });
     assert.ok(r.ok, JSON.stringify(r));

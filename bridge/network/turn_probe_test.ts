@@ -31,15 +31,15 @@ Deno.test({
   installWeriftPatches();
   const coturn = await startCoturn({ listen: [IP], relayPorts: [49700, 49799], tls: {} });
   const trusted = { ca: coturn.tls.caPem };
+  // Each transport with what a client needs to trust it.
+  const transports = [
+    [`turn:${IP}:${coturn.port}`, undefined],
+    [`turn:${IP}:${coturn.port}?transport=tcp`, undefined],
+    [`turns:${IP}:${coturn.tls.port}`, trusted],
+  ] as const;
   try {
     await t.step("ok over udp, tcp and tls (CA from the certificate)", async () => {
-      for (
-        const [urls, tlsOptions] of [
-          [`turn:${IP}:${coturn.port}`, undefined],
-          [`turn:${IP}:${coturn.port}?transport=tcp`, undefined],
-          [`turns:${IP}:${coturn.tls.port}`, trusted],
-        ] as const
-      ) {
+      for (const [urls, tlsOptions] of transports) {
         const result = await probeTurn(turn(urls, coturn), { timeoutMs: 2000, tlsOptions });
         assert.ok(result.ok, JSON.stringify(result));
         assert.equal(result.url, urls);
@@ -52,13 +52,7 @@ Deno.test({
     await t.step(
       "wrong credentials: auth, fast (not the whole bound), over each transport",
       async () => {
-        for (
-          const [urls, tlsOptions] of [
-            [`turn:${IP}:${coturn.port}`, undefined],
-            [`turn:${IP}:${coturn.port}?transport=tcp`, undefined],
-            [`turns:${IP}:${coturn.tls.port}`, trusted],
-          ] as const
-        ) {
+        for (const [urls, tlsOptions] of transports) {
           const wrong = "wrong-credential-xyz";
           const result = await probeTurn(turn(urls, coturn, wrong), {
             timeoutMs: 2000,

@@ -17,8 +17,10 @@ import type { Agent, AgentContext, CallerContext, TranscriptEntry } from "../age
 import type { UsageIncrement } from "../../lib/realtime/usage.ts";
 import { callLogger, type EventLogger } from "../log.ts";
 import { CallMedia, type MediaStats } from "../media/call_media.ts";
+import { queueAnnouncement } from "../recording/announcement.ts";
 import { realScheduler, type Scheduler, type TimerHandle } from "../media/frame_clock.ts";
 import { OutboundPlayer } from "../media/outbound_player.ts";
+import { LatencyProbe } from "../figures/latency_probe.ts";
 import { maskPhone, maskUserId } from "../../lib/whatsapp/mask.ts";
 import type { CallLogEvent, CallRecordEvent, MetaCallStatus } from "./call_events.ts";
 import { TimerSet } from "../agents/timers.ts";
@@ -65,6 +67,8 @@ export class CallSession implements AgentContext {
   #peer: SessionPeer;
   #agent: Agent;
   #media: CallMedia;
+  /** Turn latency and accept → first agent audio, measured on the media path. */
+  #latency: LatencyProbe;
   #log: EventLogger<CallLogEvent>;
   #history: TranscriptEntry[] = [];
   #timers: TimerSet<TimerHandle>;
@@ -87,15 +91,21 @@ export class CallSession implements AgentContext {
     this.#peer = peer;
     this.#agent = agent;
     this.#log = callLogger<CallLogEvent>(req.callId, "session");
+    this.#latency = new LatencyProbe({
+      now: () => this.#scheduler.now(),
+      player: this.audio,
+      record: (name, data) => this.#write(name, data),
+    });
     this.#media = new CallMedia({
-      port: peer,
-      sink: agent,
+      port: this.#latency.port(peer),
+      sink: this.#latency.sink(agent),
       player: this.audio,
       opusPayloadType: peer.opusPayloadType,
       telephoneEventPayloadType: peer.telephoneEventPayloadType,
       scheduler: this.#scheduler,
       ...(deps.histograms ? { histograms: deps.histograms } : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
+      tap: deps.recording?.start(req.callId),
       onFirstPacketSent: () => {
         this.#mark("firstPacketSent");
         this.#log.info("AI_AUDIO_SENT", { first: true, sessionId: this.id });
@@ -290,6 +300,16 @@ export class CallSession implements AgentContext {
     return this.#history;
   }
 
+  /** @inheritdoc */
+  onCallerSpeechStarted(): void {
+    this.#latency.tracker.speechStarted();
+  }
+
+  /** @inheritdoc */
+  onCallerSpeechEnded(callerAudioMs: number): void {
+    this.#latency.tracker.speechEnded(callerAudioMs);
+  }
+
   // internals ------------------------------------------------------------
 
   #begin(): void {
@@ -344,6 +364,9 @@ export class CallSession implements AgentContext {
   #activate(): void {
     try {
       this.state = "active";
+      this.#latency.accepted();
+      // The recording notice goes out first: the agent's greeting queues behind it.
+      queueAnnouncement(this.audio, this.#deps.recording?.announcement);
       this.#media.start();
       this.#agent.callAccepted();
       this.#log.info("AUDIO_BRIDGE_ACTIVE", { sessionId: this.id });
@@ -378,6 +401,8 @@ export class CallSession implements AgentContext {
     this.#mark("ended");
     this.#timers.clear();
     this.#media.stop();
+    // The raw file is complete once media stopped; the post-call runner renders it.
+    void this.#deps.recording?.stop(this.callId);
     // Dropping unplayed audio also releases a pending `requestHangup` wait.
     this.audio.flush();
     const stats = this.#media.stats();

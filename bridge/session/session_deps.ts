@@ -16,6 +16,7 @@ import type {
 import type { Agent, CallerContext } from "../agents/agent.ts";
 import type { MediaHistograms, MediaPort } from "../media/call_media.ts";
 import type { Scheduler, SharedFrameClock } from "../media/frame_clock.ts";
+import type { SessionRecording } from "../recording/recordings.ts";
 
 /** What `POST /sessions` carries. */
 export interface SessionRequest {
@@ -89,4 +90,6 @@ export interface SessionDeps extends SessionLimits {
   histograms?: MediaHistograms | undefined;
   /** The process's shared 20 ms media clock; absent: each call runs its own on `scheduler`. */
   clock?: SharedFrameClock | undefined;
+  /** Records each call's Opus both ways (`RECORDING=on`, bridge/recording/); absent: off. */
+  recording?: SessionRecording | undefined;
 }

@@ -67,6 +67,12 @@ export interface SessionManagerOptions {
    * before it returns anyway. @default 10_000
    */
   drainEndTimeoutMs?: number;
+  /**
+   * Told each call id once its session has ended and its record is closed
+   * (the post-call runner, bridge/post_call/). Must return at once; a throw is
+   * swallowed so it never reaches the call path.
+   */
+  onCallEnded?: ((callId: string) => void) | undefined;
 }
 
 const log = eventLogger<ManagerLogEvent>("sessions");
@@ -159,6 +165,11 @@ export class SessionManager {
       if (this.#byCall.get(s.callId) === s) this.#byCall.delete(s.callId);
       this.counters.ended++;
       this.#notifyIfEmpty();
+      try {
+        this.#opts.onCallEnded?.(s.callId);
+      } catch {
+        // The hook's own failures are its to log; the session has ended either way.
+      }
     });
     return session;
   }

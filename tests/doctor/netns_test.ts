@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { coturnMissing, startCoturn, TURN_USER } from "../support/coturn.ts";
 import { type NatKind, natLab, NetLab, netnsUnavailable, spawnIn } from "../support/netns.ts";
+import { tableRow } from "../../bridge/doctor/table_test_utils.ts";
 
 const unavailable = netnsUnavailable() ?? coturnMissing();
 const DOCTOR = new URL("../../cli/doctor.ts", import.meta.url).pathname;
@@ -39,14 +40,6 @@ async function doctorIn(
   }
 }
 
-function row(table: string, group: string, name: RegExp): string {
-  const lines = table.split("\n");
-  const i = lines.findIndex((l) => l.slice(2).startsWith(group) && name.test(l));
-  assert.ok(i >= 0, `no ${group} ${name} row in:\n${table}`);
-  const next = lines[i + 1] ?? "";
-  return next.trimStart().startsWith("fix:") ? `${lines[i]}\n${next}` : lines[i]!;
-}
-
 Deno.test({
   name: `doctor netns: no egress fails the UDP, OpenAI and Graph rows with their fixes${
     unavailable ? ` (skipped: ${unavailable})` : ""
@@ -65,12 +58,15 @@ Deno.test({
     });
     assert.equal(code, 1, out);
     assert.match(
-      row(out, "network", /UDP egress/),
+      tableRow(out, "network", /UDP egress/),
       /^✘ .*203\.0\.113\.10:3478: unreachable[^]*fix: this host has no route to the internet/,
     );
-    assert.match(row(out, "openai", /Realtime/), /^✘ [^]*fix: the network blocks the Realtime API/);
     assert.match(
-      row(out, "graph", /token/),
+      tableRow(out, "openai", /Realtime/),
+      /^✘ [^]*fix: the network blocks the Realtime API/,
+    );
+    assert.match(
+      tableRow(out, "graph", /token/),
       /^✘ [^]*fix: allow outbound HTTPS to graph\.facebook\.com/,
     );
     assert.doesNotMatch(out, /sk-netns-key|EAAG-netns-token|netns-doctor-secret/);
@@ -116,14 +112,14 @@ Deno.test({
   const { code, out, lab } = await behindNat("symmetric");
   try {
     assert.equal(code, 0, out);
-    assert.match(row(out, "network", /UDP egress/), /^✔ .*sees 198\.51\.100\.1:\d+/);
+    assert.match(tableRow(out, "network", /UDP egress/), /^✔ .*sees 198\.51\.100\.1:\d+/);
     assert.match(
-      row(out, "network", /NAT mapping/),
+      tableRow(out, "network", /NAT mapping/),
       /^✔ .*endpoint-dependent \(symmetric NAT\).*fine for calls/,
     );
-    assert.match(row(out, "network", /PUBLIC_IP/), /^– .*not on this host/);
+    assert.match(tableRow(out, "network", /PUBLIC_IP/), /^– .*not on this host/);
     // TURN allocates through it too.
-    assert.match(row(out, "turn", /\(udp\)/), /^✔ .*relay 203\.0\.113\.10:\d+/);
+    assert.match(tableRow(out, "turn", /\(udp\)/), /^✔ .*relay 203\.0\.113\.10:\d+/);
   } finally {
     await lab.close();
   }
@@ -138,7 +134,7 @@ Deno.test({
   const { out, lab } = await behindNat("masquerade");
   try {
     assert.match(
-      row(out, "network", /NAT mapping/),
+      tableRow(out, "network", /NAT mapping/),
       /^✔ .*endpoint-independent: .* both see 198\.51\.100\.1:\d+/,
     );
   } finally {
@@ -155,14 +151,14 @@ Deno.test({
   const { code, out, lab } = await behindNat("one_to_one", { PUBLIC_IP: "198.51.100.10" });
   try {
     assert.equal(code, 0, out);
-    assert.match(row(out, "network", /PUBLIC_IP/), /^✔ .*198\.51\.100\.10 is what STUN sees/);
+    assert.match(tableRow(out, "network", /PUBLIC_IP/), /^✔ .*198\.51\.100\.10 is what STUN sees/);
     const wrong = await doctorIn(lab.lab, lab.ns.bridge, {
       STUN_SERVERS: `${lab.publicAddrs[0]}:${STUN_PORT}`,
       PUBLIC_IP: "198.51.100.99",
     });
     assert.equal(wrong.code, 1);
     assert.match(
-      row(wrong.out, "network", /PUBLIC_IP/),
+      tableRow(wrong.out, "network", /PUBLIC_IP/),
       /^✘ .*PUBLIC_IP is 198\.51\.100\.99 but STUN sees 198\.51\.100\.10[^]*fix: set PUBLIC_IP=198\.51\.100\.10/,
     );
   } finally {

@@ -43,7 +43,7 @@ const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Variables the stack reads: never inherited from the test's environment. */
 const STACK_VARIABLE =
-  /^(DATABASE_URL|SUPABASE_\w+|STORE_\w+|OPENAI_\w+|AGENT(_\w+)?|WHATSAPP_\w+|WA_\w+|VOICE_BRIDGE_\w+|BRIDGE_\w+|FUNCTIONS_PORT|MAX_\w+|LOG_\w+|DRAIN_TIMEOUT_S|ICE_\w+|PUBLIC_IP|RTP_PORT_\w+|MEDIA_CONNECT_TIMEOUT_MS|CALLER_SILENCE_TIMEOUT_S)$/;
+  /^(DATABASE_URL|SUPABASE_\w+|STORE_\w+|OPENAI_\w+|AGENT(_\w+)?|WHATSAPP_\w+|WA_\w+|VOICE_BRIDGE_\w+|BRIDGE_\w+|FUNCTIONS_PORT|MAX_\w+|LOG_\w+|DRAIN_TIMEOUT_S|ICE_\w+|PUBLIC_IP|RTP_PORT_\w+|MEDIA_CONNECT_TIMEOUT_MS|CALLER_SILENCE_TIMEOUT_S|STUN_SERVERS|RECORDINGS?(_\w+)?|CALL_WEBHOOK_\w+|PRICING|META_CALL_PRICING|ANALYSIS_\w+|DEV_\w+)$/;
 
 /** A webhook the fake Meta sent, with when (performance.now) it was sent. */
 export interface SentWebhook {
@@ -89,6 +89,11 @@ export interface Stack {
   readonly graph: RecordingGraph;
   /** Which database holds the records. */
   readonly backend: "postgres" | "pglite";
+  /**
+   * The stack's own files, removed on close: recordings in `recordings/`, and
+   * the end-of-call webhooks dev's local receiver verified, in `webhooks/`.
+   */
+  readonly dataDir: string;
   /** Places a simulated WhatsApp call against this stack. */
   call(options?: Omit<SimulatedCallOptions, "webhookUrl" | "appSecret" | "graph">): Promise<
     SimulatedCallResult
@@ -205,6 +210,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await graphServer.close();
     throw error;
   }
+  const dataDir = await Deno.makeTempDir({ prefix: "e2e_data_" });
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", DEV_SCRIPT],
     cwd: REPO_ROOT,
@@ -219,6 +225,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       LOG_FORMAT: "json",
       // Tests hang up every call; a drain only waits for sessions still ending.
       DRAIN_TIMEOUT_S: "3",
+      RECORDINGS_DIR: `${dataDir}/recordings`,
+      DEV_WEBHOOK_DIR: `${dataDir}/webhooks`,
       ...database.env,
       ...options.env,
     }),
@@ -255,6 +263,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await store?.close();
         await graphServer.close();
         await database.release();
+        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
       }
     })();
 
@@ -271,6 +280,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     bridgeUrl,
     graph,
     backend: database.backend,
+    dataDir,
     call: (opts = {}) =>
       placeSimulatedCall({
         ...opts,

@@ -23,6 +23,7 @@
  * @module
  */
 import { Connection, type FakeHost, type RecordedEvent } from "./openai_realtime_connection.ts";
+import { FakeResponsesApi } from "./openai_responses.ts";
 import type { FakeError, FakeResponse, RateLimit } from "./openai_realtime_response.ts";
 
 export {
@@ -48,6 +49,11 @@ export interface FakeRealtimeOptions {
   chunkMs?: number;
   /** Audio deltas still sent after a response is cancelled, as in-flight frames. @default 0 */
   lateDeltas?: number;
+  /**
+   * Real ms each response "thinks" between `response.created` and its first
+   * output (not scaled by `speed`), so latency figures mean something. @default 0
+   */
+  thinkMs?: number;
   /** A session's longest life; then the socket closes with 1001. @default 60 minutes */
   maxSessionMs?: number;
   /** The organisation's budget of tokens (input and output) per window. @default unlimited */
@@ -96,10 +102,14 @@ export class FakeRealtimeServer {
   apiKey: string;
   /** Every client frame received, in order (invalid ones included). */
   readonly received: RecordedEvent[] = [];
+  /** Think time of responses created from now on (see {@linkcode FakeRealtimeOptions.thinkMs}). */
+  thinkMs: number;
   /** Every server event sent, in order. */
   readonly sent: RecordedEvent[] = [];
   /** Request URLs of accepted connections. */
   readonly urls: string[] = [];
+  /** `POST /v1/responses` on the same port (post-call analysis): `openai_responses.ts`. */
+  readonly textApi: FakeResponsesApi = new FakeResponsesApi(() => this.apiKey);
   readonly #maxSessionMs: number;
   readonly #rateLimit: { tokensPerMinute: number; windowMs: number } | null;
   #window = { start: 0, used: 0 };
@@ -126,10 +136,15 @@ export class FakeRealtimeServer {
     this.#models = options.models;
     const defaultResponse: FakeResponse = options.defaultResponse ??
       { kind: "audio", transcript: "Okay.", toneHz: 440, durationMs: 600 };
+    this.thinkMs = options.thinkMs ?? 0;
+    const thinkMs = () => this.thinkMs;
     this.#host = {
       speed: options.speed ?? 4,
       chunkMs: options.chunkMs ?? 40,
       lateDeltas: options.lateDeltas ?? 0,
+      get thinkMs() {
+        return thinkMs();
+      },
       record: (list, r) => this.#record(list, r),
       id: (prefix) => `${prefix}_${++this.#ids}`,
       nextTranscript: () => this.#transcripts.shift() ?? "",
@@ -261,8 +276,9 @@ export class FakeRealtimeServer {
     return { limits: [{ name: "tokens", limit, remaining, reset_seconds: resetSeconds }], error };
   }
 
-  #handle(req: Request): Response {
+  #handle(req: Request): Response | Promise<Response> {
     const url = new URL(req.url);
+    if (url.pathname === "/v1/responses") return this.textApi.handle(req);
     if (url.pathname !== "/v1/realtime") return new Response("not found", { status: 404 });
     const keyOk = req.headers.get("authorization") === `Bearer ${this.apiKey}`;
     if (!keyOk && this.#wrongKey === "http") {

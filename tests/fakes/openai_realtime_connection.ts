@@ -53,6 +53,7 @@ export interface FakeHost {
   readonly speed: number;
   readonly chunkMs: number;
   readonly lateDeltas: number;
+  readonly thinkMs: number;
   record(list: "received" | "sent", r: RecordedEvent): void;
   id(prefix: string): string;
   nextTranscript(): string;
@@ -407,6 +408,7 @@ export class Connection {
       speed: this.host.speed,
       chunkMs: this.host.chunkMs,
       lateDeltas: this.host.lateDeltas,
+      thinkMs: this.host.thinkMs,
       textOnly: this.#textOnly,
       addItem: (id, role, type) =>
         void this.#conversation.add(id, { role, type, audioMs: 0, chars: 0 }),

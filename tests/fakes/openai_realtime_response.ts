@@ -88,6 +88,8 @@ export interface StreamHost {
   speed: number;
   chunkMs: number;
   lateDeltas: number;
+  /** Real ms between `response.created` and the first output (the model thinking). */
+  thinkMs: number;
   /** The model answers in text only (see the connection). */
   textOnly: boolean;
   /** The response's output item joined the conversation. */
@@ -124,6 +126,20 @@ export class ResponseStream {
     const host = this.#host;
     host.send({ type: "response.created", response: this.#response("in_progress") });
     host.send({ type: "rate_limits.updated", rate_limits: [...limits] });
+    if (host.thinkMs <= 0 || script.kind === "failed") return this.#content(script);
+    // Thinking: a cancel now ends the response with nothing generated.
+    this.#finish = (status, reason) => {
+      clearTimeout(this.#timer);
+      this.#done(status, status === "cancelled" ? { type: "cancelled", reason } : null);
+    };
+    this.#timer = setTimeout(() => {
+      this.#finish = null;
+      this.#content(script);
+    }, host.thinkMs);
+  }
+
+  #content(script: Exclude<FakeResponse, { kind: "refused" }>): void {
+    const host = this.#host;
     if (script.kind === "failed") this.#fail(script.error);
     else if (script.kind === "function_call") this.#functionCall(script.name, script.arguments);
     else if (host.textOnly) this.#text(script.transcript);

@@ -79,6 +79,14 @@ export function coturnMissing(opts: { tls?: boolean } = {}): string | undefined 
   return missingTool("turnserver", "ss", ...(opts.tls ? ["openssl"] : []));
 }
 
+/**
+ * coturn on loopback `listen` addresses (no TLS), relaying on 49400–49500 and
+ * ready within 5 s: the one the STUN, TURN and doctor tests of this host share.
+ */
+export function startLoopbackCoturn(listen: readonly string[] = ["127.0.0.1"]): Promise<Coturn> {
+  return startCoturn({ listen, relayPorts: [49400, 49500], readyTimeoutMs: 5000 });
+}
+
 /** Starts coturn; resolves once every listener is up, else stops it and throws with its log. */
 export function startCoturn(opts: CoturnOptions & { tls: { port?: number } }): Promise<TlsCoturn>;
 export function startCoturn(opts: CoturnOptions): Promise<Coturn>;

@@ -88,6 +88,26 @@ export async function startPostgres(): Promise<PostgresServer | null> {
   return bin === null ? null : await startCluster(bin);
 }
 
+/**
+ * Runs `fn` on a fresh database of a server from {@linkcode startPostgres},
+ * then drops the database and stops the server; only where
+ * {@linkcode postgresAvailable} holds.
+ */
+export async function withTestDatabase<T>(fn: (db: TestDatabase) => Promise<T>): Promise<T> {
+  const server = await startPostgres();
+  if (server === null) throw new Error("no PostgreSQL: guard the test with postgresAvailable()");
+  try {
+    const db = await server.createDatabase();
+    try {
+      return await fn(db);
+    } finally {
+      await db.drop();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
 function server(
   url: string,
   stop: () => Promise<void>,

@@ -197,6 +197,8 @@ export class ConnectOffer {
     }
     this.#log.info("WA_CALL_MEDIA_CONNECTED", { sessionId, elapsedMs: this.#elapsed() });
 
+    // Set-up latency as the caller waits for it: webhook received → accept sent.
+    const webhookToAcceptMs = this.#elapsed();
     try {
       this.#noteAlreadyApplied("accept", await graph.accept(answer));
       this.#accepted = true;
@@ -229,7 +231,11 @@ export class ConnectOffer {
         sessionId,
       });
     }
-    await store.recordEvent({ callId: item.callId, name: "accepted", data: { sessionId } });
+    await store.recordEvent({
+      callId: item.callId,
+      name: "accepted",
+      data: { sessionId, webhookToAcceptMs },
+    });
     this.#log.info("WA_CALL_ACCEPTED", { sessionId, elapsedMs: this.#elapsed() });
     return this.#result("accepted");
   }

@@ -1,0 +1,73 @@
+/**
+ * Everything a call leaves behind once it ends, wired in one place for both
+ * `deno task bridge` and `deno task dev`: recording storage (disk or S3, the
+ * recording route and its signed links), and the post-call runner with its
+ * steps (finish the recording, settle cost and latency, analyse) and the
+ * report parts the end-of-call webhook reads back.
+ *
+ * @module
+ */
+import type { Store } from "../../store/store.ts";
+import { analyseCall, callAnalysis } from "../analysis/analyse_call.ts";
+import type { BridgeConfig } from "../config.ts";
+import { callCost, callLatency, settleCallFigures } from "../figures/settle.ts";
+import type { BridgeOverrides } from "../main.ts";
+import { finishRecording } from "../recording/recordings.ts";
+import { callEndedIn, startRecordingStorage } from "../recording/recording_storage.ts";
+import { storageConfigFromEnv } from "../recording/storage_config.ts";
+import { startPostCall } from "./start_post_call.ts";
+
+/** The running post-call side, and what `startBridge` needs of it. */
+export interface CallRecords {
+  /** Pass to `startBridge`: the runner hears each ended call; the recording route. */
+  overrides: Required<Pick<BridgeOverrides, "onCallEnded" | "recordingRoutes">>;
+  /** Lets post-call runs finish (bounded), then stops uploads, sweeps and deliveries. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts recording storage and the post-call runner over `store`, resuming
+ * uploads and webhook deliveries an earlier process left pending.
+ * `vars` are the environment the recording storage reads.
+ */
+export async function startCallRecords(
+  config: BridgeConfig,
+  store: Store,
+  vars: Record<string, string | undefined>,
+): Promise<CallRecords> {
+  const recordings = await startRecordingStorage({
+    config: storageConfigFromEnv(vars),
+    rows: store,
+    bridgeSecret: config.env.VOICE_BRIDGE_SECRET,
+    finishRecording: config.recording.enabled
+      ? (callId) => finishRecording(callId, config.recording.dir)
+      : undefined,
+    callEnded: callEndedIn(store),
+  });
+  const postCall = startPostCall({
+    env: config.env,
+    store,
+    steps: {
+      finishRecording: (callId) => recordings.archive.finish(callId),
+      settleCallFigures: (callId) =>
+        settleCallFigures(store, callId, {
+          prices: config.figures.prices,
+          metaPricing: config.figures.metaPricing,
+        }),
+      analyseCall: (callId) => analyseCall({ store, config: config.analysis }, callId),
+    },
+    parts: {
+      cost: (callId) => callCost(store, callId),
+      latency: (callId) => callLatency(store, callId),
+      recordingLink: recordings.recordingLink,
+      analysis: (callId) => callAnalysis(store, callId),
+    },
+  });
+  return {
+    overrides: { onCallEnded: postCall.onCallEnded, recordingRoutes: recordings.routes },
+    async stop() {
+      await postCall.stop();
+      await recordings.stop();
+    },
+  };
+}
