@@ -109,9 +109,11 @@ Deno.test({
   }`,
   ignore: unavailable !== undefined,
 }, async () => {
-  const { code, out, lab } = await behindNat("symmetric");
+  const { out, lab } = await behindNat("symmetric");
   try {
-    assert.equal(code, 0, out);
+    // No network or TURN row fails (the exit status also counts the store row, which only
+    // says how fast PGlite boots on a loaded machine).
+    assert.doesNotMatch(out, /^✘ (network|turn) /m, out);
     assert.match(tableRow(out, "network", /UDP egress/), /^✔ .*sees 198\.51\.100\.1:\d+/);
     assert.match(
       tableRow(out, "network", /NAT mapping/),
