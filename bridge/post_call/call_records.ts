@@ -12,7 +12,8 @@ import { analyseCall, callAnalysis } from "../analysis/analyse_call.ts";
 import type { BridgeConfig } from "../config.ts";
 import { callCost, callLatency, settleCallFigures } from "../figures/settle.ts";
 import type { BridgeOverrides } from "../main.ts";
-import { finishRecording } from "../recording/recordings.ts";
+import { finishRecording, leftoverRawRecordings } from "../recording/recordings.ts";
+import type { RecordingArchive } from "../recording/recording_archive.ts";
 import { callEndedIn, startRecordingStorage } from "../recording/recording_storage.ts";
 import { storageConfigFromEnv } from "../recording/storage_config.ts";
 import { startPostCall } from "./start_post_call.ts";
@@ -21,6 +22,8 @@ import { startPostCall } from "./start_post_call.ts";
 export interface CallRecords {
   /** Pass to `startBridge`: the runner hears each ended call; the recording route. */
   overrides: Required<Pick<BridgeOverrides, "onCallEnded" | "recordingRoutes">>;
+  /** Call ids whose raw recording a crash left behind, rendered and stored at start-up. */
+  recovered: Promise<string[]>;
   /** Lets post-call runs finish (bounded), then stops uploads, sweeps and deliveries. */
   stop(): Promise<void>;
 }
@@ -63,11 +66,36 @@ export async function startCallRecords(
       analysis: (callId) => callAnalysis(store, callId),
     },
   });
+  const recovered = config.recording.enabled
+    ? recoverRawRecordings(config.recording.dir, recordings.archive, callEndedIn(store))
+    : Promise.resolve([]);
   return {
     overrides: { onCallEnded: postCall.onCallEnded, recordingRoutes: recordings.routes },
+    recovered,
     async stop() {
+      await recovered;
       await postCall.stop();
       await recordings.stop();
     },
   };
+}
+
+/**
+ * Renders and stores, one at a time in the background, the raw recordings an
+ * earlier process left when it died mid-call or before its post-call run, so
+ * that no recording waits for someone to ask for it. A call not ended yet in
+ * the store is left to the recording route (rendered on first request).
+ */
+export async function recoverRawRecordings(
+  dir: string,
+  archive: Pick<RecordingArchive, "finish">,
+  callEnded: (callId: string) => Promise<boolean>,
+): Promise<string[]> {
+  const done: string[] = [];
+  for (const callId of await leftoverRawRecordings(dir).catch(() => [])) {
+    const ok = await callEnded(callId).then((ended) => ended && archive.finish(callId))
+      .catch(() => false);
+    if (ok) done.push(callId);
+  }
+  return done;
 }
