@@ -38,6 +38,7 @@ export async function startCallRecords(
   store: Store,
   vars: Record<string, string | undefined>,
 ): Promise<CallRecords> {
+  const callEnded = callEndedIn(store);
   const recordings = await startRecordingStorage({
     config: storageConfigFromEnv(vars),
     rows: store,
@@ -45,7 +46,7 @@ export async function startCallRecords(
     finishRecording: config.recording.enabled
       ? (callId) => finishRecording(callId, config.recording.dir)
       : undefined,
-    callEnded: callEndedIn(store),
+    callEnded,
   });
   const postCall = startPostCall({
     env: config.env,
@@ -67,7 +68,7 @@ export async function startCallRecords(
     },
   });
   const recovered = config.recording.enabled
-    ? recoverRawRecordings(config.recording.dir, recordings.archive, callEndedIn(store))
+    ? recoverRawRecordings(config.recording.dir, recordings.archive, callEnded)
     : Promise.resolve([]);
   return {
     overrides: { onCallEnded: postCall.onCallEnded, recordingRoutes: recordings.routes },
