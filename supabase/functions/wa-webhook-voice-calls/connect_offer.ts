@@ -271,14 +271,6 @@ export class ConnectOffer {
     // Once only: an abandon whose own store write failed comes back through `run`.
     const tell = !this.#metaTold;
     this.#metaTold = true;
-    const [graphResult] = await Promise.allSettled([
-      !tell
-        ? Promise.resolve()
-        : a.graphAction === "reject"
-        ? this.#deps.graph.reject(ref)
-        : this.#deps.graph.terminate(ref),
-      this.#endBridge(a),
-    ]);
     const meta = a.error instanceof GraphApiError ? a.error : undefined;
     const metaErrorCode = meta?.code;
     // Meta's words, SDP validation details included, for whoever reads the record.
@@ -288,9 +280,21 @@ export class ConnectOffer {
       endedAt: new Date(this.#deps.now()),
       metaErrorCode,
     };
-    await this.#deps.store.transitionCall(item.callId, a.status, fields, {
+    // Our verdict is written before Meta hears it: Meta answers a reject or terminate with a
+    // terminate webhook (COMPLETED), which must find the call already ended by us, not live.
+    // A failing store still lets Meta hear first; its error is thrown after (see `run`).
+    const written = await this.#deps.store.transitionCall(item.callId, a.status, fields, {
       from: LIVE_CALL_STATUSES,
-    });
+    }).then(() => ({ ok: true as const }), (error: unknown) => ({ ok: false as const, error }));
+    const [graphResult] = await Promise.allSettled([
+      !tell
+        ? Promise.resolve()
+        : a.graphAction === "reject"
+        ? this.#deps.graph.reject(ref)
+        : this.#deps.graph.terminate(ref),
+      this.#endBridge(a),
+    ]);
+    if (!written.ok) throw written.error;
     const graphError = graphResult.status === "rejected" ? String(graphResult.reason) : undefined;
     await this.#deps.store.recordEvent({
       callId: item.callId,
