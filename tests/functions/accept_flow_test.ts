@@ -60,6 +60,23 @@ Deno.test("media never connects: the ringing call is rejected, never accepted in
     assert.equal(call?.endReason, "media_not_connected");
   }));
 
+Deno.test("media never connects: Meta's terminate answering our reject keeps our failed verdict", () =>
+  withRig(async (rig) => {
+    rig.bridge.media = "down";
+    const callId = newCallId();
+    const [result] = await rig.send(offerFor(callId));
+    assert.equal(result?.outcome, "failed");
+    // Meta's terminate may still be on its way: wait (bounded) until it is recorded.
+    for (let i = 0; i < 50; i++) {
+      if ((await rig.store.listEvents(callId)).some((e) => e.name === "terminate")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok((await rig.store.listEvents(callId)).some((e) => e.name === "terminate"));
+    const call = await rig.store.getCall(callId);
+    assert.equal(call?.status, "failed");
+    assert.equal(call?.endReason, "media_not_connected");
+  }, { metaWebhooks: true }));
+
 Deno.test("the caller hangs up during the wait: no accept, session ended, nothing rejected", () =>
   withRig(async (rig) => {
     rig.bridge.media = "held";
