@@ -22,6 +22,7 @@ import { analysisMethods, type AnalysisStore } from "./analysis.ts";
 import { recordingMethods, type RecordingRowStore } from "./recordings.ts";
 import { figuresMethods, type FiguresStore } from "./figures.ts";
 import { webhookOutboxMethods, type WebhookOutboxStore } from "./call_webhooks.ts";
+import { postCallBacklogMethods, type PostCallBacklogStore } from "./post_call_backlog.ts";
 
 /** Every status a call can have; the database checks the same list. */
 export const CALL_STATUSES = [
@@ -221,7 +222,8 @@ export interface Store
     AnalysisStore,
     RecordingRowStore,
     FiguresStore,
-    WebhookOutboxStore {
+    WebhookOutboxStore,
+    PostCallBacklogStore {
   /** `postgres` for a server, `pglite` for the embedded database. */
   readonly backend: "postgres" | "pglite";
   /**
@@ -511,6 +513,7 @@ export function createStore(db: SqlAdapter, backend: Store["backend"]): Store {
     ...recordingMethods(db),
     ...figuresMethods(db),
     ...webhookOutboxMethods(db),
+    ...postCallBacklogMethods(db),
 
     close: () => db.close(),
   };

@@ -96,6 +96,12 @@ export class PostCallRunner {
     return run;
   }
 
+  /** {@linkcode run}, even for a call this runner already ran: its run did not finish its work. */
+  runAgain(callId: string): Promise<void> {
+    this.#done.delete(callId);
+    return this.run(callId);
+  }
+
   /** Waits up to `timeoutMs` for the runs under way (on shutdown). */
   async drain(timeoutMs: number): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -2,7 +2,9 @@
  * The bridge's post-call wiring: the runner (`post_call.ts`) fed by sessions
  * that end, and, with `CALL_WEBHOOK_URL`, the outbox deliverer
  * (`webhook_deliverer.ts`) polling the call store, so messages an earlier
- * process left pending are sent after a restart. `bridge/main.ts` starts it
+ * process left pending are sent after a restart, and the catch-up
+ * (`catch_up.ts`) finishing the runs a dead bridge or a long database outage
+ * left undone. `bridge/main.ts` starts it
  * and stops it on drain.
  *
  * @module
@@ -11,6 +13,7 @@ import type { Store } from "../../store/store.ts";
 import type { CallReportParts } from "./call_report.ts";
 import { PostCallRunner, type PostCallSteps } from "./post_call.ts";
 import { WebhookDeliverer } from "./webhook_deliverer.ts";
+import { startPostCallCatchUp } from "./catch_up.ts";
 
 /** What {@linkcode startPostCall} needs. */
 export interface PostCallWiring {
@@ -53,11 +56,17 @@ export function startPostCall(wiring: PostCallWiring): PostCall {
     webhook: deliverer && { onEnqueued: () => deliverer.wake() },
   });
   deliverer?.start();
+  const catchUp = startPostCallCatchUp({
+    store: wiring.store,
+    runAgain: (callId) => runner.runAgain(callId),
+    webhooks: deliverer !== undefined,
+  });
   return {
     runner,
     deliverer,
     onCallEnded: (callId) => runner.onCallEnded(callId),
     async stop(timeoutMs = 10_000) {
+      await catchUp.stop();
       await runner.drain(timeoutMs);
       await deliverer?.stop();
     },
