@@ -19,6 +19,8 @@ interface Chunk {
   pcm: Int16Array;
   tag: string;
   offset: number;
+  /** Survives `flush()`: a notice the caller must hear whole (the recording announcement). */
+  keep: boolean;
 }
 
 /** The outbound half of a call's media path, as the agent sees it. */
@@ -44,10 +46,14 @@ export class OutboundPlayer implements AudioOut {
     this.#frame = new Int16Array(frameSamples);
   }
 
-  /** Queues agent audio under `tag`. Empty chunks are ignored. */
-  enqueue(pcm: Int16Array, tag: string): void {
+  /**
+   * Queues agent audio under `tag`. Empty chunks are ignored. `uninterruptible`
+   * audio is not dropped by {@linkcode flush} (a barge-in): a legal notice must
+   * be heard whole.
+   */
+  enqueue(pcm: Int16Array, tag: string, options: { uninterruptible?: boolean } = {}): void {
     if (pcm.length === 0) return;
-    this.#queue.push({ pcm, tag, offset: 0 });
+    this.#queue.push({ pcm, tag, offset: 0, keep: options.uninterruptible === true });
     this.#queuedSamples += pcm.length;
     if (!this.#played.has(tag)) {
       this.#played.set(tag, 0);
@@ -57,13 +63,18 @@ export class OutboundPlayer implements AudioOut {
     }
   }
 
-  /** Drops all queued audio; returns the ms played of every tag that was still queued. */
+  /**
+   * Drops the queued audio but the uninterruptible; returns the ms played of
+   * every dropped tag that was still queued.
+   */
   flush(): Map<string, number> {
     const result = new Map<string, number>();
-    for (const chunk of this.#queue) result.set(chunk.tag, this.playedMs(chunk.tag));
-    this.#queue = [];
-    this.#queuedSamples = 0;
-    this.#notifyIdle();
+    for (const chunk of this.#queue) {
+      if (!chunk.keep) result.set(chunk.tag, this.playedMs(chunk.tag));
+    }
+    this.#queue = this.#queue.filter((chunk) => chunk.keep);
+    this.#queuedSamples = this.#queue.reduce((n, c) => n + c.pcm.length - c.offset, 0);
+    if (this.#queuedSamples === 0) this.#notifyIdle();
     return result;
   }
 

@@ -49,3 +49,18 @@ Deno.test("OutboundPlayer.idle resolves when the queue drains or is flushed", as
   p.flush();
   await flushedIdle;
 });
+
+Deno.test("OutboundPlayer: a barge-in drops the agent's audio but not the recording announcement", () => {
+  const player = new OutboundPlayer();
+  player.enqueue(new Int16Array(480 * 3).fill(7), "announcement", { uninterruptible: true });
+  player.enqueue(new Int16Array(480 * 2).fill(9), "item_1");
+  player.nextFrame();
+  const dropped = player.flush();
+  assert.deepEqual([...dropped.keys()], ["item_1"]);
+  assert.equal(player.queuedMs(), 40);
+  assert.equal(player.nextFrame()[0], 7);
+  assert.equal(player.nextFrame()[479], 7);
+  assert.equal(player.nextFrame()[0], 0);
+  assert.equal(player.playedMs("announcement"), 60);
+  assert.equal(player.playedMs("item_1"), 0);
+});

@@ -59,11 +59,12 @@ export function loadAnnouncement(
 
 /** Queues an audio announcement on the call's outbound player; false for a text one. */
 export function queueAnnouncement(
-  player: { enqueue(pcm: Int16Array, tag: string): void },
+  player: { enqueue(pcm: Int16Array, tag: string, options: { uninterruptible: true }): void },
   announcement: Announcement | undefined,
 ): boolean {
   if (announcement?.kind !== "audio") return false;
-  player.enqueue(announcement.pcm, ANNOUNCEMENT_TAG);
+  // A barge-in must not cut the notice short: the caller hears it whole.
+  player.enqueue(announcement.pcm, ANNOUNCEMENT_TAG, { uninterruptible: true });
   return true;
 }
 
