@@ -15,7 +15,7 @@ import {
 import { EAGERNESS, IDLE_TIMEOUT_RANGE_MS } from "../lib/realtime/session.ts";
 import type { SessionLimits } from "./session/session_deps.ts";
 import { parseIceServers } from "./network/ice_servers.ts";
-import { webhookSecretProblem } from "../lib/webhooks/standard_webhooks.ts";
+import { splitWebhookSecrets, webhookSecretsProblem } from "../lib/webhooks/standard_webhooks.ts";
 import { type AnalysisConfig, loadAnalysisConfig } from "./analysis/analysis_config.ts";
 import { type FiguresConfig, loadFiguresConfig } from "./figures/pricing_config.ts";
 import { type RecordingConfig, recordingConfigFromEnv } from "./recording/recordings.ts";
@@ -116,8 +116,9 @@ const EnvSchema = z.object({
   LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
   // The end-of-call webhook (bridge/post_call/); the secret's message never echoes it.
   CALL_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
-  CALL_WEBHOOK_SECRET: z.string().refine((s) => webhookSecretProblem(s) === undefined, {
-    error: (issue) => webhookSecretProblem(String(issue.input)) ?? "invalid",
+  // One whsec_ secret, or several separated by spaces while rotating (the current one first).
+  CALL_WEBHOOK_SECRET: z.string().refine((s) => webhookSecretsProblem(s) === undefined, {
+    error: (issue) => webhookSecretsProblem(String(issue.input)) ?? "invalid",
   }).optional(),
 });
 
@@ -279,6 +280,7 @@ export function configSecrets(
     env.OPENAI_API_KEY,
     env.WHATSAPP_ACCESS_TOKEN,
     env.CALL_WEBHOOK_SECRET,
+    ...splitWebhookSecrets(env.CALL_WEBHOOK_SECRET ?? ""),
     ...config.iceServers.map((s) => s.credential),
     // Recording storage reads its own variables (bridge/recording/storage_config.ts).
     vars.RECORDINGS_S3_SECRET_ACCESS_KEY,

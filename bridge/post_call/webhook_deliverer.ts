@@ -18,8 +18,9 @@
 import { callLogger, eventLogger } from "../log.ts";
 import { retryDelayMs } from "../../lib/webhooks/retry_schedule.ts";
 import {
-  parseWebhookSecret,
+  splitWebhookSecrets,
   webhookHeaders,
+  webhookSecretsProblem,
   webhookSigningKey,
 } from "../../lib/webhooks/standard_webhooks.ts";
 import type {
@@ -70,7 +71,7 @@ const log = eventLogger<WebhookLogEvent>("webhooks");
 /** Sends the outbox's due messages, once per `deliverDue()` or in a loop after `start()`. */
 export class WebhookDeliverer {
   #o: Required<Omit<WebhookDelivererOptions, "fetch">> & { fetch: typeof fetch };
-  #key: Promise<CryptoKey>;
+  #keys: Promise<CryptoKey[]>;
   /** Scheme, host and port only: a URL's path or query may carry the receiver's token. */
   readonly target: string;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -93,8 +94,10 @@ export class WebhookDeliverer {
       fetch: options.fetch ?? fetch,
     };
     this.target = new URL(options.url).origin;
-    parseWebhookSecret(options.secret); // throws here, at start-up, not on the first call's webhook
-    this.#key = webhookSigningKey(options.secret);
+    // Throws here, at start-up, not on the first call's webhook.
+    const problem = webhookSecretsProblem(options.secret);
+    if (problem !== undefined) throw new RangeError(`webhook secret ${problem}`);
+    this.#keys = Promise.all(splitWebhookSecrets(options.secret).map(webhookSigningKey));
   }
 
   /**
@@ -175,7 +178,7 @@ export class WebhookDeliverer {
   ): Promise<{ status: number | null; error: string | null; retryAfterMs: number }> {
     const body = JSON.stringify(message.payload);
     try {
-      const headers = await webhookHeaders(await this.#key, message.webhookId, at, body);
+      const headers = await webhookHeaders(await this.#keys, message.webhookId, at, body);
       const response = await this.#o.fetch(this.#o.url, {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },

@@ -281,3 +281,46 @@ Deno.test("webhook deliverer: Retry-After in seconds or as a date", () => {
   assert.equal(retryAfterMs("soon", now), 0);
   assert.equal(retryAfterMs(null, now), 0);
 });
+
+Deno.test("webhook deliverer [pglite]: while a secret is rotated, receivers holding the new or the old one both verify", async () => {
+  const [next, old, stranger] = [0, 1, 2].map(() => generateWebhookSecret()) as [
+    string,
+    string,
+    string,
+  ];
+  const t = await setup({ secret: `${next} ${old}` });
+  try {
+    t.receiver.up();
+    await enqueue(t);
+    assert.equal(await t.deliverer.deliverDue(), 1);
+    const got = t.receiver.received[0]!;
+    const headers = {
+      "webhook-id": got.id,
+      "webhook-timestamp": String(got.timestamp),
+      "webhook-signature": got.signature,
+    };
+    assert.equal(got.signature.split(" ").length, 2);
+    for (const secret of [next, old]) new Webhook(secret).verify(got.body, headers);
+    assert.throws(() => new Webhook(stranger).verify(got.body, headers));
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("webhook deliverer: a malformed secret among several is refused at start, naming its place only", async () => {
+  const store = await openStore({ pgliteDir: "memory://" });
+  try {
+    const bad = "whsec_not-base64!";
+    assert.throws(
+      () =>
+        new WebhookDeliverer({
+          store,
+          url: "http://127.0.0.1:9/x",
+          secret: `${generateWebhookSecret()} ${bad}`,
+        }),
+      (e: Error) => e.message.includes("secret 2") && !e.message.includes(bad),
+    );
+  } finally {
+    await store.close();
+  }
+});

@@ -8,8 +8,10 @@
  *   body byte for byte as sent;
  * - `webhook-timestamp` is the attempt's time in integer seconds since the
  *   epoch, `webhook-id` stays the same on every retry of one message;
- * - `webhook-signature` is a space-separated list of `v1,<base64 HMAC-SHA256>`
- *   (one entry here: no key rotation yet).
+ * - `webhook-signature` is a space-separated list of `v1,<base64 HMAC-SHA256>`,
+ *   one per secret: while a secret is rotated, messages carry a signature by
+ *   the new and by the old, so a receiver holding either accepts them
+ *   (the spec's "Signature scheme": several signatures for key rotation).
  *
  * WebCrypto only, so it runs in Deno, the Edge runtime and browsers.
  *
@@ -39,6 +41,28 @@ export function webhookSecretProblem(secret: string): string | undefined {
   const bytes = decodeBase64(encoded).length;
   if (bytes < WEBHOOK_SECRET_BYTES.min || bytes > WEBHOOK_SECRET_BYTES.max) {
     return `must encode ${WEBHOOK_SECRET_BYTES.min} to ${WEBHOOK_SECRET_BYTES.max} bytes, got ${bytes}`;
+  }
+  return undefined;
+}
+
+/** Most secrets one value may hold: the current one and those being retired. */
+export const MAX_WEBHOOK_SECRETS = 3;
+
+/** The `whsec_` secrets of a value like `CALL_WEBHOOK_SECRET`: separated by spaces, the current one first. */
+export function splitWebhookSecrets(value: string): string[] {
+  return value.split(/\s+/).filter((s) => s !== "");
+}
+
+/** {@linkcode webhookSecretProblem} for a value holding one or more secrets (never shows one). */
+export function webhookSecretsProblem(value: string): string | undefined {
+  const secrets = splitWebhookSecrets(value);
+  if (secrets.length === 0) return "must hold a whsec_ secret";
+  if (secrets.length > MAX_WEBHOOK_SECRETS) {
+    return `holds at most ${MAX_WEBHOOK_SECRETS} secrets (the current one first, then those being retired)`;
+  }
+  for (const [i, secret] of secrets.entries()) {
+    const problem = webhookSecretProblem(secret);
+    if (problem !== undefined) return secrets.length === 1 ? problem : `secret ${i + 1} ${problem}`;
   }
   return undefined;
 }
@@ -91,18 +115,21 @@ export async function signWebhook(
   return `v1,${encodeBase64(mac)}`;
 }
 
-/** The headers of an attempt made at `at` to send `body` as message `id`. */
+/** The headers of an attempt made at `at` to send `body` as message `id`, signed by each key. */
 export async function webhookHeaders(
-  key: CryptoKey,
+  keys: CryptoKey | readonly CryptoKey[],
   id: string,
   at: Date,
   body: string,
 ): Promise<WebhookHeaders> {
   const timestamp = Math.floor(at.getTime() / 1000);
+  const signatures = await Promise.all(
+    (Array.isArray(keys) ? keys : [keys]).map((key) => signWebhook(key, id, timestamp, body)),
+  );
   return {
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": await signWebhook(key, id, timestamp, body),
+    "webhook-signature": signatures.join(" "),
   };
 }
 
