@@ -3,7 +3,7 @@
  * (`deno task dev` by default) and prints its timeline. It plays Meta's part:
  * a fake Graph API on the port the stack's `WHATSAPP_GRAPH_URL` names, a
  * signed `connect` webhook, and a caller whose voice is a WAV file, speech
- * from `espeak-ng` (with `sox`) when installed, or tone bursts. What the
+ * from `espeak-ng` when installed, or tone bursts. What the
  * caller heard is saved as a WAV.
  *
  * ```sh
@@ -19,8 +19,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { concatPcm } from "../lib/audio/pcm.ts";
-import { Resampler } from "../lib/audio/resample.ts";
+import { resampleClip } from "../lib/audio/resample.ts";
 import { sine } from "../lib/audio/tone.ts";
 import { decodeWav, encodeWav } from "../lib/audio/wav.ts";
 import type { DtmfDigit } from "../lib/rtp/dtmf.ts";
@@ -31,44 +30,13 @@ import {
   simulatedCaller,
 } from "../simulator/simulated_call.ts";
 import { DEV_DEFAULTS, SANDBOX_GRAPH_PORT } from "./dev.ts";
+import { speakLocally } from "../bridge/agents/local_speech.ts";
 
-const RATES = new Set([8000, 16000, 24000, 48000]);
-
-/** Reads a WAV as 24 kHz mono PCM, or explains why not. */
+/** Reads a WAV (any rate, first channel) as 24 kHz mono PCM, or explains why not. */
 export function speechFromWav(bytes: Uint8Array): Int16Array {
   const wav = decodeWav(bytes);
   if ("error" in wav) throw new Error(`cannot read WAV: ${wav.error}`);
-  if (wav.sampleRate === 24000) return wav.samples;
-  if (!RATES.has(wav.sampleRate)) {
-    throw new Error(
-      `WAV is ${wav.sampleRate} Hz; use 8, 16, 24 or 48 kHz (sox in.wav -r 24000 out.wav)`,
-    );
-  }
-  const r = new Resampler(wav.sampleRate, 24000);
-  return concatPcm([r.process(wav.samples), r.flush()]);
-}
-
-async function run(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" })
-      .output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-/** Speech from espeak-ng at 24 kHz (via sox), or undefined when either tool is missing. */
-async function speak(text: string): Promise<Int16Array | undefined> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const raw = `${dir}/raw.wav`, out = `${dir}/24k.wav`;
-    if (!(await run("espeak-ng", ["-w", raw, text]))) return undefined;
-    if (!(await run("sox", [raw, "-r", "24000", "-c", "1", "-b", "16", out]))) return undefined;
-    return speechFromWav(await Deno.readFile(out));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  return resampleClip(wav.samples, wav.sampleRate, 24000);
 }
 
 /** Three short 440 Hz "syllables": audible through any agent, detectable in tests. */
@@ -135,9 +103,9 @@ if (import.meta.main) {
     source = values.wav;
   } else {
     const text = values.say ?? "Hello! I would like to check the status of my order, please.";
-    const spoken = await speak(text);
+    const spoken = await speakLocally(text);
     speech = spoken ?? toneSpeech();
-    source = spoken ? `espeak-ng: "${text}"` : "tone bursts (install espeak-ng and sox for speech)";
+    source = spoken ? `espeak-ng: "${text}"` : "tone bursts (install espeak-ng for speech)";
   }
   const graph = new FakeMetaGraph({ accessToken: values["access-token"] });
   let server: { close(): Promise<void> };

@@ -14,7 +14,7 @@
  * @module
  */
 import { decodeWav } from "../../lib/audio/wav.ts";
-import { Resampler } from "../../lib/audio/resample.ts";
+import { resampleClip } from "../../lib/audio/resample.ts";
 import { OPUS_PCM_RATE } from "../../lib/audio/opus.ts";
 
 /** A loaded announcement. */
@@ -48,12 +48,7 @@ export function loadAnnouncement(
   if ("error" in wav) {
     throw new Error(`invalid bridge configuration:\n  RECORDING_ANNOUNCEMENT: ${v}: ${wav.error}`);
   }
-  const resampler = new Resampler(wav.sampleRate, OPUS_PCM_RATE);
-  const head = resampler.process(wav.samples);
-  const tail = resampler.flush();
-  const pcm = new Int16Array(head.length + tail.length);
-  pcm.set(head);
-  pcm.set(tail, head.length);
+  const pcm = resampleClip(wav.samples, wav.sampleRate, OPUS_PCM_RATE);
   return { kind: "audio", pcm, ms: Math.round(pcm.length / (OPUS_PCM_RATE / 1000)) };
 }
 

@@ -167,3 +167,15 @@ export class Resampler {
     return new Int16Array(this.#memory.buffer, this.#outAt, count).slice();
   }
 }
+
+/** A whole clip from `fromHz` to `toHz` in one go (a WAV file, a greeting); the same array when the rates match. */
+export function resampleClip(pcm: Int16Array, fromHz: number, toHz: number): Int16Array {
+  if (fromHz === toHz) return pcm;
+  const resampler = new Resampler(fromHz, toHz);
+  const head = resampler.process(pcm);
+  const tail = resampler.flush();
+  const out = new Int16Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}
