@@ -1,5 +1,6 @@
 /**
- * The keyless local agent: it chimes when the call is accepted, then plays each
+ * The keyless local agent: it greets when the call is accepted (the configured
+ * greeting spoken by `espeak-ng` where installed, else a chime), then plays each
  * caller utterance back once the caller stops speaking. It exercises the whole
  * media path (VAD, queueing, barge-in, transcripts, events) without any key,
  * which is why it is the embedded default.
@@ -8,6 +9,7 @@
  */
 import { concatPcm, rms } from "../../lib/audio/pcm.ts";
 import type { Agent, AgentContext } from "./agent.ts";
+import { speakLocally } from "./local_speech.ts";
 
 /** Tuning for {@linkcode EchoAgent}'s energy VAD. */
 export interface EchoAgentOptions {
@@ -21,6 +23,10 @@ export interface EchoAgentOptions {
   maxUtteranceMs?: number;
   /** Clock for transcript times. @default Date.now */
   now?: () => number;
+  /** Words to greet with (the number's greeting); the chime when absent or unspeakable. */
+  greeting?: string | undefined;
+  /** Turns the greeting into 24 kHz speech. @default speakLocally (espeak-ng) */
+  speak?: (text: string) => Promise<Int16Array | undefined>;
 }
 
 const FRAME_MS = 20;
@@ -46,7 +52,10 @@ export function chime(rate = 24000): Int16Array {
 /** Plays the caller's words back to them. */
 export class EchoAgent implements Agent {
   #ctx: AgentContext | undefined;
-  #opts: Required<EchoAgentOptions>;
+  #opts: Required<Omit<EchoAgentOptions, "greeting" | "speak">>;
+  #greeting: Promise<{ text: string; pcm: Int16Array } | undefined> = Promise.resolve(undefined);
+  #speak: (text: string) => Promise<Int16Array | undefined>;
+  #greetingText: string;
   #speechRun = 0;
   #silentMs = 0;
   #utterance: Int16Array[] = [];
@@ -66,18 +75,37 @@ export class EchoAgent implements Agent {
       maxUtteranceMs: options.maxUtteranceMs ?? 10_000,
       now: options.now ?? Date.now,
     };
+    this.#greetingText = options.greeting?.trim() ?? "";
+    this.#speak = options.speak ?? speakLocally;
   }
 
-  /** Nothing to connect to. */
+  /** Nothing to connect to; the greeting is synthesised now, while the call rings. */
   start(ctx: AgentContext): Promise<void> {
     this.#ctx = ctx;
+    const text = this.#greetingText;
+    if (text !== "") {
+      this.#greeting = this.#speak(text).then((pcm) => pcm && { text, pcm }, () => undefined);
+    }
     return Promise.resolve();
   }
 
-  /** Greets with the chime. */
+  /** Greets with the spoken greeting, or the chime. */
   callAccepted(): void {
-    this.#ctx?.audio.enqueue(chime(), "chime");
-    this.#ctx?.onEvent("agent_greeting", { kind: "chime" });
+    if (this.#greetingText === "") return this.#chime();
+    void this.#greeting.then((spoken) => {
+      const ctx = this.#ctx;
+      if (!ctx || this.#closed) return;
+      if (spoken === undefined) return this.#chime();
+      const startedAt = this.#opts.now();
+      ctx.audio.enqueue(spoken.pcm, "greeting");
+      ctx.onEvent("agent_greeting", { kind: "speech", text: spoken.text });
+      ctx.onTranscript({
+        speaker: "agent",
+        text: spoken.text,
+        startedAt,
+        endedAt: startedAt + Math.round(spoken.pcm.length / 24),
+      });
+    });
   }
 
   /** Energy VAD over each caller frame. */
@@ -116,6 +144,11 @@ export class EchoAgent implements Agent {
   close(_reason: string): Promise<void> {
     this.#closed = true;
     return Promise.resolve();
+  }
+
+  #chime(): void {
+    this.#ctx?.audio.enqueue(chime(), "chime");
+    this.#ctx?.onEvent("agent_greeting", { kind: "chime" });
   }
 
   #startSpeech(ctx: AgentContext): void {

@@ -89,3 +89,23 @@ Deno.test("EchoAgent reports DTMF and hangs up on goodbye", async () => {
   assert.deepEqual(h.hangups, ["max_duration"]);
   await agent.close("done");
 });
+
+Deno.test("EchoAgent speaks the configured greeting, with its transcript line; the chime when speech fails", async () => {
+  const h = harness();
+  const voice = sine(300, 24000, 24000, 8000);
+  const agent = new EchoAgent({ greeting: "Welcome to Acme", speak: () => Promise.resolve(voice) });
+  await agent.start(h.ctx);
+  agent.callAccepted();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(h.audio.queuedMs(), 1000);
+  assert.equal(dominantTone(drain(h.audio), 24000, [...CHIME_TONES_HZ, 300]).freqHz, 300);
+  assert.deepEqual(h.transcripts.map((t) => [t.speaker, t.text]), [["agent", "Welcome to Acme"]]);
+
+  const mute = harness();
+  const failing = new EchoAgent({ greeting: "Hi", speak: () => Promise.resolve(undefined) });
+  await failing.start(mute.ctx);
+  failing.callAccepted();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(mute.events, ["agent_greeting"]);
+  assert.equal(mute.audio.queuedMs(), 300, "the chime");
+});
