@@ -16,6 +16,7 @@ import { suite as webhook } from "./webhook_bench.ts";
 import { suite as calls } from "./calls_bench.ts";
 import { suite as callSetup } from "./call_setup_bench.ts";
 import { suite as recording } from "./recording_bench.ts";
+import { suite as consolePages } from "./console_bench.ts";
 
 /** Suites in print order; `bench/run.ts` runs each in a process of its own. */
 export const suites: BenchSuite[] = [
@@ -30,4 +31,5 @@ export const suites: BenchSuite[] = [
   recording,
   callSetup,
   calls,
+  consolePages,
 ];

@@ -34,8 +34,12 @@ import { realScheduler } from "./media/frame_clock.ts";
 import { installWeriftPatches } from "./webrtc/werift_patches.ts";
 import { logNetworkSummary } from "./network/network_summary.ts";
 import { createPeerFactory } from "./webrtc/peer_factory.ts";
+import { type OfferFactory, OutboundOffers } from "./session/outbound_offers.ts";
 import { startCallRecords } from "./post_call/call_records.ts";
 import { instructionsWithAnnouncement, sessionRecording } from "./recording/recordings.ts";
+import { type AgentSettingsSource, callSettingsResolver } from "./agent_settings/call_settings.ts";
+import type { LiveBus } from "./live/live_publisher.ts";
+import { startLive } from "./live/start_live.ts";
 
 /** A running bridge. */
 export interface RunningBridge {
@@ -60,6 +64,12 @@ export interface BridgeOverrides {
   onCallEnded?: (callId: string) => void;
   /** `GET /calls/:callId/recording` (bridge/recording/recording_storage.ts). */
   recordingRoutes?: Parameters<typeof createApp>[0]["recordingRoutes"];
+  /** The store's LISTEN/NOTIFY: calls published to the consoles, their commands heard (bridge/live/). */
+  live?: LiveBus;
+  /** Per-number agent settings, read for each new call (bridge/agent_settings/); absent: env only. */
+  agentSettings?: AgentSettingsSource;
+  /** Makes the offering peer of a business-initiated call (tests); default the peer factory's. */
+  createOffer?: OfferFactory;
 }
 
 const log = eventLogger<ProcessLogEvent>();
@@ -77,6 +87,14 @@ export function startBridge(
   const graph = env.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({ baseUrl: env.WHATSAPP_GRAPH_URL, accessToken: env.WHATSAPP_ACCESS_TOKEN })
     : undefined;
+  // A text RECORDING_ANNOUNCEMENT becomes the OpenAI agent's first words (announcement.ts).
+  const createAgent = overrides.createAgent ?? createAgentFactory({
+    ...config,
+    instructions: instructionsWithAnnouncement(config.recording, config.instructions),
+  });
+  const recording = sessionRecording(config.recording, config.agent);
+  const peers = createPeerFactory(config);
+  const offers = new OutboundOffers(overrides.createOffer ?? peers.offer);
   const manager = new SessionManager({
     maxSessions: env.MAX_SESSIONS,
     maxCpuPercent: env.MAX_CPU_PERCENT,
@@ -84,14 +102,19 @@ export function startBridge(
     onCallEnded: overrides.onCallEnded,
     deps: {
       // One TURN picker for every call; logs each call's TURN failure (peer_factory.ts).
-      createPeer: overrides.createPeer ?? createPeerFactory(config),
-      // A text RECORDING_ANNOUNCEMENT becomes the OpenAI agent's first words (announcement.ts).
-      createAgent: overrides.createAgent ?? createAgentFactory({
-        ...config,
-        instructions: instructionsWithAnnouncement(config.recording, config.instructions),
-      }),
+      createPeer: overrides.createPeer ?? peers,
+      createAgent,
       recorder: store,
-      recording: sessionRecording(config.recording, config.agent),
+      recording,
+      forCall: overrides.agentSettings &&
+        callSettingsResolver({
+          config,
+          source: overrides.agentSettings,
+          defaultAgent: createAgent,
+          customAgent: overrides.createAgent !== undefined,
+          recording,
+          maxCallMs: sessionLimits(env).maxCallMs,
+        }),
       terminator: overrides.terminator ??
         (graph
           ? { terminate: (phoneNumberId, callId) => graph.terminate({ phoneNumberId, callId }) }
@@ -99,12 +122,20 @@ export function startBridge(
       ...sessionLimits(env),
     },
   });
+  const live = overrides.live &&
+    startLive({
+      bus: overrides.live,
+      sessions: () => manager.list(),
+      agent: config.agent,
+      recorder: store,
+    });
   const app = createApp({
     manager,
     secret: env.VOICE_BRIDGE_SECRET,
     cpuPercent: cpu.read,
     outbox: overrides.outbox,
     recordingRoutes: overrides.recordingRoutes,
+    offers,
   });
   const server = Deno.serve(
     { hostname: env.BRIDGE_HOST, port: env.BRIDGE_PORT, onListen: () => {} },
@@ -123,6 +154,8 @@ export function startBridge(
     close(drainMs = env.DRAIN_TIMEOUT_S * 1000) {
       closed ??= (async () => {
         await manager.drain(drainMs);
+        await offers.closeAll();
+        await live?.stop();
         cpu.stop();
         await server.shutdown();
       })();
@@ -158,10 +191,26 @@ if (import.meta.main) {
   // After each call: recording, figures, call.ended, analysis, call.analyzed. Uploads and
   // webhook deliveries an earlier process left pending go on.
   const records = await startCallRecords(config, store, Deno.env.toObject());
-  const bridge = startBridge(config, recorder, { outbox, ...records.overrides });
+  const bridge = startBridge(config, recorder, {
+    outbox,
+    live: store,
+    agentSettings: store,
+    ...records.overrides,
+  });
   // Here, not in startBridge: in-process bridges (dev, tests) must not probe public STUN servers.
   // In the background and bounded (3 s), so readiness never waits for it.
   void logNetworkSummary(config, installWeriftPatches().udpTransport, log);
+  // The operator console in the same container when CONSOLE_PORT is set (console/server/run.ts).
+  // Imported on demand: a bridge without it never loads the console.
+  const consoleRun = Deno.env.get("CONSOLE_PORT")
+    ? await import("../console/server/run.ts")
+    : undefined;
+  // Its "Talk to your agent" calls this bridge unless VOICE_BRIDGE_URL names another.
+  const consoleServer = await consoleRun?.startConsoleFromEnv(
+    store,
+    (n) => Deno.env.get(n) ?? (n === "VOICE_BRIDGE_URL" ? bridge.url : undefined),
+  );
+  if (consoleRun && consoleServer) console.error(await consoleRun.consoleLine(consoleServer));
   const reconciler = startStaleCallReconciler({
     store,
     maxCallMs: sessionLimits(config.env).maxCallMs,
@@ -172,6 +221,8 @@ if (import.meta.main) {
     try {
       reconciler.stop();
       await bridge.close();
+      // After the drain, so operators watch the last calls end.
+      await consoleServer?.close();
       await records.stop();
       await flusher.close();
       await store.close();

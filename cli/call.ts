@@ -16,6 +16,18 @@
  * `--user-id` without `--from` calls as a WhatsApp username user whose number
  * Meta hides: the webhooks carry the business-scoped user id only.
  *
+ * `--outbound` places a business-initiated call instead (issue 17,
+ * `simulator/outbound_call.ts`): the fake Meta grants the user's permission,
+ * `wa-outbound-calls` is asked for the call, the fake phone rings, answers,
+ * hears the agent first, talks for `--talk` seconds and hangs up.
+ *
+ * ```sh
+ * deno task call --outbound [--to NUMBER] [--talk 6] [--service-role-key K] [--out heard.wav]
+ * ```
+ *
+ * The API's bearer is `--service-role-key`, else `SUPABASE_SERVICE_ROLE_KEY`,
+ * else the key `deno task dev` wrote to `.data/service_role_key`.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -29,8 +41,9 @@ import {
   placeSimulatedCall,
   simulatedCaller,
 } from "../simulator/simulated_call.ts";
-import { DEV_DEFAULTS, SANDBOX_GRAPH_PORT } from "./dev.ts";
+import { DEV_DEFAULTS, DEV_SERVICE_ROLE_KEY_FILE, SANDBOX_GRAPH_PORT } from "./dev.ts";
 import { speakLocally } from "../bridge/agents/local_speech.ts";
+import { placeOutboundCall } from "../simulator/outbound_call.ts";
 
 /** Reads a WAV (any rate, first channel) as 24 kHz mono PCM, or explains why not. */
 export function speechFromWav(bytes: Uint8Array): Int16Array {
@@ -83,6 +96,10 @@ if (import.meta.main) {
       name: { type: "string" },
       "cta-payload": { type: "string" },
       "deeplink-payload": { type: "string" },
+      outbound: { type: "boolean", default: false },
+      to: { type: "string", default: "447700900123" },
+      talk: { type: "string", default: "6" },
+      "service-role-key": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -91,7 +108,8 @@ if (import.meta.main) {
       "deno task call [--wav in.wav | --say text] [--out heard.wav] [--listen s] [--dtmf 12#]\n" +
         "  [--from NUMBER] [--user-id BSUID (alone: a username caller without a number)]\n" +
         "  [--username U] [--name N] [--cta-payload P] [--deeplink-payload P]\n" +
-        "  [--functions-url URL] [--app-secret S] [--access-token T] [--graph-port N]",
+        "  [--functions-url URL] [--app-secret S] [--access-token T] [--graph-port N]\n" +
+        "deno task call --outbound [--to NUMBER] [--talk s] [--service-role-key K] [--out heard.wav]",
     );
     Deno.exit(0);
   }
@@ -106,6 +124,10 @@ if (import.meta.main) {
     const spoken = await speakLocally(text);
     speech = spoken ?? toneSpeech();
     source = spoken ? `espeak-ng: "${text}"` : "tone bursts (install espeak-ng for speech)";
+  }
+  if (values.outbound) {
+    Deno.exitCode = await runOutbound(values, speech, source);
+    Deno.exit();
   }
   const graph = new FakeMetaGraph({ accessToken: values["access-token"] });
   let server: { close(): Promise<void> };
@@ -126,6 +148,8 @@ if (import.meta.main) {
       speech,
       dtmf: digits,
       listenMs: Number(values.listen) * 1000,
+      // A person lets the greeting finish: talking over it would cut it off (barge-in).
+      letGreetingFinishMs: 400,
       ...simulatedCaller({
         user: values.from,
         userId: values["user-id"],
@@ -148,5 +172,61 @@ if (import.meta.main) {
     Deno.exitCode = 1;
   } finally {
     await server.close();
+  }
+}
+
+/** `--outbound`: one business-initiated call, its timeline printed; the exit code. */
+async function runOutbound(
+  values: Record<string, string | boolean | undefined>,
+  speech: Int16Array,
+  source: string,
+): Promise<number> {
+  const key = (values["service-role-key"] as string | undefined) ??
+    Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") ??
+    (await Deno.readTextFile(DEV_SERVICE_ROLE_KEY_FILE).catch(() => "")).trim();
+  if (!key) {
+    console.error(
+      `--outbound needs the stack's service role key: --service-role-key, ` +
+        `SUPABASE_SERVICE_ROLE_KEY, or ${DEV_SERVICE_ROLE_KEY_FILE} (written by deno task dev)`,
+    );
+    return 2;
+  }
+  const to = String(values.to);
+  console.log(`calling WhatsApp user ${to} from the business; the user says ${source}`);
+  try {
+    const result = await placeOutboundCall({
+      functionsUrl: String(values["functions-url"]),
+      serviceRoleKey: key,
+      appSecret: String(values["app-secret"]),
+      accessToken: String(values["access-token"]),
+      graphPort: Number(values["graph-port"]),
+      user: to,
+      speech,
+      talkMs: Number(values.talk) * 1000,
+      purpose: {
+        instructions: "You are calling {{name}} on behalf of Acme to confirm the appointment " +
+          "at {{appointment_time}}. Be brief; ask them to confirm or reschedule.",
+        greeting:
+          "Hello {{name}}, this is Acme calling about your appointment at {{appointment_time}}.",
+        variables: { name: "Ana", appointment_time: "10:30 tomorrow" },
+      },
+      onStep: (ms, what) => console.log(`  ${ms.toFixed(0).padStart(6)} ms  ${what}`),
+    });
+    for (const e of result.timeline) {
+      console.log(`  ${String(e.ms).padStart(6)} ms  phone: ${e.event.replaceAll("_", " ")}`);
+    }
+    await Deno.writeFile(String(values.out), encodeWav(result.heard, 24000));
+    const c = result.call;
+    console.log(
+      `call ${result.callId}: ${c.status}${c.end_reason ? ` (${c.end_reason})` : ""}, ` +
+        `${c.duration_seconds ?? 0} s; the user heard ${
+          (result.heard.length / 24000).toFixed(1)
+        } s, ` +
+        `saved to ${values.out}`,
+    );
+    return c.status === "completed" ? 0 : 1;
+  } catch (error) {
+    console.error(`outbound call failed: ${error instanceof Error ? error.message : error}`);
+    return 1;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * `deno task dev`: the whole product on one machine with no keys and no
- * Docker. It runs both Edge Functions, the bridge and one embedded PGlite
+ * Docker. It runs both Edge Functions, the bridge, the operator console (its
+ * one-time sign-in link printed on the line beginning `Console: `) and one embedded PGlite
  * database in a single process (PGlite allows one process per database), with
  * sandbox defaults for everything unset:
  *
@@ -15,6 +16,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { configSecrets, loadConfig, readTextFileIfExists } from "../bridge/config.ts";
 import { configureLogging } from "../bridge/log.ts";
@@ -24,12 +26,20 @@ import { generateWebhookSecret } from "../lib/webhooks/standard_webhooks.ts";
 import { startWebhookReceiver } from "./webhook_receiver.ts";
 import { openStore, storeConfigFromEnv } from "../store/open.ts";
 import { startFunctions } from "./functions.ts";
+import { consoleLine, startConsoleFromEnv } from "../console/server/run.ts";
+import { agentDefaultsFromConfig } from "../bridge/agent_settings/defaults.ts";
 import { renderTable } from "../bridge/doctor/check.ts";
 import { runDoctor } from "../bridge/doctor/run.ts";
 import { storeSkipped } from "../bridge/doctor/store.ts";
 
 /** Where `deno task call` serves its fake Meta Graph API by default. */
 export const SANDBOX_GRAPH_PORT = 54330;
+
+/**
+ * Where dev leaves its service role key for `deno task call --outbound` (mode
+ * 0600, under `.data/`); `DEV_SERVICE_ROLE_KEY_FILE` moves it (tests).
+ */
+export const DEV_SERVICE_ROLE_KEY_FILE = ".data/service_role_key";
 
 /** Where the local receiver keeps each verified end-of-call webhook body (`DEV_WEBHOOK_DIR`). */
 export const DEV_WEBHOOK_DIR = ".data/webhooks";
@@ -108,15 +118,30 @@ export async function startDev(vars: Record<string, string | undefined>) {
   const config = loadConfig(env, readTextFileIfExists);
   const store = await openStore(storeConfigFromEnv((n) => env[n]));
   const records = await startCallRecords(config, store, env);
-  const bridge = startBridge(config, store, records.overrides);
+  const bridge = startBridge(config, store, {
+    ...records.overrides,
+    live: store,
+    agentSettings: store,
+  });
   const functions = startFunctions({ env: { ...env, VOICE_BRIDGE_URL: bridge.url }, store });
+  // The operator console over the same store (CONSOLE_PORT, default 8790, or any free port).
+  // "Talk to your agent" calls this bridge, as the functions do.
+  const consoleEnv: Record<string, string> = { ...env, VOICE_BRIDGE_URL: bridge.url };
+  const consoleServer = await startConsoleFromEnv(store, (n) => consoleEnv[n], {
+    fallBackToFreePort: true,
+    // The Agents page shows this bridge's own defaults (instructions read from a file included).
+    deps: { agentDefaults: agentDefaultsFromConfig(config) },
+  });
   return {
+    /** The operator console; print `consoleLine(dev.console)` for its one-time sign-in link. */
+    console: consoleServer,
     functionsUrl: `${functions.url}/functions/v1`,
     bridgeUrl: bridge.url,
     config,
     /** The local end-of-call webhook receiver, when `CALL_WEBHOOK_URL` was not set. */
     receiver,
     async close() {
+      await consoleServer.close();
       await functions.close();
       await bridge.close();
       await records.stop();
@@ -134,6 +159,10 @@ if (import.meta.main) {
     devSecrets(env),
   );
   const dev = await startDev(env);
+  // `deno task call --outbound` reads it: the API of business-initiated calls wants this bearer.
+  const keyFile = env.DEV_SERVICE_ROLE_KEY_FILE ?? DEV_SERVICE_ROLE_KEY_FILE;
+  await Deno.mkdir(dirname(keyFile), { recursive: true });
+  await Deno.writeTextFile(keyFile, env.SUPABASE_SERVICE_ROLE_KEY!, { mode: 0o600 });
   getLogger(["dev"]).info("DEV_STACK_READY", {
     webhook: `${dev.functionsUrl}/wa-webhook-core`,
     bridge: dev.bridgeUrl,
@@ -144,6 +173,8 @@ if (import.meta.main) {
     `\nReady. Meta webhook URL: ${dev.functionsUrl}/wa-webhook-core (agent: ${dev.config.agent})\n` +
       `Try a simulated WhatsApp call in another terminal:  deno task call\n`,
   );
+  // Its own line, beginning `Console: `: one-time sign-in link on embedded defaults.
+  console.error(`${await consoleLine(dev.console)}\n`);
   if (Deno.args.includes("--quick")) {
     // After start-up and never in its way: a failed check is printed, the stack keeps running.
     quickDoctorTable(env, dev.bridgeUrl).then(

@@ -12,6 +12,8 @@
 
 import { createCoreHandler } from "../supabase/functions/wa-webhook-core/index.ts";
 import { createVoiceCallsHandler } from "../supabase/functions/wa-webhook-voice-calls/index.ts";
+import { createCallPermissionsHandler } from "../supabase/functions/wa-call-permissions/index.ts";
+import { createOutboundCallsHandler } from "../supabase/functions/wa-outbound-calls/index.ts";
 import { z } from "zod";
 import { storeOpener } from "../store/open.ts";
 import type { Store } from "../store/store.ts";
@@ -102,6 +104,8 @@ export function startFunctions(opts: StartFunctionsOptions): FunctionsServer {
   const core = createCoreHandler({ env, store: openStore });
   functions.set("wa-webhook-core", core);
   functions.set("wa-webhook-voice-calls", createVoiceCallsHandler({ env, store: openStore }));
+  functions.set("wa-call-permissions", createCallPermissionsHandler({ env, store: openStore }));
+  functions.set("wa-outbound-calls", createOutboundCallsHandler({ env, store: openStore }));
 
   return {
     url,
@@ -126,7 +130,9 @@ if (import.meta.main) {
   const { configureLogging } = await import("../bridge/log.ts");
   await configureLogging("info", Deno.stdout.isTerminal() ? "pretty" : "json");
   const server = startFunctions({ env: Deno.env.toObject() });
-  console.log(`functions at ${server.url}${PREFIX}{wa-webhook-core,wa-webhook-voice-calls}`);
+  console.log(
+    `functions at ${server.url}${PREFIX}{wa-webhook-core,wa-webhook-voice-calls,wa-call-permissions,wa-outbound-calls}`,
+  );
   const stop = async () => {
     await server.close();
     Deno.exit(0);

@@ -36,14 +36,16 @@ import {
   invalid,
   type MetaFault,
   type ScriptedFailure,
+  tableFault,
   unknownObject,
 } from "./meta_faults.ts";
-import { checkSdp } from "./meta_sdp_rules.ts";
+import { checkBusinessOffer } from "./meta_sdp_rules.ts";
 import {
   connectAnswerWebhook,
   type TerminateStatus,
   terminateWebhook,
 } from "./fake_call_webhooks.ts";
+import { callStatus, type Payload } from "./meta_webhooks.ts";
 import {
   type BusinessNumber,
   DEFAULT_BUSINESS,
@@ -55,6 +57,7 @@ import {
 import type { Scheduler, TimerHandle } from "../bridge/media/frame_clock.ts";
 import { type RecordedRequest, RequestLog } from "./request_log.ts";
 import { WebhookOutbox, type WebhookSink } from "./webhook_outbox.ts";
+import { FakeCallPermissions, type FakeCallPermissionsOptions } from "./meta_permissions.ts";
 
 export type { FakeCall, FakeCallState, FakeGraphAction } from "./meta_call_rules.ts";
 export type { RecordedRequest } from "./request_log.ts";
@@ -94,6 +97,18 @@ export interface FakeMetaGraphOptions {
   ringWindowMs?: number;
   /** The ring window's timers. Default unref'd global timers: they never keep a process alive. */
   timers?: RingTimers;
+  /** Call permission settings: connected-call limit, templates that exist. */
+  permissions?: Omit<FakeCallPermissionsOptions, "now" | "emit">;
+  /** The users' phones: told of each business-initiated call placed and ended (`user_phone.ts`). */
+  phone?: BusinessCallListener;
+}
+
+/** What plays the user's phone for business-initiated calls. */
+export interface BusinessCallListener {
+  /** A `connect` was accepted: the call is `calling`; called after Graph's answer went out. */
+  placed(call: FakeCall, graph: FakeMetaGraph): void;
+  /** The call ended at Meta (our terminate, the user's hang-up or rejection). */
+  ended?(call: FakeCall): void;
 }
 
 const UNREF_TIMERS: RingTimers = {
@@ -126,6 +141,8 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
   readonly accessToken: string;
   /** In-process `fetch` that routes to {@link handle}; honours `signal` like a real fetch. */
   readonly fetch: typeof fetch;
+  /** The users' side of call permissions (scripted replies, limits, grants). */
+  readonly permissions: FakeCallPermissions;
 
   readonly #businesses: BusinessNumber[];
   readonly #latency: Partial<Record<FakeGraphAction, number>>;
@@ -137,6 +154,10 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
   readonly #calls = new Map<string, FakeCall>();
   readonly #failures = new FailureScript<FakeGraphAction>();
   #nextCall = 1;
+  /** Per fake, so two fakes over one store (tests) never hand out the same call id. */
+  readonly #idTag = crypto.randomUUID().slice(0, 8).toUpperCase();
+  /** The users' phones (business-initiated calls); settable after construction. */
+  phone: BusinessCallListener | undefined;
 
   /** Creates a fake with no calls. */
   constructor(options: FakeMetaGraphOptions = {}) {
@@ -149,6 +170,12 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     this.#ringWindowMs = options.ringWindowMs ?? DEFAULT_RING_WINDOW_MS;
     this.#timers = options.timers ?? UNREF_TIMERS;
     this.fetch = (input, init) => this.handle(new Request(input, init));
+    this.phone = options.phone;
+    this.permissions = new FakeCallPermissions({
+      ...options.permissions,
+      now: this.#now,
+      emit: (payload) => this.#outbox.emit(payload),
+    });
   }
 
   /** Serves the fake on 127.0.0.1 (an ephemeral port unless given); `url` includes `/v23.0`. */
@@ -215,6 +242,8 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     for (const e of extractCallEvents(parsed.value)) {
       const known = this.#calls.get(e.callId);
       if (e.kind === "connect_offer" && known === undefined) {
+        // A user calling opens the customer service window.
+        if (e.from !== undefined) this.permissions.userContact(e.phoneNumberId, e.from);
         this.registerCall({
           callId: e.callId,
           phoneNumberId: e.phoneNumberId,
@@ -234,6 +263,7 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     const call = this.#liveCall(callId);
     call.state = "completed";
     this.#emitTerminate(call, "COMPLETED");
+    if (call.direction === "BUSINESS_INITIATED") this.phone?.ended?.(call);
   }
 
   /**
@@ -256,6 +286,50 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     call.acceptedAt = this.#now();
     const business = this.#business(call.phoneNumberId)!;
     this.#outbox.emit(connectAnswerWebhook(call, business, this.#now(), answerSdp));
+  }
+
+  /**
+   * A business-initiated call's status from the user's phone
+   * (https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/business-initiated-calls):
+   * `RINGING`; `ACCEPTED` (picked up: the billed duration starts, the pair's
+   * connected-call count grows); `REJECTED`, followed by the terminate Meta
+   * sends (COMPLETED, without times: never picked up).
+   */
+  businessCallStatus(callId: string, status: "RINGING" | "ACCEPTED" | "REJECTED"): void {
+    const call = this.#liveCall(callId);
+    const business = this.#business(call.phoneNumberId)!;
+    this.#outbox.emit(callStatus({
+      business,
+      callId,
+      timestamp: Math.floor(this.#now() / 1000),
+      status,
+      ...(call.user === undefined ? {} : { user: call.user }),
+      ...(call.bizOpaqueCallbackData === undefined
+        ? {}
+        : { bizOpaqueCallbackData: call.bizOpaqueCallbackData }),
+    }));
+    if (status === "ACCEPTED") {
+      call.state = "accepted";
+      call.acceptedAt = this.#now();
+      if (call.user !== undefined) this.permissions.recordCall(business, call.user, "connected");
+    } else if (status === "REJECTED") {
+      call.state = "completed";
+      if (call.user !== undefined) this.permissions.recordCall(business, call.user, "unanswered");
+      this.#emitTerminate(call, "COMPLETED");
+      this.phone?.ended?.(call);
+    }
+  }
+
+  /** The `connect` webhook carrying the phone's SDP answer; the call keeps ringing. */
+  sendBusinessAnswer(callId: string, answerSdp: string): void {
+    const call = this.#liveCall(callId);
+    const business = this.#business(call.phoneNumberId)!;
+    this.#outbox.emit(connectAnswerWebhook(call, business, this.#now(), answerSdp));
+  }
+
+  /** Emits any webhook through the fake's outbox (tests send malformed ones on purpose). */
+  emitWebhook(payload: Payload): void {
+    this.#outbox.emit(payload);
   }
 
   /** Makes the next `failure.times` requests of `action` fail with Meta's error envelope. */
@@ -333,6 +407,8 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
         message: "Invalid OAuth access token - Cannot parse access token",
       };
     }
+    const permissions = this.#permissionRoute(req, path, body, record);
+    if (permissions !== undefined) return permissions;
     if (req.method === "GET") return this.#getNode(path);
     const route = /^\/(?:v\d+\.\d+\/)?([^/]+)\/calls$/.exec(path);
     const phoneNumberId = route?.[1];
@@ -359,6 +435,29 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     return scripted?.fault ?? result;
   }
 
+  /** `POST /{id}/messages` (permission requests) and `GET /{id}/call_permissions`. */
+  #permissionRoute(
+    req: Request,
+    path: string,
+    body: unknown,
+    record: RecordedRequest,
+  ): Response | MetaFault | undefined {
+    const route = /^\/(?:v\d+\.\d+\/)?([^/]+)\/(messages|call_permissions)$/.exec(path);
+    if (route === null) return undefined;
+    const [, phoneNumberId, endpoint] = route as unknown as [string, string, string];
+    const wanted = endpoint === "messages" ? "POST" : "GET";
+    if (req.method !== wanted) return undefined;
+    record.phoneNumberId = phoneNumberId;
+    record.action = endpoint === "messages" ? "call_permission_request" : "get_call_permissions";
+    const business = this.#business(phoneNumberId);
+    if (business === undefined) {
+      return unknownObject(wanted === "GET" ? "get" : "post", phoneNumberId);
+    }
+    return endpoint === "messages"
+      ? this.permissions.handleRequest(business, body)
+      : this.permissions.handleGet(business, new URL(req.url).searchParams);
+  }
+
   #perform(action: FakeGraphAction, business: BusinessNumber, b: CallsBody): Response | MetaFault {
     if (action === "connect") return this.#connect(business, b);
     if (typeof b.call_id !== "string") return invalid("The parameter call_id is required");
@@ -370,7 +469,13 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     const fault = applyAction(action, call, b, this.#now());
     if (fault) return fault;
     if (!isRinging(call.state)) this.#stopRinging(call.callId);
-    if (!wasEnded && isEnded(call.state)) this.#emitTerminate(call, "COMPLETED");
+    if (action === "accept" && call.user !== undefined) {
+      this.permissions.userCallConnected(call.phoneNumberId, call.user);
+    }
+    if (!wasEnded && isEnded(call.state)) {
+      this.#emitTerminate(call, "COMPLETED");
+      if (call.direction === "BUSINESS_INITIATED") this.#businessCallEnded(call, business);
+    }
     return Response.json({ messaging_product: "whatsapp", success: true });
   }
 
@@ -381,11 +486,19 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     if (b.session?.sdp_type !== "offer" || typeof b.session.sdp !== "string") {
       return invalid('session must be {sdp_type: "offer", sdp}');
     }
-    const fault = checkSdp(b.session.sdp, "offer");
+    const fault = checkBusinessOffer(b.session.sdp);
     if (fault) return fault;
     const opaque = b.biz_opaque_callback_data;
     const tooLong = checkOpaque(opaque);
     if (tooLong) return tooLong;
+    // T: 138006 without an approved permission, 138012 past the connected-call limit.
+    const refused = this.permissions.callFault(business.phoneNumberId, b.to);
+    if (refused) return refused;
+    const ongoing = [...this.#calls.values()].some((c) =>
+      c.direction === "BUSINESS_INITIATED" && c.user === b.to &&
+      c.phoneNumberId === business.phoneNumberId && !isEnded(c.state)
+    );
+    if (ongoing) return tableFault(138003, "A call with this user is already ongoing");
     const call: FakeCall = {
       callId: this.#newCallId(),
       phoneNumberId: business.phoneNumberId,
@@ -396,7 +509,18 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     };
     if (typeof opaque === "string") call.bizOpaqueCallbackData = opaque;
     this.#calls.set(call.callId, call);
+    // The phone rings after Graph's answer left, as on Meta.
+    const phone = this.phone;
+    if (phone) setTimeout(() => phone.placed(call, this), 0);
     return Response.json({ messaging_product: "whatsapp", calls: [{ id: call.callId }] });
+  }
+
+  /** Our terminate ended a business call: unanswered if never picked up; the phone stops. */
+  #businessCallEnded(call: FakeCall, business: BusinessNumber): void {
+    if (call.acceptedAt === undefined && call.user !== undefined) {
+      this.permissions.recordCall(business, call.user, "unanswered");
+    }
+    this.phone?.ended?.(call);
   }
 
   #emitTerminate(call: FakeCall, status: TerminateStatus, errors?: WebhookErrorPayload[]): void {
@@ -439,6 +563,6 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
   }
 
   #newCallId(): string {
-    return `wacid.HBgLFAKE${String(this.#nextCall++).padStart(6, "0")}`;
+    return `wacid.HBgLFAKE${this.#idTag}${String(this.#nextCall++).padStart(6, "0")}`;
   }
 }

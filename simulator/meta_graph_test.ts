@@ -12,6 +12,12 @@ import {
 } from "./meta_webhooks.ts";
 
 const PHONE = DEFAULT_BUSINESS.phoneNumberId;
+
+/** A business offer under Meta's rules: actpass, Opus + telephone-event only, one SSRC, a candidate. */
+const BUSINESS_OFFER = EXAMPLE_ANSWER_SDP.replace("setup:active", "setup:actpass").replace(
+  "a=ssrc:1001",
+  "a=candidate:1 1 udp 2130706431 203.0.113.7 40000 typ host\r\na=ssrc:1001",
+);
 const URL_BASE = `https://graph.test/v23.0/${PHONE}/calls`;
 
 interface Reply {
@@ -218,7 +224,7 @@ Deno.test("state machine: no idempotency, every repeat and every action on an en
 
 Deno.test("connect creates a business-initiated call; answer actions do not apply to it", async () => {
   const fake = new FakeMetaGraph();
-  const offer = EXAMPLE_ANSWER_SDP.replace("setup:active", "setup:actpass");
+  const offer = BUSINESS_OFFER;
   const connect = (to: unknown, sdp_type = "offer", sdp = offer) => ({
     messaging_product: "whatsapp",
     to,
@@ -226,6 +232,9 @@ Deno.test("connect creates a business-initiated call; answer actions do not appl
     session: { sdp_type, sdp },
     biz_opaque_callback_data: "campaign-1",
   });
+  // T: 138006 until the user granted a permission; then the call is placed.
+  assert.equal(errorOf(await post(fake, connect("14085551234"))).code, 138006);
+  fake.permissions.grantFromProfile(DEFAULT_BUSINESS, "14085551234");
   const r = await post(fake, connect("14085551234"));
   const id = r.json.calls?.[0]?.id ?? "";
   assert.match(id, /^wacid\./);
@@ -236,6 +245,32 @@ Deno.test("connect creates a business-initiated call; answer actions do not appl
   assert.match(errorOf(await post(fake, connect("14085551234", "answer"))).details ?? "", /offer/);
   const noFp = offer.replace(/a=fingerprint:[^\r]*\r\n/, "");
   assert.equal(errorOf(await post(fake, connect("14085551234", "offer", noFp))).code, 100);
+  // Meta's business-offer rules: Opus and telephone-event only, one SSRC, actpass, candidates.
+  const g722 = offer.replace("111 126", "111 9 126");
+  assert.match(
+    errorOf(await post(fake, connect("14085551234", "offer", g722))).details ?? "",
+    /only Opus/,
+  );
+  const twoSsrc = offer.replace(
+    "a=ssrc:1001 cname:bridge",
+    "a=ssrc:1001 cname:b\r\na=ssrc:1002 cname:b",
+  );
+  assert.match(
+    errorOf(await post(fake, connect("14085551234", "offer", twoSsrc))).details ?? "",
+    /single SSRC/,
+  );
+  const active = offer.replace("setup:actpass", "setup:active");
+  assert.match(
+    errorOf(await post(fake, connect("14085551234", "offer", active))).details ?? "",
+    /actpass/,
+  );
+  const bare_ = offer.replace(/a=candidate:[^\r]*\r\n/, "");
+  assert.match(
+    errorOf(await post(fake, connect("14085551234", "offer", bare_))).details ?? "",
+    /candidate/,
+  );
+  // T: 138003 while a call with this user is ongoing.
+  assert.equal(errorOf(await post(fake, connect("14085551234"))).code, 138003);
   await post(fake, bare(id, "terminate"));
   assert.equal(fake.call(id)?.state, "terminated");
 });
@@ -377,11 +412,13 @@ Deno.test("Meta's resulting webhooks are signed and sent to the sink", async () 
   fake.hangup(hung);
   assert.deepEqual((await events()).map((e) => [e.kind, e.callId]), [["terminate", hung]]);
 
+  fake.permissions.grantFromProfile(DEFAULT_BUSINESS, "14085551234");
+  await events();
   const r = await post(fake, {
     messaging_product: "whatsapp",
     to: "14085551234",
     action: "connect",
-    session: { sdp_type: "offer", sdp: EXAMPLE_ANSWER_SDP.replace("active", "actpass") },
+    session: { sdp_type: "offer", sdp: BUSINESS_OFFER },
   });
   const outbound = r.json.calls![0]!.id;
   fake.answerBusinessCall(outbound, EXAMPLE_ANSWER_SDP);

@@ -46,6 +46,42 @@ export const EXAMPLE_ANSWER_SDP = [
 
 const sdpInvalid = (issue: string): MetaFault => invalid(`SDP Validation error: ${issue}`);
 
+/**
+ * Meta's rules for a BUSINESS offer on top of {@linkcode checkSdp}: Opus
+ * 48 kHz and telephone-event/8000 only, a single SSRC, `a=setup:actpass`,
+ * ICE-full (no `a=ice-lite`) and candidates, since Meta does not trickle
+ * (https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/integration-patterns).
+ * Meta's own sample offer has no candidates; requiring them is the fake's
+ * strict reading (a private-only or empty set gave silent calls in the field).
+ */
+export function checkBusinessOffer(sdp: string): MetaFault | undefined {
+  const basic = checkSdp(sdp, "offer");
+  if (basic) return basic;
+  const lines = sdp.split(/\r?\n/).filter((l) => l !== "");
+  const formats = lines.find((l) => l.startsWith("m=audio "))!.split(" ").slice(3);
+  const extra = formats.filter((f) => f !== "111" && f !== "126");
+  if (extra.length > 0) {
+    return sdpInvalid(`only Opus and telephone-event may be offered, got ${extra.join(" ")}`);
+  }
+  if (!lines.some((l) => l.toLowerCase() === "a=rtpmap:126 telephone-event/8000")) {
+    return sdpInvalid("missing a=rtpmap:126 telephone-event/8000");
+  }
+  const ssrcs = new Set(
+    lines.filter((l) => l.startsWith("a=ssrc:")).map((l) => l.split(/[: ]/)[1]),
+  );
+  if (ssrcs.size !== 1) return sdpInvalid(`expected a single SSRC, found ${ssrcs.size}`);
+  if (lines.find((l) => l.startsWith("a=setup:")) !== "a=setup:actpass") {
+    return sdpInvalid("a business offer must be a=setup:actpass");
+  }
+  if (lines.includes("a=ice-lite")) {
+    return sdpInvalid("the business must be ICE-full, not ice-lite");
+  }
+  if (!lines.some((l) => l.startsWith("a=candidate:"))) {
+    return sdpInvalid("the offer carries no ICE candidate (Meta does not trickle)");
+  }
+  return undefined;
+}
+
 /** Line-level checks of what Meta rejects in an SDP offer or answer; undefined when acceptable. */
 export function checkSdp(sdp: string, kind: "offer" | "answer"): MetaFault | undefined {
   const lines = sdp.split(/\r?\n/).filter((l) => l !== "");

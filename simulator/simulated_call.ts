@@ -33,6 +33,12 @@ export interface SimulatedCallOptions {
   speech?: Int16Array;
   /** When the caller starts speaking, ms after the first agent audio. @default 300 */
   speakAfterMs?: number;
+  /**
+   * Let the agent's greeting finish first: `speakAfterMs` then counts from the
+   * agent having been quiet this long (bounded by `stepTimeoutMs`), as a person
+   * waits, instead of from its first audio. Unset: the caller talks over it.
+   */
+  letGreetingFinishMs?: number;
   /** Digits pressed after the speech. */
   dtmf?: DtmfDigit[];
   /** How long the caller keeps listening after speaking, ms. @default 3000 */
@@ -115,6 +121,27 @@ export function simulatedCaller(
   return caller;
 }
 
+/**
+ * Resolves once nothing audible has arrived for `quietMs` (packets or none:
+ * a bridge may stop sending in silence), the call dropped, or `deadline` passed.
+ */
+async function agentQuiet(
+  caller: WhatsAppCaller,
+  quietMs: number,
+  deadline: number,
+  dropped: () => boolean,
+): Promise<void> {
+  let seen = 0;
+  let lastAudible = performance.now();
+  while (!dropped() && performance.now() < deadline) {
+    const fresh = caller.heard.slice(seen);
+    seen += fresh.length;
+    if (fresh.some((f) => rms(f) >= AUDIBLE_RMS)) lastAudible = performance.now();
+    if (performance.now() - lastAudible >= quietMs) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Places the call and returns once it has ended. */
 export async function placeSimulatedCall(opts: SimulatedCallOptions): Promise<SimulatedCallResult> {
   const callId = opts.callId ?? `wacid.sim${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
@@ -181,10 +208,13 @@ export async function placeSimulatedCall(opts: SimulatedCallOptions): Promise<Si
     outcome,
   });
 
+  let answerTimer: ReturnType<typeof setTimeout> | undefined;
   const first = await Promise.race([
     answered,
-    new Promise<"timeout">((r) => setTimeout(() => r("timeout"), stepTimeout)),
+    new Promise<"timeout">((r) => (answerTimer = setTimeout(() => r("timeout"), stepTimeout))),
   ]);
+  // A pending timer would keep `deno task call` alive for up to stepTimeoutMs after the call.
+  clearTimeout(answerTimer);
   if (first !== "answered") {
     await caller.close();
     return result(first === "rejected" ? "rejected" : "not_answered");
@@ -205,6 +235,9 @@ export async function placeSimulatedCall(opts: SimulatedCallOptions): Promise<Si
     await new Promise((r) => setTimeout(r, 10));
   }
   if (timeline.firstAgentAudio !== undefined) {
+    if (opts.letGreetingFinishMs !== undefined) {
+      await agentQuiet(caller, opts.letGreetingFinishMs, audibleDeadline, () => dropped);
+    }
     await new Promise((r) => setTimeout(r, opts.speakAfterMs ?? 300));
     speakFromFrame = caller.framesSent;
     await new Promise((r) => setTimeout(r, speechFrames * 20));

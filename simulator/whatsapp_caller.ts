@@ -110,7 +110,7 @@ export class WhatsAppCaller {
       waitForFirstPacket: opts.waitForFirstPacket ?? true,
     };
     this.#clock = new FrameClock((tick) => this.#sendFrame(tick.index));
-    t.onTrack.subscribe((track) =>
+    const onTrack = (track: MediaStreamTrack) =>
       track.onReceiveRtp.subscribe((rtp) => {
         const now = performance.now();
         this.#lastHeardAt = now;
@@ -131,8 +131,13 @@ export class WhatsAppCaller {
           this.firstPacketAt = now;
           if (this.#opts.waitForFirstPacket) this.#clock.start();
         }
-      })
-    );
+      });
+    // Answering, werift made the track from the offer before this subscription.
+    const existing = [...t.receiver.tracks];
+    existing.forEach(onTrack);
+    t.onTrack.subscribe((track) => {
+      if (!existing.includes(track)) onTrack(track);
+    });
     pc.connectionStateChange.subscribe((s) => {
       if (s === "connected") this.connectedAt ??= performance.now();
     });
@@ -140,33 +145,7 @@ export class WhatsAppCaller {
 
   /** Creates the caller and its offer; ICE is lite, so it gathers loopback host candidates only. */
   static async create(options: WhatsAppCallerOptions = {}): Promise<WhatsAppCaller> {
-    // Meta's relay is native code: the fake takes the bridge's cheap sockets and SRTP too.
-    installWeriftPatches();
-    const pc = new RTCPeerConnection({
-      iceLite: true,
-      codecs: {
-        audio: [
-          new RTCRtpCodecParameters({
-            mimeType: "audio/opus",
-            clockRate: 48000,
-            channels: 2,
-            payloadType: 111,
-            parameters: META_OPUS_FMTP,
-            rtcpFeedback: [{ type: "transport-cc" }],
-          }),
-          new RTCRtpCodecParameters({
-            mimeType: "audio/telephone-event",
-            clockRate: 8000,
-            channels: 1,
-            payloadType: 126,
-          }),
-        ],
-      },
-      headerExtensions: { audio: [] },
-      iceUseIpv6: false,
-      iceAdditionalHostAddresses: ["127.0.0.1"],
-      iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === "127.0.0.1",
-    });
+    const pc = metaPeerConnection();
     const t = pc.addTransceiver(new MediaStreamTrack({ kind: "audio" }), { direction: "sendrecv" });
     // Meta's offers name the single m-line `audio`.
     (t as { mid?: string }).mid = "audio";
@@ -176,10 +155,46 @@ export class WhatsAppCaller {
     return new WhatsAppCaller(pc, t, toMetaShape(local), options);
   }
 
+  /**
+   * The user's phone picking up a business-initiated call: answers the
+   * business's offer as Meta's relay does (ICE-lite, one SSRC, no trickle,
+   * `a=setup:active` as Meta's reference answer shows, or `setup` to play
+   * the other roles implementers report). Its SDP is in `offerSdp`; media
+   * starts when ICE and DTLS are up, the phone silent until it hears the business.
+   */
+  static async answer(
+    businessOffer: string,
+    options: WhatsAppCallerOptions & { setup?: "active" | "passive" | "actpass" } = {},
+  ): Promise<WhatsAppCaller> {
+    const pc = metaPeerConnection();
+    await pc.setRemoteDescription({ type: "offer", sdp: businessOffer });
+    const t = pc.getTransceivers()[0];
+    if (!t) throw new Error("the business offer made no transceiver");
+    t.setDirection("sendrecv");
+    await t.sender.replaceTrack(new MediaStreamTrack({ kind: "audio" }));
+    const created = await pc.createAnswer();
+    // werift reads its DTLS role from the description it is given; `actpass` is only written.
+    const role = options.setup === "passive" ? "passive" : "active";
+    const sdp = created.sdp.replace(/a=setup:\w+/g, `a=setup:${role}`);
+    await pc.setLocalDescription({ type: "answer", sdp });
+    const local = pc.localDescription?.sdp;
+    if (!local) throw new Error("no local answer");
+    let shaped = toMetaShape(local);
+    if (options.setup === "actpass") shaped = shaped.replace(/a=setup:\w+/g, "a=setup:actpass");
+    const callee = new WhatsAppCaller(pc, t, shaped, options);
+    callee.#watch();
+    return callee;
+  }
+
   /** Applies the business's answer (what Meta does on `pre_accept`). Idempotent. */
   async applyAnswer(sdp: string): Promise<void> {
     if (this.#pc.remoteDescription) return;
     await this.#pc.setRemoteDescription({ type: "answer", sdp });
+    this.#watch();
+  }
+
+  /** Keeps the business's receiver reports and starts the media watchdog (and the voice, if not waiting). */
+  #watch(): void {
     const sender = this.#transceiver.sender as unknown as {
       ssrc: number;
       dtlsTransport: {
@@ -333,4 +348,35 @@ function toMetaShape(sdp: string): string {
     if (l.startsWith("a=rtpmap:126")) out.push("a=maxptime:20", "a=ptime:20");
   }
   return out.join("\r\n") + "\r\n";
+}
+
+/** A connection as Meta's relay makes it: ICE-lite on loopback, Opus 111 and telephone-event 126. */
+function metaPeerConnection(): RTCPeerConnection {
+  // Meta's relay is native code: the fake takes the bridge's cheap sockets and SRTP too.
+  installWeriftPatches();
+  return new RTCPeerConnection({
+    iceLite: true,
+    codecs: {
+      audio: [
+        new RTCRtpCodecParameters({
+          mimeType: "audio/opus",
+          clockRate: 48000,
+          channels: 2,
+          payloadType: 111,
+          parameters: META_OPUS_FMTP,
+          rtcpFeedback: [{ type: "transport-cc" }],
+        }),
+        new RTCRtpCodecParameters({
+          mimeType: "audio/telephone-event",
+          clockRate: 8000,
+          channels: 1,
+          payloadType: 126,
+        }),
+      ],
+    },
+    headerExtensions: { audio: [] },
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === "127.0.0.1",
+  });
 }

@@ -22,4 +22,9 @@ export interface SqlAdapter extends SqlExecutor {
   transaction<R>(fn: (tx: SqlExecutor) => Promise<R>): Promise<R>;
   /** Releases the connections or the embedded database. */
   close(): Promise<void>;
+  /**
+   * `LISTEN channel`: `onPayload` gets each notification's payload until the
+   * returned function unlistens. Optional: an adapter without it has no live updates.
+   */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
 }

@@ -29,6 +29,11 @@ export function pgliteAdapter(db: PGlite): SqlAdapter {
     async close(): Promise<void> {
       await db.close();
     },
+    // One embedded backend: a NOTIFY from this process reaches its own LISTEN.
+    async listen(channel: string, onPayload: (payload: string) => void) {
+      const unlisten = await db.listen(channel, onPayload);
+      return () => unlisten();
+    },
   };
 }
 

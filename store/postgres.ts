@@ -47,5 +47,11 @@ export function openPostgresAdapter(
     async close(): Promise<void> {
       await sql.end({ timeout: 5 });
     },
+    // postgres.js keeps one extra connection for every LISTEN of this pool and
+    // re-issues them after a reconnect.
+    async listen(channel: string, onPayload: (payload: string) => void) {
+      const { unlisten } = await sql.listen(channel, onPayload);
+      return unlisten;
+    },
   };
 }

@@ -22,7 +22,15 @@ import { analysisMethods, type AnalysisStore } from "./analysis.ts";
 import { recordingMethods, type RecordingRowStore } from "./recordings.ts";
 import { figuresMethods, type FiguresStore } from "./figures.ts";
 import { webhookOutboxMethods, type WebhookOutboxStore } from "./call_webhooks.ts";
+import { liveMethods, type LiveStore } from "./live.ts";
 import { postCallBacklogMethods, type PostCallBacklogStore } from "./post_call_backlog.ts";
+import { callHistoryMethods, type CallHistoryStore } from "./call_history.ts";
+import { talkNumberMethods, type TalkNumberStore } from "./talk_numbers.ts";
+import { agentSettingsMethods, type AgentSettingsStore } from "./agent_settings.ts";
+import { callAnalyticsMethods, type CallAnalyticsStore } from "./call_analytics.ts";
+import { auditLogMethods, type AuditLogStore } from "./audit_log.ts";
+import { callPermissionMethods, type CallPermissionStore } from "./call_permissions.ts";
+import { outboundCallMethods, type OutboundCallStore } from "./outbound_calls.ts";
 
 /** Every status a call can have; the database checks the same list. */
 export const CALL_STATUSES = [
@@ -93,6 +101,8 @@ export const callRecordSchema = z.object({
   /** The terminate's `status` as Meta sent it, and every error code it carried. */
   metaStatus: z.string().nullable(),
   metaErrorCodes: z.array(z.number().int()).nullable(),
+  /** Placed from the console's "Talk to your agent" page: no WhatsApp user, no Meta. */
+  testCall: z.boolean(),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -223,7 +233,15 @@ export interface Store
     RecordingRowStore,
     FiguresStore,
     WebhookOutboxStore,
-    PostCallBacklogStore {
+    LiveStore,
+    PostCallBacklogStore,
+    CallHistoryStore,
+    AgentSettingsStore,
+    CallAnalyticsStore,
+    AuditLogStore,
+    CallPermissionStore,
+    OutboundCallStore,
+    TalkNumberStore {
   /** `postgres` for a server, `pglite` for the embedded database. */
   readonly backend: "postgres" | "pglite";
   /**
@@ -263,7 +281,7 @@ export interface Store
   close(): Promise<void>;
 }
 
-type Cast = "text" | "int" | "timestamptz" | "int[]";
+type Cast = "text" | "int" | "timestamptz" | "int[]" | "boolean";
 
 const CALL_COLUMNS: { [K in keyof Required<CallFields>]: readonly [string, Cast] } = {
   direction: ["direction", "text"],
@@ -287,9 +305,11 @@ const CALL_COLUMNS: { [K in keyof Required<CallFields>]: readonly [string, Cast]
   bizOpaqueCallbackData: ["biz_opaque_callback_data", "text"],
   metaStatus: ["meta_status", "text"],
   metaErrorCodes: ["meta_error_codes", "int[]"],
+  testCall: ["test_call", "boolean"],
 };
 
-const CALL_SELECT = `call_id as "callId", direction, from_number as "fromNumber",
+/** The select list of a {@linkcode CallRecord} from `public.voice_calls`. */
+export const CALL_SELECT = `call_id as "callId", direction, from_number as "fromNumber",
   to_number as "toNumber", phone_number_id as "phoneNumberId", status,
   offered_at as "offeredAt", pre_accepted_at as "preAcceptedAt", accepted_at as "acceptedAt",
   ended_at as "endedAt", duration_seconds as "durationSeconds", end_reason as "endReason",
@@ -297,7 +317,7 @@ const CALL_SELECT = `call_id as "callId", direction, from_number as "fromNumber"
   from_user_id as "fromUserId", to_user_id as "toUserId", username, profile_name as "profileName",
   cta_payload as "ctaPayload", deeplink_payload as "deeplinkPayload",
   biz_opaque_callback_data as "bizOpaqueCallbackData", meta_status as "metaStatus",
-  meta_error_codes as "metaErrorCodes",
+  meta_error_codes as "metaErrorCodes", test_call as "testCall",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 const EVENT_SELECT = `id, call_id as "callId", name, occurred_at as "occurredAt", data,
@@ -312,8 +332,8 @@ const RECEIPT_SELECT = `id, received_at as "receivedAt", field, reason, payload,
  * A parameter; text loses NULs and lone UTF-16 surrogates (U+FFFD instead),
  * which PostgreSQL cannot store (see {@linkcode jsonParam}).
  */
-function param(value: string | number | Date | readonly number[] | null): SqlParam {
-  if (value === null || typeof value === "number") return value;
+function param(value: string | number | boolean | Date | readonly number[] | null): SqlParam {
+  if (value === null || typeof value === "number" || typeof value === "boolean") return value;
   if (typeof value === "string") return value.replaceAll("\0", "\ufffd").toWellFormed();
   if (value instanceof Date) return value.toISOString();
   // An array literal, cast `::int[]` in the query; only integer arrays are stored.
@@ -513,7 +533,15 @@ export function createStore(db: SqlAdapter, backend: Store["backend"]): Store {
     ...recordingMethods(db),
     ...figuresMethods(db),
     ...webhookOutboxMethods(db),
+    ...liveMethods(db),
     ...postCallBacklogMethods(db),
+    ...callHistoryMethods(db),
+    ...talkNumberMethods(db),
+    ...agentSettingsMethods(db),
+    ...callAnalyticsMethods(db),
+    ...auditLogMethods(db),
+    ...callPermissionMethods(db),
+    ...outboundCallMethods(db),
 
     close: () => db.close(),
   };

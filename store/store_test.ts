@@ -22,6 +22,13 @@ const TABLES = [
   "voice_call_figures",
   "voice_call_analysis",
   "voice_call_webhooks",
+  "voice_call_facts",
+  "console_audit_log",
+  "voice_call_search",
+  "agent_settings",
+  "agent_settings_history",
+  "wa_call_permissions",
+  "wa_call_permission_events",
 ];
 /** Every migration in `supabase/migrations`, in order: version and name. */
 const MIGRATIONS = [
@@ -33,6 +40,12 @@ const MIGRATIONS = [
   ["20261208000200", "voice_call_figures"],
   ["20261208000300", "voice_call_analysis"],
   ["20261208000400", "call_webhook_outbox"],
+  ["20261209000100", "console_audit_log"],
+  ["20261209000200", "call_history_search"],
+  ["20261209000300", "call_analytics"],
+  ["20261209000400", "agent_settings"],
+  ["20261209000500", "test_calls"],
+  ["20261210000100", "call_permissions"],
 ];
 const CALL = "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh";
 const T0 = new Date("2026-11-24T10:00:00.000Z");

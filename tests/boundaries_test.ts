@@ -97,7 +97,8 @@ Deno.test("boundaries: an Edge Function's bundle holds only functions, lib/ and 
   const config = await Deno.readTextFile(new URL("supabase/config.toml", ROOT));
   const entries = [...config.matchAll(/entrypoint = "\.\/(functions\/[^"]+)"/g)]
     .map((m) => `supabase/${m[1]}`);
-  assert.equal(entries.length, 2);
+  // core, voice-calls, call permissions (and any added since): the regex must find them.
+  assert.ok(entries.length >= 3, entries.join(", "));
   for (const entry of entries) {
     const outside = [...(await graph(entry)).keys()]
       .filter((p) => !/^(supabase\/functions|lib|store)\//.test(p));

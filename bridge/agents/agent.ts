@@ -49,10 +49,22 @@ export interface AgentContext {
   callId: string;
   /** The caller's name, user id and entry point, as Meta sent them (bounded). */
   caller?: CallerContext;
+  /**
+   * A business-initiated call's own instructions, variables already filled
+   * (`call_purpose.ts`): they replace the configured ones for this call.
+   */
+  instructions?: string | undefined;
+  /** A business-initiated call's first words, spoken when the user picks up. */
+  greeting?: string | undefined;
   /** The outbound player. */
   audio: AudioOut;
   /** Transcripts of both sides, as they complete. */
   onTranscript(entry: TranscriptEntry): void;
+  /**
+   * Words of an utterance still being spoken (or transcribed), for the live
+   * view; `itemId` names the utterance. Its finished line still comes by `onTranscript`.
+   */
+  onTranscriptDelta?(speaker: Speaker, itemId: string, delta: string): void;
   /** Named call event for the database and logs (e.g. `barge_in`, `tool_call`). */
   onEvent(name: string, data?: Record<string, unknown>): void;
   /** The agent wants the call over (e.g. `end_call` tool); the session hangs up after queued audio plays. */

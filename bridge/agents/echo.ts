@@ -82,6 +82,8 @@ export class EchoAgent implements Agent {
   /** Nothing to connect to; the greeting is synthesised now, while the call rings. */
   start(ctx: AgentContext): Promise<void> {
     this.#ctx = ctx;
+    // A business-initiated call's first words win over the number's greeting.
+    if (ctx.greeting !== undefined) this.#greetingText = ctx.greeting.trim();
     const text = this.#greetingText;
     if (text !== "") {
       this.#greeting = this.#speak(text).then((pcm) => pcm && { text, pcm }, () => undefined);

@@ -56,6 +56,10 @@ export type { TimerId, Timers } from "./timers.ts";
 
 const GREETING = "The call has just connected. Greet the caller briefly and ask how you can help.";
 const GOODBYE = "The call must end now. Say a brief, polite goodbye in one short sentence.";
+const greetWith = (words: string) =>
+  `The call has just connected. Greet the caller with exactly these words, then let them answer: "${words}"`;
+const sayExactly = (message: string) =>
+  `Say exactly the following message, word for word, and nothing else: "${message}"`;
 
 /** One call's units, wired together by {@linkcode OpenAIRealtimeAgent.start}. */
 interface Call {
@@ -96,8 +100,9 @@ export class OpenAIRealtimeAgent implements Agent {
   /** Connects and configures the session; resolves on `session.updated`. */
   async start(ctx: AgentContext): Promise<void> {
     // The caller's context fills the prompt's placeholders, for the session and every response.
-    const instructions = renderInstructions(this.#cfg.instructions, ctx.caller);
-    this.#cfg = { ...this.#cfg, instructions };
+    // A business-initiated call brings its purpose, variables filled: it replaces the prompt.
+    const instructions = ctx.instructions ?? renderInstructions(this.#cfg.instructions, ctx.caller);
+    this.#cfg = { ...this.#cfg, instructions, greeting: ctx.greeting ?? this.#cfg.greeting };
     const call = this.#wire(ctx);
     this.#call = call;
     await call.conn.open();
@@ -105,9 +110,26 @@ export class OpenAIRealtimeAgent implements Agent {
     call.responses.pump();
   }
 
-  /** Greets at once, with the session persona plus a greeting directive. */
+  /** Greets at once, with the session persona plus a greeting directive (the configured words, if any). */
   callAccepted(): void {
-    if (this.#call) this.#respond(this.#call, "greeting", GREETING);
+    const words = this.#cfg.greeting.trim();
+    if (this.#call) this.#respond(this.#call, "greeting", words ? greetWith(words) : GREETING);
+  }
+
+  /**
+   * Says `message` word for word and nothing else, then hangs up with
+   * `reason` (as {@linkcode sayGoodbye} does): the outside-hours notice.
+   */
+  speakAndHangUp(message: string, reason: string): void {
+    const call = this.#call;
+    if (!call) return;
+    // Still connecting is fine: the response waits in the queue for `session.updated`.
+    if (call.conn.state === "closed") {
+      call.ctx.requestHangup(reason);
+      return;
+    }
+    this.#goodbye = reason;
+    this.#respond(call, "goodbye", sayExactly(message));
   }
 
   /** Sends caller audio, two frames per append; dropped while not connected. */
@@ -308,7 +330,12 @@ export class OpenAIRealtimeAgent implements Agent {
         }
         return;
       case "response.output_audio_transcript.delta":
+        if (!items.isDiscarded(event.response_id)) {
+          ctx.onTranscriptDelta?.("agent", event.item_id, event.delta);
+        }
         return items.transcriptDelta(event.item_id, event.response_id, event.delta);
+      case "conversation.item.input_audio_transcription.delta":
+        return ctx.onTranscriptDelta?.("caller", event.item_id, event.delta);
       case "response.output_audio.done":
         return items.audioDone(event.item_id);
       case "response.output_audio_transcript.done":

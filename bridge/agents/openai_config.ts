@@ -42,8 +42,14 @@ export interface OpenAIRealtimeConfig {
   instructions: string;
   /** @default "marin" */
   voice?: string;
+  /** The first words, said verbatim when the call is accepted; "" lets the model greet. @default "" */
+  greeting?: string;
   /** @default "server_vad" */
   turnDetection?: "server_vad" | "semantic_vad";
+  /** Server VAD's speech threshold, 0 to 1. @default 0.5 */
+  vadThreshold?: number;
+  /** Server VAD's `silence_duration_ms`: caller silence that ends a turn. @default 500 */
+  vadSilenceMs?: number;
   /** Semantic VAD's eagerness. @default "auto" */
   vadEagerness?: Eagerness;
   /**
@@ -102,7 +108,10 @@ export function resolveConfig(config: OpenAIRealtimeConfig): ResolvedConfig {
     model: config.model ?? DEFAULT_REALTIME_MODEL,
     instructions: config.instructions,
     voice: config.voice ?? "marin",
+    greeting: config.greeting ?? "",
     turnDetection: config.turnDetection ?? "server_vad",
+    vadThreshold: config.vadThreshold ?? 0.5,
+    vadSilenceMs: config.vadSilenceMs ?? 500,
     vadEagerness: config.vadEagerness ?? "auto",
     idleTimeoutMs: config.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     transcriptionModel: config.transcriptionModel ?? DEFAULT_TRANSCRIPTION_MODEL,

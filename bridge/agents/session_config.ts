@@ -22,6 +22,10 @@ export interface SessionSettings {
   instructions: string;
   voice: string;
   turnDetection: "server_vad" | "semantic_vad";
+  /** Server VAD only: speech threshold, 0 to 1. @default 0.5 */
+  vadThreshold?: number;
+  /** Server VAD only: silence that ends the caller's turn, ms. @default 500 */
+  vadSilenceMs?: number;
   /** Semantic VAD only. */
   vadEagerness: Eagerness;
   /** Server VAD only: the model re-engages a caller silent this long; 0 turns it off. */
@@ -61,9 +65,9 @@ function turnDetection(s: SessionSettings): TurnDetection {
   return s.turnDetection === "server_vad"
     ? {
       type: "server_vad",
-      threshold: 0.5,
+      threshold: s.vadThreshold ?? 0.5,
       prefix_padding_ms: 300,
-      silence_duration_ms: 500,
+      silence_duration_ms: s.vadSilenceMs ?? 500,
       create_response: true,
       interrupt_response: true,
       idle_timeout_ms: s.idleTimeoutMs > 0 ? s.idleTimeoutMs : null,

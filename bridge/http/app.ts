@@ -6,6 +6,8 @@
  *   POST   /sessions/:id/connected  wait (bounded) for ICE and DTLS, before Meta's accept
  *   POST   /sessions/:id/accept  Meta accepted: start media
  *   POST   /sessions/:id/events  Meta's call status / business-initiated answer, recorded
+ *                                (and acted on for a business-initiated call; 400 unusable answer)
+ *   POST   /offers, /sessions/outbound, DELETE /offers/:id  business-initiated calls (outbound_routes.ts)
  *   DELETE /sessions/:id         hang up (the caller did, or the function decided)
  *   DELETE /calls/:callId        the function gave up on the call: end or cancel its session quietly
  *   POST   /records              store writes the function could not make: into the outbox (202)
@@ -33,6 +35,9 @@ import {
 } from "../session/session_manager.ts";
 import { callLogger, eventLogger } from "../log.ts";
 import { renderMetrics } from "./metrics.ts";
+import { outboundRoutes } from "./outbound_routes.ts";
+import type { OutboundOffers } from "../session/outbound_offers.ts";
+import { AnswerRejectedError } from "../session/outbound_leg.ts";
 import { zodHeader, zodJson, zodParam } from "./validate.ts";
 import { bearerMatches } from "../../lib/auth/secret.ts";
 import { DeferredWritesSchema } from "../../store/deferred_write.ts";
@@ -78,11 +83,13 @@ export interface AppOptions {
    * before the bearer check: it checks the secret or a signed link itself.
    */
   recordingRoutes?: Hono | undefined;
+  /** Offers of business-initiated calls (`outbound_routes.ts`); absent, those routes answer 503. */
+  offers?: OutboundOffers | undefined;
 }
 
 /** Builds the Hono app; `Deno.serve(app.fetch)` serves it. */
 export function createApp(
-  { manager, secret, cpuPercent, outbox, recordingRoutes }: AppOptions,
+  { manager, secret, cpuPercent, outbox, recordingRoutes, offers }: AppOptions,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const error = (c: Context<AppEnv>, body: ErrorBody, status: 400 | 404 | 408 | 409 | 503) =>
@@ -123,6 +130,8 @@ export function createApp(
       onError: (c) => c.json({ error: "body too large" } satisfies ErrorBody, 413),
     }),
   );
+
+  app.route("/", outboundRoutes(manager, offers));
 
   app.get(
     "/metrics",
@@ -204,10 +213,16 @@ export function createApp(
     "/sessions/:id/events",
     zodParam(SessionParamsSchema),
     zodJson(MetaEventSchema),
-    (c) => {
+    async (c) => {
       const session = sessionFor(c, c.req.valid("param").id);
       if (!session) return error(c, { error: "no such session" }, 404);
-      session.metaEvent(c.req.valid("json"));
+      try {
+        await session.metaEvent(c.req.valid("json"));
+      } catch (e) {
+        // Meta's answer to our offer was unusable: the call was ended at Meta; say why.
+        if (!(e instanceof AnswerRejectedError)) throw e;
+        return error(c, { error: "unusable answer", reasons: e.reasons }, 400);
+      }
       return c.json(status(session));
     },
   );

@@ -28,6 +28,7 @@ import {
 } from "./frame_clock.ts";
 import { LatencyHistogram } from "./latency_histogram.ts";
 import type { OutboundPlayer } from "./outbound_player.ts";
+import { type CallLevels, LevelWindow, meanSquare } from "../live/audio_level.ts";
 
 /** Quiet frames still run through the encoder before cached silence takes over. */
 const SILENCE_AFTER_FRAMES = 3;
@@ -154,6 +155,8 @@ export class CallMedia {
   readonly histograms: MediaHistograms;
   /** Scheduler time of the last caller frame with voice energy. */
   lastVoiceAt: number;
+  /** Each side's loudness, frame by frame, for the live view (bridge/live/). */
+  readonly levels: CallLevels = { caller: new LevelWindow(), agent: new LevelWindow() };
 
   #opts: CallMediaOptions;
   #scheduler: Scheduler;
@@ -299,6 +302,8 @@ export class CallMedia {
     this.#lastSentAt = sentAt;
     const player = this.#opts.player;
     const frame = player.nextFrame();
+    // A silent frame is all zeros: its level needs no arithmetic.
+    this.levels.agent.add(player.silentRun > 0 ? 0 : meanSquare(frame));
     // Once the agent has been quiet a few frames (the next packet carries the
     // last word's FEC), a cached silence packet costs nothing to encode.
     const payload = player.silentRun > SILENCE_AFTER_FRAMES
@@ -337,7 +342,9 @@ export class CallMedia {
     } else {
       return;
     }
-    if (frameEnergy(pcm) >= this.#voiceRmsSquared) this.lastVoiceAt = now;
+    const energy = meanSquare(pcm);
+    if (energy >= this.#voiceRmsSquared) this.lastVoiceAt = now;
+    this.levels.caller.add(energy);
     this.#opts.sink.pushAudio(pcm);
     this.#stats.framesToAgent++;
     this.histograms.inboundMs.record(performance.now() - t0);
@@ -346,12 +353,6 @@ export class CallMedia {
       this.#opts.onFirstCallerAudio?.();
     }
   }
-}
-
-function frameEnergy(pcm: Int16Array): number {
-  let sum = 0;
-  for (let i = 0; i < pcm.length; i++) sum += pcm[i]! * pcm[i]!;
-  return sum / pcm.length;
 }
 
 function randomUint(bits: 16 | 32): number {

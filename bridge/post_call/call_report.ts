@@ -130,6 +130,7 @@ function webhookCall(callId: string, call: CallRecord | null): CallWebhookPayloa
     ctaPayload: call?.ctaPayload ?? null,
     deeplinkPayload: call?.deeplinkPayload ?? null,
     bizOpaqueCallbackData: call?.bizOpaqueCallbackData ?? null,
+    testCall: call?.testCall ?? false,
   };
 }
 

@@ -111,6 +111,7 @@ Deno.test("post-call [pglite]: recording, figures, call.ended, analysis, call.an
       ctaPayload: null,
       deeplinkPayload: null,
       bizOpaqueCallbackData: null,
+      testCall: false,
     });
     assert.deepEqual(ended.data.transcript.map((l) => [l.speaker, l.text]), [
       ["agent", "Hello, how can I help?"],

@@ -33,7 +33,11 @@ export type CallLogEvent =
   | "CALL_RECORD_FAILED"
   | "WA_CALL_META_EVENT"
   | "WA_TERMINATE_SENT"
-  | "WA_TERMINATE_FAILED";
+  | "WA_TERMINATE_FAILED"
+  | "WA_OUTBOUND_ANSWER_APPLIED"
+  | "WA_OUTBOUND_ANSWER_INVALID"
+  | "WA_OUTBOUND_NO_ANSWER"
+  | "WA_OUTBOUND_REJECTED";
 
 /** Log events of the session manager (`bridge.sessions`). */
 export type ManagerLogEvent =
@@ -58,4 +62,7 @@ export type CallRecordEvent =
   | "terminate_sent"
   | "terminate_failed"
   | "meta_connect_answer"
+  | "meta_answer_applied"
+  | "meta_answer_invalid"
+  | "outbound_no_answer"
   | `meta_status_${Lowercase<MetaCallStatus>}`;

@@ -27,6 +27,8 @@ import { TimerSet } from "../agents/timers.ts";
 import { armCallLimits } from "./call_limits.ts";
 import type { SessionDeps, SessionPeer, SessionRequest } from "./session_deps.ts";
 import { type CallRecord, LIVE_CALL_STATUSES } from "../../store/store.ts";
+import { LiveTranscript } from "../live/live_transcript.ts";
+import { OutboundLeg } from "./outbound_leg.ts";
 
 /** Why a request could not become a session. */
 export class OfferRejectedError extends Error {
@@ -60,6 +62,11 @@ export class CallSession implements AgentContext {
   readonly timings: Record<string, number> = {};
   state: SessionState = "answered";
   endReason: string | undefined;
+  /** The last lines as they are spoken, for the console's live view (bridge/live/). */
+  readonly live = new LiveTranscript();
+  /** A business-initiated call's own instructions and first words (AgentContext). */
+  readonly instructions: string | undefined;
+  readonly greeting: string | undefined;
 
   #req: SessionRequest;
   #deps: SessionDeps;
@@ -77,6 +84,8 @@ export class CallSession implements AgentContext {
   #ended: Promise<void> | undefined;
   #endedListeners: Array<(s: CallSession) => void> = [];
   #hangupRequested = false;
+  /** A business-initiated call's offer/answer and ring bound; undefined for user-initiated calls. */
+  #outbound: OutboundLeg | undefined;
   /** The record as the session found it; `undefined` without a store or when the write failed. */
   #startRecord: Promise<CallRecord | undefined> = Promise.resolve(undefined);
 
@@ -91,6 +100,18 @@ export class CallSession implements AgentContext {
     this.#peer = peer;
     this.#agent = agent;
     this.#log = callLogger<CallLogEvent>(req.callId, "session");
+    this.instructions = req.outbound?.instructions;
+    this.greeting = req.outbound?.greeting;
+    if (req.outbound) {
+      this.#outbound = new OutboundLeg(req.outbound, {
+        timers: this.#timers,
+        log: this.#log,
+        record: (name, data) => this.#record(name, data),
+        end: (reason, notifyMeta) => void this.end(reason, notifyMeta),
+        answered: () => this.#armMediaUp(),
+        accepted: () => this.state !== "answered",
+      });
+    }
     this.#latency = new LatencyProbe({
       now: () => this.#scheduler.now(),
       player: this.audio,
@@ -136,10 +157,23 @@ export class CallSession implements AgentContext {
     deps: SessionDeps,
     gaveUp?: AbortSignal,
   ): Promise<CallSession> {
-    const checked = validateWhatsAppOffer(req.sdp);
-    if (!checked.ok) throw new OfferRejectedError(checked.errors);
-    const agent = deps.createAgent(req.callId);
-    const peer = await deps.createPeer(checked.offer, req.sdp, req.callId);
+    const checked = req.outbound ? undefined : validateWhatsAppOffer(req.sdp);
+    if (checked && !checked.ok) throw new OfferRejectedError(checked.errors);
+    // The number's settings are looked up while the peer is made (bounded, never rejects).
+    const forCall = deps.forCall?.(req);
+    // A business-initiated call's peer exists already: it made the offer Graph `connect` carried.
+    const peer = checked
+      ? await deps.createPeer(checked.offer, req.sdp, req.callId)
+      : req.outbound!.peer;
+    const callDeps: SessionDeps = forCall ? { ...deps, ...await forCall } : deps;
+    let agent: Agent;
+    try {
+      agent = callDeps.createAgent(req.callId);
+    } catch (error) {
+      // The agent's failure is what the caller of create() hears about; a failed close adds nothing.
+      await Promise.try(() => peer.close()).catch(() => {});
+      throw error;
+    }
     if (gaveUp?.aborted) {
       // Nobody waits for it any more: close it unseen, record nothing, tell Meta nothing.
       await Promise.allSettled([
@@ -148,7 +182,7 @@ export class CallSession implements AgentContext {
       ]);
       gaveUp.throwIfAborted();
     }
-    const session = new CallSession(req, deps, peer, agent);
+    const session = new CallSession(req, callDeps, peer, agent);
     session.#begin();
     return session;
   }
@@ -164,6 +198,11 @@ export class CallSession implements AgentContext {
     this.state = "accepted";
     this.#mark("accepted");
     this.#record("bridge_accept");
+    this.#activateWhenUp();
+  }
+
+  /** Starts media once ICE and DTLS are up, if Meta has accepted by then. */
+  #activateWhenUp(): void {
     // A failed connect was logged and ended the call where #mediaUp was made.
     void this.#mediaUp?.then((up) => {
       if (up && this.state === "accepted") this.#activate();
@@ -197,15 +236,29 @@ export class CallSession implements AgentContext {
 
   /**
    * Meta's view of the call, passed on by the function: a status webhook or a
-   * business-initiated `connect` answer. The bridge answers user-initiated
-   * calls only, so these are recorded against the session, not acted on.
+   * business-initiated `connect` answer, recorded against the session. A
+   * business-initiated call acts on them (`outbound_leg.ts`): the answer is
+   * applied, `ACCEPTED` starts media, `REJECTED` ends the call. Resolves once
+   * the event is acted on; rejects with `AnswerRejectedError` for an unusable answer.
    */
-  metaEvent(
+  async metaEvent(
     event: { kind: "status"; status: MetaCallStatus } | { kind: "connect_answer"; sdp: string },
-  ): void {
+  ): Promise<void> {
     const name = event.kind === "status" ? META_STATUS_EVENTS[event.status] : "meta_connect_answer";
     this.#log.info("WA_CALL_META_EVENT", { sessionId: this.id, event: name });
     this.#record(name, event.kind === "status" ? { status: event.status } : {});
+    const leg = this.#outbound;
+    if (!leg || this.state === "ending" || this.state === "ended") return;
+    if (event.kind === "connect_answer") return await leg.applyAnswer(event.sdp);
+    if (event.status === "ACCEPTED") {
+      leg.pickedUp();
+      this.accept();
+    } else if (event.status === "REJECTED") leg.rejected();
+  }
+
+  /** `business_initiated` when the session made the offer, else `user_initiated`. */
+  get direction(): "user_initiated" | "business_initiated" {
+    return this.#outbound ? "business_initiated" : "user_initiated";
   }
 
   /** Calls `listener` once the session has fully ended. */
@@ -231,6 +284,8 @@ export class CallSession implements AgentContext {
       phoneNumberId: this.phoneNumberId,
       ...this.#maskedCaller(),
       to: maskPhone(this.#req.to),
+      direction: this.direction,
+      testCall: this.#isTest,
       state: this.state,
       endReason: this.endReason ?? null,
       createdAt: new Date(this.createdAt).toISOString(),
@@ -250,6 +305,7 @@ export class CallSession implements AgentContext {
   /** @inheritdoc */
   onTranscript(entry: TranscriptEntry): void {
     this.#history.push(entry);
+    this.live.line(entry);
     const recorder = this.#deps.recorder;
     if (!recorder) return;
     recorder.addTranscript({
@@ -262,6 +318,11 @@ export class CallSession implements AgentContext {
     }).catch((error) =>
       this.#log.error("CALL_RECORD_FAILED", { what: "transcript", error: String(error) })
     );
+  }
+
+  /** @inheritdoc */
+  onTranscriptDelta(speaker: TranscriptEntry["speaker"], itemId: string, delta: string): void {
+    this.live.delta(speaker, itemId, delta);
   }
 
   /** @inheritdoc */
@@ -317,10 +378,15 @@ export class CallSession implements AgentContext {
       sessionId: this.id,
       ...this.#maskedCaller(),
       phoneNumberId: this.phoneNumberId,
+      testCall: this.#isTest,
     });
     const recorder = this.#deps.recorder;
     if (recorder) {
-      this.#startRecord = recorder.upsertCall({ callId: this.callId, bridgeSessionId: this.id })
+      this.#startRecord = recorder.upsertCall({
+        callId: this.callId,
+        bridgeSessionId: this.id,
+        ...(this.#isTest ? { testCall: true } : {}),
+      })
         .catch((error) => {
           this.#log.error("CALL_RECORD_FAILED", { what: "call", error: String(error) });
           return undefined;
@@ -340,15 +406,9 @@ export class CallSession implements AgentContext {
         void this.end("media_failed", true);
       }
     });
-    this.#mediaUp = this.#peer.connected(this.#deps.mediaConnectTimeoutMs).then(
-      () => true,
-      (error: Error) => {
-        if (this.state === "ending" || this.state === "ended") return false;
-        this.#log.error("WEBRTC_CONNECT_TIMEOUT", { sessionId: this.id, error: error.message });
-        void this.end("media_connect_timeout", true);
-        return false;
-      },
-    );
+    // A business-initiated call connects only once Meta's answer is applied; it rings until then.
+    if (this.#outbound) this.#outbound.start();
+    else this.#armMediaUp();
     this.#agent.start(this).then(() => {
       this.#mark("agentReady");
       this.#log.info("AGENT_READY", {
@@ -359,6 +419,20 @@ export class CallSession implements AgentContext {
       this.#log.error("AGENT_START_FAILED", { sessionId: this.id, error: error.message });
       void this.end(`agent_start_failed: ${error.message}`, true);
     });
+  }
+
+  /** The one wait on ICE and DTLS, bounded by `mediaConnectTimeoutMs` from now. */
+  #armMediaUp(): void {
+    this.#mediaUp = this.#peer.connected(this.#deps.mediaConnectTimeoutMs).then(
+      () => true,
+      (error: Error) => {
+        if (this.state === "ending" || this.state === "ended") return false;
+        this.#log.error("WEBRTC_CONNECT_TIMEOUT", { sessionId: this.id, error: error.message });
+        void this.end("media_connect_timeout", true);
+        return false;
+      },
+    );
+    if (this.state === "accepted") this.#activateWhenUp();
   }
 
   #activate(): void {
@@ -430,12 +504,13 @@ export class CallSession implements AgentContext {
     // A start write deferred by an outage (undefined) leaves ownership unknown: close from
     // the bridge's side too; `from: LIVE` never overwrites a final status the function set.
     const start = await this.#startRecord;
-    const own = notifyMeta || start === undefined || start.offeredAt === null;
+    // A test call has no function and no Meta to close it: its record is always ours.
+    const own = notifyMeta || this.#isTest || start === undefined || start.offeredAt === null;
     if (own && recorder.transitionCall) {
       const closed = await recorder.transitionCall(
         this.callId,
         talked ? "completed" : "failed",
-        { endReason: reason, endedAt: new Date() },
+        { endReason: reason, endedAt: new Date(), ...this.#testCallDuration() },
         { from: LIVE_CALL_STATUSES, keep: ["endedAt"] },
       );
       if (closed.applied) return;
@@ -461,6 +536,8 @@ export class CallSession implements AgentContext {
   }
 
   async #terminateAtMeta(reason: string): Promise<void> {
+    // Meta has no such call: a Graph terminate would only earn an error, or end a real one.
+    if (this.#isTest) return;
     const terminator = this.#deps.terminator;
     if (!terminator) return;
     try {
@@ -471,6 +548,18 @@ export class CallSession implements AgentContext {
       this.#log.error("WA_TERMINATE_FAILED", { sessionId: this.id, error: String(error) });
       this.#record("terminate_failed", { reason, error: String(error) });
     }
+  }
+
+  /** A call from the console's "Talk to your agent" page, not from WhatsApp. */
+  get #isTest(): boolean {
+    return this.#req.testCall === true;
+  }
+
+  /** Meta reports no duration for a test call: the bridge's own, accept to hang-up. */
+  #testCallDuration(): { durationSeconds?: number } {
+    const accepted = this.timings.accepted;
+    if (!this.#isTest || accepted === undefined) return {};
+    return { durationSeconds: Math.round((Date.now() - this.createdAt - accepted) / 1000) };
   }
 
   /** The caller's number and user id as logs and `GET /sessions` show them; absent ones left out. */

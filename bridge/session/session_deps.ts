@@ -17,6 +17,7 @@ import type { Agent, CallerContext } from "../agents/agent.ts";
 import type { MediaHistograms, MediaPort } from "../media/call_media.ts";
 import type { Scheduler, SharedFrameClock } from "../media/frame_clock.ts";
 import type { SessionRecording } from "../recording/recordings.ts";
+import type { OutboundRequest } from "./outbound_leg.ts";
 
 /** What `POST /sessions` carries. */
 export interface SessionRequest {
@@ -28,6 +29,10 @@ export interface SessionRequest {
   sdp: string;
   /** Who is calling and from which button or link, for the agent. */
   caller?: CallerContext | undefined;
+  /** From the console's "Talk to your agent": Meta knows nothing of it, so it is never told. */
+  testCall?: boolean | undefined;
+  /** A business-initiated call: the session made the offer (`sdp`) and waits for Meta's answer. */
+  outbound?: OutboundRequest | undefined;
 }
 
 /** The media side a session needs: the werift peer in production. */
@@ -92,4 +97,13 @@ export interface SessionDeps extends SessionLimits {
   clock?: SharedFrameClock | undefined;
   /** Records each call's Opus both ways (`RECORDING=on`, bridge/recording/); absent: off. */
   recording?: SessionRecording | undefined;
+  /**
+   * What this call runs with instead of the deps above: its number's agent
+   * settings (bridge/agent_settings/). Looked up while the peer is made; must
+   * settle quickly and never reject. Absent: every call runs with the deps.
+   */
+  forCall?: ((req: SessionRequest) => Promise<CallDeps>) | undefined;
 }
+
+/** The deps one call's number may change (bridge/agent_settings/call_settings.ts). */
+export type CallDeps = Pick<SessionDeps, "createAgent" | "maxCallMs" | "recording">;

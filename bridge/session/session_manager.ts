@@ -192,18 +192,28 @@ export class SessionManager {
     return session;
   }
 
-  /** Throws if `callId` may not have a session now. Synchronous by design. */
-  #admit(callId: string): void {
-    const existing = this.#byCall.get(callId);
-    if (existing || this.#creating.has(callId)) throw new DuplicateCallError(existing?.id);
-    const live = this.#byId.size + this.#creating.size;
-    const refusal = this.#draining
+  /**
+   * Why a new call would be refused now, or undefined; `pending` counts the
+   * offers of business-initiated calls not yet sessions, so the bridge never
+   * makes Meta ring a user it could not serve. No side effects.
+   */
+  refusal(pending = 0): CapacityError["reason"] | undefined {
+    const live = this.#byId.size + this.#creating.size + pending;
+    return this.#draining
       ? "draining"
       : live >= this.#opts.maxSessions
       ? "max_sessions"
       : this.#opts.maxCpuPercent > 0 && this.#opts.cpuPercent() > this.#opts.maxCpuPercent
       ? "cpu"
       : undefined;
+  }
+
+  /** Throws if `callId` may not have a session now. Synchronous by design. */
+  #admit(callId: string): void {
+    const existing = this.#byCall.get(callId);
+    if (existing || this.#creating.has(callId)) throw new DuplicateCallError(existing?.id);
+    const refusal = this.refusal();
+    const live = this.#byId.size + this.#creating.size;
     if (!refusal) return;
     this.counters.refused++;
     log.warn("VOICE_BRIDGE_AT_CAPACITY", { callId, reason: refusal, live });

@@ -13,6 +13,9 @@ import { type IceServerEntry, IceServerPicker, parseIceServers } from "../networ
 import type { TurnTlsOptions } from "../network/turn_probe.ts";
 import { RelayGathering } from "./ice_gathering.ts";
 
+/** The payload types a connection is set up with: Meta's offer's, or those of our own offer. */
+export type PeerCodecs = Pick<WhatsAppOffer, "opusPt" | "telephoneEventPt" | "opusFmtp">;
+
 /** Network options for the peer, from the bridge config. */
 export interface PeerNetworkOptions {
   /** Public IPv4 announced in place of private host addresses (1:1 NAT hosts). */
@@ -56,7 +59,7 @@ export const DEFAULT_GATHER_TIMEOUT_MS = 800;
  * `gatherTimeoutMs` from this moment.
  */
 export function openPeerConnection(
-  offer: WhatsAppOffer,
+  offer: PeerCodecs,
   net: PeerNetworkOptions,
 ): { pc: RTCPeerConnection; relay: RelayGathering } {
   const picker = net.iceServers instanceof IceServerPicker
@@ -97,7 +100,7 @@ export function gatheringComplete(pc: RTCPeerConnection): Promise<void> {
   });
 }
 
-function offerCodecs(offer: WhatsAppOffer): RTCRtpCodecParameters[] {
+function offerCodecs(offer: PeerCodecs): RTCRtpCodecParameters[] {
   return [
     new RTCRtpCodecParameters({
       mimeType: "audio/opus",

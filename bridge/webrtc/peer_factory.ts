@@ -49,26 +49,37 @@ export function turnTlsOptions(
   }
 }
 
-/** The bridge's `createPeer`, with its shared picker (exposed for tests and the start-up line). */
+/**
+ * The bridge's `createPeer`, with its shared picker (exposed for tests and the
+ * start-up line) and `offer`, which makes the offering peer of a
+ * business-initiated call on the same network settings.
+ */
 export function createPeerFactory(
   config: Pick<BridgeConfig, "env" | "iceServers" | "portRange">,
   options: { tlsOptions?: TurnTlsOptions | undefined; now?: () => number } = {},
-): PeerFactory & { picker: IceServerPicker } {
+): PeerFactory & { picker: IceServerPicker; offer: () => Promise<WhatsAppPeer> } {
   const { env } = config;
   const now = options.now ?? Date.now;
   const picker = new IceServerPicker(parseIceServers(config.iceServers), now);
   const tlsOptions = options.tlsOptions ?? turnTlsOptions(env.ICE_TURN_CA_FILE);
   const retry = new RecoveryProbes(picker, tlsOptions, now);
+  const net = {
+    publicIp: env.PUBLIC_IP,
+    portRange: config.portRange,
+    iceServers: picker,
+    gatherTimeoutMs: env.ICE_GATHER_TIMEOUT_MS,
+    turnTlsOptions: tlsOptions,
+    includeLoopback: env.ICE_INCLUDE_LOOPBACK,
+    allowPrivateCandidates: env.ICE_ALLOW_PRIVATE_CANDIDATES,
+  };
+  const offer = async () => {
+    const peer = await WhatsAppPeer.offer(net);
+    logRelayOutcome(callLogger<ProcessLogEvent>("outbound", "webrtc"), peer.relayOutcome);
+    retry.run();
+    return peer;
+  };
   const factory = async (offer: WhatsAppOffer, sdp: string, callId = "unknown") => {
-    const peer = await WhatsAppPeer.answer(sdp, offer, {
-      publicIp: env.PUBLIC_IP,
-      portRange: config.portRange,
-      iceServers: picker,
-      gatherTimeoutMs: env.ICE_GATHER_TIMEOUT_MS,
-      turnTlsOptions: tlsOptions,
-      includeLoopback: env.ICE_INCLUDE_LOOPBACK,
-      allowPrivateCandidates: env.ICE_ALLOW_PRIVATE_CANDIDATES,
-    });
+    const peer = await WhatsAppPeer.answer(sdp, offer, net);
     const log = callLogger<ProcessLogEvent>(callId, "webrtc");
     logRelayOutcome(log, peer.relayOutcome);
     retry.run();
@@ -79,7 +90,7 @@ export function createPeerFactory(
     }
     return peer;
   };
-  return Object.assign(factory, { picker });
+  return Object.assign(factory, { picker, offer });
 }
 
 /** Background probes of failed TURN servers, started by calls, one in flight per server. */

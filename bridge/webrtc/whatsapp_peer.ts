@@ -17,6 +17,11 @@ import {
 import { Buffer } from "node:buffer";
 import { type RtpHeaderFields, writeRtpHeader } from "../../lib/rtp/packet.ts";
 import { shapeWhatsAppAnswer, type WhatsAppOffer } from "../../lib/sdp/whatsapp.ts";
+import {
+  BUSINESS_OFFER_CODECS,
+  type MetaAnswer,
+  shapeBusinessOffer,
+} from "../../lib/sdp/whatsapp_business_offer.ts";
 import { type FilteredOffer, filterOfferCandidates } from "../../lib/sdp/candidate_filter.ts";
 import { leanExecute, leanReceivePath } from "./werift_event_fix.ts";
 import { keepCheckingUntilNominated } from "./werift_ice_fix.ts";
@@ -32,6 +37,7 @@ import type { RelayOutcome } from "./ice_gathering.ts";
 import {
   gatheringComplete,
   openPeerConnection,
+  type PeerCodecs,
   type PeerNetworkOptions,
 } from "./peer_connection.ts";
 
@@ -40,10 +46,19 @@ export type { PeerNetworkOptions, RtpIn };
 /** Media-level connection state, simplified from werift's. */
 export type PeerState = "new" | "connecting" | "connected" | "failed" | "closed";
 
-/** A WhatsApp-facing peer created from Meta's offer. */
+/**
+ * A WhatsApp-facing peer: created from Meta's offer ({@linkcode WhatsAppPeer.answer}),
+ * or, for a business-initiated call, making the offer itself
+ * ({@linkcode WhatsAppPeer.offer}) and then applying Meta's answer.
+ */
 export class WhatsAppPeer {
-  /** The answer for Graph `pre_accept`/`accept`, shaped to Meta's checklist. */
+  /**
+   * Our SDP for Meta: the answer for Graph `pre_accept`/`accept`, shaped to
+   * Meta's checklist, or, for an offerer, the offer for Graph `connect`.
+   */
   readonly answerSdp: string;
+  /** `answerer` for user-initiated calls, `offerer` for business-initiated ones. */
+  role: "answerer" | "offerer" = "answerer";
   /** Our single outbound SSRC, as announced in the answer. */
   readonly ssrc: number;
   readonly opusPayloadType: number;
@@ -60,6 +75,8 @@ export class WhatsAppPeer {
   #header = new Uint8Array(12);
   #tickSocket: LibcUdpTransport | undefined;
   #wantTicks = false;
+  #allowPrivate = false;
+  #answerApplied = false;
   #headerFields: RtpHeaderFields;
   /** Offer candidates never checked, because they point into a private network. */
   droppedCandidates: FilteredOffer["dropped"] = [];
@@ -72,7 +89,7 @@ export class WhatsAppPeer {
     pc: RTCPeerConnection,
     transceiver: RTCRtpTransceiver,
     answerSdp: string,
-    offer: WhatsAppOffer,
+    offer: PeerCodecs,
   ) {
     this.#pc = pc;
     this.#transceiver = transceiver;
@@ -151,6 +168,60 @@ export class WhatsAppPeer {
       await pc.close().catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * Makes the offer of a business-initiated call (Graph `connect`) under
+   * Meta's rules (`lib/sdp/whatsapp_business_offer.ts`): Opus 111 and
+   * telephone-event 126 only, one SSRC, one sha-256 fingerprint,
+   * `setup:actpass`, complete candidates (Meta does not trickle). ICE checks
+   * start once {@linkcode applyAnswer} has applied Meta's answer; Meta is
+   * ICE-lite, so werift takes the controlling role then.
+   */
+  static async offer(net: PeerNetworkOptions = {}): Promise<WhatsAppPeer> {
+    assertWeriftPatchesInstalled();
+    const { pc, relay } = openPeerConnection(BUSINESS_OFFER_CODECS, net);
+    try {
+      const transceiver = pc.addTransceiver(new MediaStreamTrack({ kind: "audio" }), {
+        direction: "sendrecv",
+      });
+      relay.joinGathering(pc);
+      await pc.setLocalDescription(await pc.createOffer());
+      await gatheringComplete(pc);
+      const local = pc.localDescription?.sdp;
+      if (!local) throw new Error("werift produced no local offer");
+      const shaped = shapeBusinessOffer(local, {
+        publicIp: net.publicIp,
+        ssrc: transceiver.sender.ssrc,
+      });
+      if (!shaped.ok) throw new Error(`offer failed Meta's rules: ${shaped.errors.join("; ")}`);
+      const peer = new WhatsAppPeer(pc, transceiver, shaped.sdp, BUSINESS_OFFER_CODECS);
+      peer.role = "offerer";
+      peer.#allowPrivate = net.allowPrivateCandidates ?? false;
+      peer.relayOutcome = await relay.outcome;
+      return peer;
+    } catch (error) {
+      relay.abandon();
+      await pc.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Applies Meta's answer (validated by `validateMetaAnswer`) to an offerer:
+   * werift takes the DTLS role the answer leaves us (server to Meta's
+   * `active`, client to its `passive`) and starts ICE checks. Once only.
+   */
+  async applyAnswer(answer: MetaAnswer): Promise<void> {
+    if (this.role !== "offerer") throw new Error("only an offerer takes an answer");
+    if (this.#answerApplied) throw new Error("Meta's answer was already applied");
+    this.#answerApplied = true;
+    const filtered = filterOfferCandidates(answer.sdp, this.#allowPrivate);
+    this.droppedCandidates = filtered.dropped;
+    await this.#pc.setRemoteDescription({ type: "answer", sdp: filtered.sdp });
+    // The answer brought the remote candidates: their checks may need our retries too.
+    this.#checks.stop();
+    this.#checks = keepCheckingUntilNominated(this.#pc);
   }
 
   /** Current media state. */

@@ -7,6 +7,10 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { Store } from "../../store/store.ts";
+import type { LiveHub } from "./live_hub.ts";
+import type { TalkService } from "../talk/test_calls.ts";
+import type { AgentDefaults } from "../../lib/agent_settings/defaults.ts";
+import type { ConsoleRecordings } from "../pages/call_recording.ts";
 import { maskPhone } from "../../lib/whatsapp/mask.ts";
 
 /** Roles, weakest first; each can do what the ones before it can. */
@@ -37,6 +41,14 @@ export interface ConsoleDeps {
   store: Store;
   /** The clock, injected so tests are fast and exact. */
   now: () => Date;
+  /** "Talk to your agent": test calls through the bridge; absent without `VOICE_BRIDGE_URL`. */
+  talk?: TalkService | undefined;
+  /** Live calls from every bridge (LISTEN/NOTIFY); absent: the Live page lists the store's calls only. */
+  live?: LiveHub | undefined;
+  /** The bridge's agent defaults, shown on the Agents page; absent: read from this process's environment. */
+  agentDefaults?: AgentDefaults | undefined;
+  /** Call recordings for the Call page's player; absent: no player. */
+  recordings?: ConsoleRecordings | undefined;
 }
 
 /** Whether `user` has at least `role`. */

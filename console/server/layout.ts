@@ -36,34 +36,49 @@ export interface PageOptions {
 }
 
 /** The whole page for `options`, as an HTML response. */
-export function renderPage(c: Context<ConsoleEnv>, options: PageOptions): Response | Promise<Response> {
+export function renderPage(
+  c: Context<ConsoleEnv>,
+  options: PageOptions,
+): Response | Promise<Response> {
   const user = c.get("user");
   const nav = NAV.map((item) =>
     html`<li><a href="${item.href}"${
-      item.href === options.section ? html` aria-current="page"` : ""
+      item.href === options.section
+        ? html`
+          aria-current="page"
+        `
+        : ""
     }>${item.label}</a></li>`
   );
-  return c.html(html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="csrf-token" content="${c.get("csrfToken")}">
-<title>${options.title} · WhatsApp voice console</title>
-<link rel="stylesheet" href="/static/console.css">
-${(options.styles ?? []).map((s) => html`<link rel="stylesheet" href="/static/${s}">`)}
-${(options.scripts ?? []).map((s) => html`<script type="module" src="/static/${s}"></script>`)}
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
-<header>
-<nav aria-label="Console"><ul>${nav}</ul></nav>
-<p class="who">${user.email ?? user.id} <span class="role">(${user.role})</span></p>
-</header>
-<main id="main">
-<h1>${options.title}</h1>
-${options.body}
-</main>
-</body>
-</html>`);
+  return c.html(html`
+    <!doctype html>
+    <html lang="en">
+      <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <meta name="csrf-token" content="${c.get("csrfToken")}">
+    <title>${options.title} · WhatsApp voice console</title>
+    <link rel="stylesheet" href="/static/console.css">
+    ${(options.styles ?? []).map((s) => html`<link rel="stylesheet" href="/static/${s}">`)}
+    ${(options.scripts ?? []).map((s) => html`<script type="module" src="/static/${s}"></script>`)}
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header>
+          <nav aria-label="Console">
+            <ul>${nav}</ul>
+          </nav>
+          <div class="who"><span>${user.email ?? user.id} <span class="role">(${user
+            .role})</span></span>
+    <form method="post" action="/signout"><input type="hidden" name="_csrf" value="${c.get(
+      "csrfToken",
+    )}"><button type="submit" class="secondary">Sign out</button></form></div>
+        </header>
+        <main id="main">
+    <h1>${options.title}</h1>
+    ${options.body}
+        </main>
+      </body>
+    </html>
+  `);
 }

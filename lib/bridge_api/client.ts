@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { z } from "zod";
+import { z } from "zod";
 import {
   type CallEnded,
   CallEndedSchema,
@@ -19,7 +19,10 @@ import {
   ErrorBodySchema,
   MAX_END_REASON_CHARS,
   type MetaEvent,
+  type NewOutboundSession,
   type NewSession,
+  type OfferCreated,
+  OfferCreatedSchema,
   type RecordsAccepted,
   RecordsAcceptedSchema,
   REQUEST_DEADLINE_HEADER,
@@ -169,6 +172,39 @@ export class BridgeClient {
     const body: EndSession = { reason: reason.slice(0, MAX_END_REASON_CHARS) };
     const url = `/calls/${encodeURIComponent(callId)}`;
     return this.#call("end call", "DELETE", url, 200, CallEndedSchema, body);
+  }
+
+  /**
+   * Makes the SDP offer of a business-initiated call (`POST /offers`); the
+   * bridge gathers every candidate first, so this is given `timeoutMs`.
+   */
+  createOffer(phoneNumberId: string, timeoutMs = 5000): Promise<OfferCreated> {
+    return this.#call("create offer", "POST", "/offers", 201, OfferCreatedSchema, {
+      phoneNumberId,
+    }, timeoutMs);
+  }
+
+  /** Closes an offer Graph `connect` refused (`DELETE /offers/:id`). */
+  async discardOffer(offerId: string): Promise<void> {
+    await this.#call(
+      "discard offer",
+      "DELETE",
+      `/offers/${encodeURIComponent(offerId)}`,
+      200,
+      z.unknown(),
+    );
+  }
+
+  /** Turns a pending offer into the named call's session (`POST /sessions/outbound`). */
+  createOutboundSession(session: NewOutboundSession): Promise<BridgeSession> {
+    return this.#call(
+      "create outbound session",
+      "POST",
+      "/sessions/outbound",
+      201,
+      SessionCreatedSchema,
+      session,
+    );
   }
 
   /**

@@ -89,6 +89,11 @@ export const NewSessionSchema = z.object({
   /** Meta's SDP offer. */
   sdp,
   caller: CallerContextSchema.optional(),
+  /**
+   * A test call from the console ("Talk to your agent"), not from WhatsApp:
+   * the bridge never asks Meta's Graph API to end it, and closes its record.
+   */
+  testCall: z.boolean().optional(),
 });
 
 /** Body of `POST /sessions`. */
@@ -102,6 +107,62 @@ export const SessionCreatedSchema = z.object({
 
 /** Answer of `POST /sessions`. */
 export type SessionCreated = z.infer<typeof SessionCreatedSchema>;
+
+/** Longest instructions or greeting a business-initiated call carries. */
+export const MAX_PURPOSE_CHARS = 16_000;
+
+/**
+ * Why the business calls (issue 17): the agent's instructions for this call
+ * and its first words, with `{{variable}}` placeholders filled from
+ * `variables` (names `[A-Za-z_][A-Za-z0-9_]*`, values at most 512 characters).
+ */
+export const CallPurposeSchema = z.object({
+  instructions: z.string().min(1).max(MAX_PURPOSE_CHARS).optional(),
+  greeting: z.string().min(1).max(MAX_PURPOSE_CHARS).optional(),
+  variables: z.record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/),
+    z.string().max(MAX_CALLER_PAYLOAD_CHARS),
+  ).refine((v) => Object.keys(v).length <= 50, "at most 50 variables").optional(),
+});
+
+/** A business-initiated call's purpose. */
+export type CallPurpose = z.infer<typeof CallPurposeSchema>;
+
+/** `POST /offers`: make the SDP offer of a business-initiated call (before Graph `connect`). */
+export const NewOfferSchema = z.object({ phoneNumberId: z.string().min(1).max(64) });
+
+/** `POST /offers` → 201: the pending offer's id and its SDP for Graph `connect`. */
+export const OfferCreatedSchema = z.object({
+  offerId: SessionIdSchema,
+  sdp: z.string().startsWith("v=0"),
+});
+
+/** Answer of `POST /offers`. */
+export type OfferCreated = z.infer<typeof OfferCreatedSchema>;
+
+/** Longest ring a business-initiated call may be given before it ends as `no_answer`. */
+export const MAX_RING_TIMEOUT_MS = 300_000;
+
+/**
+ * `POST /sessions/outbound`: Meta accepted the `connect` and named the call:
+ * the pending offer becomes the call's session, ringing until Meta's answer
+ * and `ACCEPTED` come (through `/events`) or `ringTimeoutMs` passes.
+ */
+export const NewOutboundSessionSchema = z.object({
+  offerId: SessionIdSchema,
+  callId: CallIdSchema,
+  phoneNumberId: z.string().min(1).max(64),
+  /** The business number, when known. */
+  from: z.string().min(1).max(64).optional(),
+  /** The user called: number or business-scoped user id. */
+  to: z.string().min(1).max(64),
+  caller: CallerContextSchema.optional(),
+  purpose: CallPurposeSchema.optional(),
+  ringTimeoutMs: z.number().int().min(1000).max(MAX_RING_TIMEOUT_MS),
+});
+
+/** Body of `POST /sessions/outbound`. */
+export type NewOutboundSession = z.infer<typeof NewOutboundSessionSchema>;
 
 /** `POST /sessions/:id/events`: Meta's call status or a business-initiated answer. */
 export const MetaEventSchema = z.discriminatedUnion("kind", [

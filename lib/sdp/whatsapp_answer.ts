@@ -71,7 +71,7 @@ interface LocalAnswer {
 }
 
 /** Removes the `trickle` option, and the line if nothing else is left. */
-function withoutTrickle(lines: readonly SdpLine[]): SdpLine[] {
+export function withoutTrickle(lines: readonly SdpLine[]): SdpLine[] {
   return lines.flatMap((line) => {
     const attr = splitAttribute(line);
     if (attr?.name !== "ice-options" || attr.value === undefined) return [line];
@@ -132,7 +132,10 @@ function remapCodecs(
 }
 
 /** Keeps the `cname`/`msid` lines of the first SSRC (renumbered to `ssrc`), drops every other SSRC and group. */
-function keepOneSsrc(lines: readonly SdpLine[], ssrc: number | undefined): SdpLine[] | string {
+export function keepOneSsrc(
+  lines: readonly SdpLine[],
+  ssrc: number | undefined,
+): SdpLine[] | string {
   const first = getAttributes(lines, "ssrc").map(parseSsrc).find((s) => s !== undefined);
   if (first === undefined) {
     return "answer has no a=ssrc line: the local peer must send one audio track";
@@ -165,7 +168,10 @@ const REWRITE_RANK: Partial<Record<AddressScope, number>> = {
  * non-public IPv4 host candidates onto it (a 1:1 NAT forwards to the primary
  * interface; VPN and link-local sockets behind it stay unreachable).
  */
-function selectCandidates(all: readonly Candidate[], publicIp: string | undefined): Candidate[] {
+export function selectCandidates(
+  all: readonly Candidate[],
+  publicIp: string | undefined,
+): Candidate[] {
   let kept = all.filter((c) => {
     const scope = addressScope(c.address);
     return c.component === 1 && scope !== "hostname" && scope !== "unspecified" &&
@@ -197,7 +203,10 @@ function selectCandidates(all: readonly Candidate[], publicIp: string | undefine
 }
 
 /** Puts `candidates` and `a=end-of-candidates` where the first candidate was (else at the end). */
-function placeCandidates(lines: readonly SdpLine[], candidates: readonly Candidate[]): SdpLine[] {
+export function placeCandidates(
+  lines: readonly SdpLine[],
+  candidates: readonly Candidate[],
+): SdpLine[] {
   const isIce = (l: SdpLine) =>
     l.type === "a" && (l.value.startsWith("candidate:") || l.value === "end-of-candidates");
   const at = lines.findIndex(isIce);

@@ -46,6 +46,11 @@ export const webhookCallSchema = z.object({
   ctaPayload: z.string().nullable(),
   deeplinkPayload: z.string().nullable(),
   bizOpaqueCallbackData: z.string().nullable(),
+  /**
+   * Placed from the console's "Talk to your agent" page by a signed-in user,
+   * not by a WhatsApp user (false in messages written before the field existed).
+   */
+  testCall: z.boolean().default(false),
 });
 
 /** One transcript line in the webhook. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { EXAMPLE_ANSWER_SDP, FakeMetaGraph } from "../../simulator/meta_graph.ts";
+import { DEFAULT_BUSINESS } from "../../simulator/meta_webhooks.ts";
 import {
   GraphApiError,
   type GraphCallAction,
@@ -12,7 +13,9 @@ import {
 import { callErrorInfo } from "./call_errors.ts";
 
 const PHONE = "106540352242922";
-const OFFER_SDP = EXAMPLE_ANSWER_SDP.replace("a=setup:active", "a=setup:actpass");
+// A business offer: our side's DTLS role left open, and complete candidates (no trickle).
+const OFFER_SDP = EXAMPLE_ANSWER_SDP.replace("a=setup:active", "a=setup:actpass")
+  .replace(/\r?\n?$/, "\r\na=candidate:1 1 udp 2122260223 192.0.2.10 50000 typ host\r\n");
 
 function setup(options: Partial<GraphClientOptions> = {}) {
   const fake = new FakeMetaGraph();
@@ -120,6 +123,8 @@ Deno.test("reject and terminate send bare call_id bodies", async () => {
 
 Deno.test("connect returns Meta's call id", async () => {
   const { fake, client } = setup();
+  // Meta rings a user only with their permission.
+  fake.permissions.grantFromProfile(DEFAULT_BUSINESS, "14085551234");
   const { callId } = await client.connect({
     phoneNumberId: PHONE,
     to: "14085551234",

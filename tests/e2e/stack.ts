@@ -227,6 +227,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       DRAIN_TIMEOUT_S: "3",
       RECORDINGS_DIR: `${dataDir}/recordings`,
       DEV_WEBHOOK_DIR: `${dataDir}/webhooks`,
+      // Never the developer's own `.data/service_role_key` (cli/dev.ts).
+      DEV_SERVICE_ROLE_KEY_FILE: `${dataDir}/service_role_key`,
       ...database.env,
       ...options.env,
     }),

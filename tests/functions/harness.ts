@@ -32,6 +32,8 @@ export const TEST_ENV = {
   WHATSAPP_ACCESS_TOKEN: "test-access-token",
   SUPABASE_SERVICE_ROLE_KEY: "test-service-role-key",
   VOICE_BRIDGE_SECRET: "bridge-secret",
+  // Statuses of calls no test placed: do not wait the production 5 s for their session.
+  WA_OUTBOUND_SESSION_WAIT_MS: "100",
 } as const;
 
 /** Meta's offer from the docs fixture (CRLF SDP). */

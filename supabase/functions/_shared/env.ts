@@ -57,6 +57,38 @@ export const FunctionsEnvSchema = z.object({
   ),
   /** The business's existing chat bot, which keeps receiving `messages` webhooks. */
   WA_MESSAGES_FORWARD_URL: httpUrl,
+  /** Default business number of the `wa-call-permissions` API when a request names none. */
+  WHATSAPP_PHONE_NUMBER_ID: z.preprocess(blankToUndefined, z.string().regex(/^\d+$/).optional()),
+  /**
+   * Meta's call permission limits in force: `meta` (1 request/24 h, 2/7 days)
+   * or `sandbox` (sandbox accounts and public test numbers: 25/day, 100/week).
+   */
+  WA_CALL_PERMISSION_LIMITS: z.preprocess(
+    blankToUndefined,
+    z.enum(["meta", "sandbox"]).default("meta"),
+  ),
+  /** Connected business-initiated calls per user per 24 h when Graph has not said (`max_allowed`). */
+  WA_CONNECTED_CALLS_PER_DAY: z.preprocess(
+    blankToUndefined,
+    z.coerce.number().int().min(1).max(10_000).default(100),
+  ),
+  /**
+   * How long a business-initiated call rings before it is terminated at Meta
+   * and recorded `no_answer`: Meta documents no ring timeout for these calls
+   * (https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/business-initiated-calls).
+   */
+  WA_OUTBOUND_RING_TIMEOUT_S: z.preprocess(
+    blankToUndefined,
+    z.coerce.number().int().min(5).max(300).default(45),
+  ),
+  /**
+   * How long a business-initiated call's `connect`/status webhook waits for the
+   * call to be stored (Meta may send it before Graph's `connect` answer is handled).
+   */
+  WA_OUTBOUND_SESSION_WAIT_MS: z.preprocess(
+    blankToUndefined,
+    z.coerce.number().int().min(0).max(30_000).default(5_000),
+  ),
   /** Store database; both absent means embedded PGlite (see `storeConfigFromEnv`). */
   DATABASE_URL: secret,
   SUPABASE_DB_URL: secret,

@@ -33,11 +33,30 @@ export type FunctionLogEvent =
   | "WA_BRIDGE_END_FAILED"
   /** The store failed or ran out of time: the call's writes go to the outbox. */
   | "WA_STORE_DEFERRED"
+  // call permissions (wa-webhook-core for replies, wa-call-permissions for the API)
+  | "WA_CALL_PERMISSION_REPLY"
+  | "WA_CALL_PERMISSION_REPLY_DUPLICATE"
+  | "WA_CALL_PERMISSION_REQUESTED"
+  | "WA_CALL_PERMISSION_REFUSED"
+  | "WA_CALL_PERMISSION_GRAPH_FAILED"
+  // business-initiated calls (wa-outbound-calls; the answer and statuses in wa-webhook-voice-calls)
+  | "WA_OUTBOUND_REFUSED"
+  | "WA_OUTBOUND_BRIDGE_FAILED"
+  | "WA_OUTBOUND_META_REFUSED"
+  | "WA_OUTBOUND_META_UNKNOWN"
+  | "WA_OUTBOUND_PLACED"
+  | "WA_OUTBOUND_SESSION_UNKNOWN"
+  | "WA_OUTBOUND_ANSWER_REFUSED"
+  | "WA_OUTBOUND_PERMISSION_COUNT_FAILED"
   // either function: a request failed inside and was answered with a bare 500
   | "WA_FUNCTION_FAILED";
 
 /** The two functions. */
-export type FunctionName = "wa-webhook-core" | "wa-webhook-voice-calls";
+export type FunctionName =
+  | "wa-webhook-core"
+  | "wa-webhook-voice-calls"
+  | "wa-call-permissions"
+  | "wa-outbound-calls";
 
 /** A logger taking only {@link FunctionLogEvent} names. */
 export interface FunctionLogger {

@@ -7,7 +7,8 @@
  * the background routes each change: `calls` to `wa-webhook-voice-calls`
  * through `supabase.functions.invoke`, `messages` to the business's chat bot
  * (`WA_MESSAGES_FORWARD_URL`, raw body and signature untouched), anything else
- * to the receipts table.
+ * to the receipts table. `call_permission_reply` messages are also stored as
+ * the user's call permission (`permission_replies.ts`); a malformed one is a receipt.
  *
  * @module
  */
@@ -29,6 +30,8 @@ import { catchInternalErrors } from "../_shared/internal_error.ts";
 import { functionLogger } from "../_shared/log.ts";
 import { BackgroundTasks, type EdgeRuntimeApi } from "./background.ts";
 import { planWebhook, type ReceiptRoute, type SingleChangeEnvelope } from "./route.ts";
+import type { PermissionReplyRoute } from "./permission_replies.ts";
+import { maskPhone, maskUserId } from "../../../lib/whatsapp/mask.ts";
 
 /** Name of the function that handles `calls` changes. */
 export const VOICE_CALLS_FUNCTION = "wa-webhook-voice-calls";
@@ -172,10 +175,11 @@ export function createCoreHandler(deps: CoreDeps): CoreHandler {
         });
       }
     });
+    tasks.push(...plan.permissionReplies.map(applyPermissionReply));
     if (plan.messages.length > 0) {
       if (forwardUrl === undefined) {
         receipts.push(
-          ...plan.messages.map((c) => ({
+          ...plan.messages.filter((c) => !plan.repliesOnly.includes(c)).map((c) => ({
             reason: "messages_not_forwarded",
             field: "messages",
             payload: c,
@@ -206,6 +210,28 @@ export function createCoreHandler(deps: CoreDeps): CoreHandler {
         reason: `messages_forward_failed: ${String(error)}`,
         field: "messages",
         raw: new TextDecoder().decode(bytes),
+      });
+    }
+  }
+
+  /** Stores a reply once (Meta redelivers); a failure keeps the reply as a receipt. */
+  async function applyPermissionReply({ reply, effect }: PermissionReplyRoute): Promise<void> {
+    const user = /^\d+$/.test(reply.user) ? maskPhone(reply.user) : maskUserId(reply.user);
+    try {
+      const store = await deps.store();
+      const { applied } = await store.applyPermissionReply(reply);
+      log.info(applied ? "WA_CALL_PERMISSION_REPLY" : "WA_CALL_PERMISSION_REPLY_DUPLICATE", {
+        scenario: effect.scenario,
+        status: effect.status,
+        user,
+        messageId: reply.messageId,
+      });
+    } catch (error) {
+      log.error("WA_WEBHOOK_ROUTE_FAILED", { messageId: reply.messageId, error: String(error) });
+      await keep({
+        reason: `call_permission_reply_failed: ${String(error)}`,
+        field: "messages",
+        payload: reply,
       });
     }
   }

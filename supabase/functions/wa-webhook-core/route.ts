@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { extractCallEvents, parseWebhook } from "../../../lib/whatsapp/webhook.ts";
 import { parseJson } from "../_shared/json_body.ts";
+import { type PermissionReplyRoute, planPermissionReplies } from "./permission_replies.ts";
 
 /** A webhook envelope holding one change, kept exactly as Meta sent it (no zod transforms). */
 export interface SingleChangeEnvelope {
@@ -42,6 +43,10 @@ export interface RoutePlan {
   /** `messages` changes: the whole signed body goes to the chat bot when one exists. */
   messages: RawChange[];
   receipts: ReceiptRoute[];
+  /** `call_permission_reply` messages, stored by the core itself. */
+  permissionReplies: PermissionReplyRoute[];
+  /** `messages` changes holding nothing but permission replies: no chat bot needed. */
+  repliesOnly: RawChange[];
 }
 
 const RawChangeSchema = z.looseObject({ field: z.string(), value: z.unknown() });
@@ -53,7 +58,13 @@ const RawEnvelopeSchema = z.looseObject({
 
 /** Routes a signed webhook body (already verified); never throws. */
 export function planWebhook(text: string): RoutePlan {
-  const plan: RoutePlan = { calls: [], messages: [], receipts: [] };
+  const plan: RoutePlan = {
+    calls: [],
+    messages: [],
+    receipts: [],
+    permissionReplies: [],
+    repliesOnly: [],
+  };
   const envelope = parseJson(text, RawEnvelopeSchema);
   if (!envelope.ok) {
     plan.receipts.push(
@@ -67,6 +78,7 @@ export function planWebhook(text: string): RoutePlan {
     for (const change of entry.changes) {
       if (change.field === "messages") {
         plan.messages.push(change);
+        routePermissionReplies(plan, change);
       } else if (change.field === "calls") {
         routeCalls(plan, envelope.data.object, entry.id, change);
       } else {
@@ -75,6 +87,13 @@ export function planWebhook(text: string): RoutePlan {
     }
   }
   return plan;
+}
+
+function routePermissionReplies(plan: RoutePlan, change: RawChange): void {
+  const replies = planPermissionReplies(change.value);
+  plan.permissionReplies.push(...replies.replies);
+  plan.receipts.push(...replies.invalid.map((r) => ({ ...r, field: "messages" })));
+  if (replies.onlyReplies) plan.repliesOnly.push(change);
 }
 
 function routeCalls(plan: RoutePlan, object: string, entryId: string, change: RawChange): void {

@@ -7,7 +7,7 @@
 import type { CallEventItem } from "../../../lib/whatsapp/webhook.ts";
 import { type BridgeClient, BridgeError } from "../../../lib/bridge_api/client.ts";
 import type { GraphClient } from "../../../lib/whatsapp/graph.ts";
-import { type CallStatus, TERMINAL_CALL_STATUSES } from "../../../store/store.ts";
+import { type CallStatus, type Store, TERMINAL_CALL_STATUSES } from "../../../store/store.ts";
 import type { DeferringStore } from "../../../store/deferring_store.ts";
 import { type FunctionLogger, functionLogger } from "../_shared/log.ts";
 import type { CallFlowEvent } from "./call_events.ts";
@@ -26,6 +26,10 @@ export interface CallFlowDeps {
   staleAfterMs: number;
   /** Bound on the wait for the bridge's media connection between pre_accept and accept. */
   mediaConnectWaitMs: number;
+  /** Counts business-initiated call outcomes for the user's call permission (`store/call_permissions.ts`). */
+  permissions?: Pick<Store, "recordPermissionCall"> | undefined;
+  /** Bound on waiting for a business-initiated call to be stored (`WA_OUTBOUND_SESSION_WAIT_MS`). */
+  sessionWaitMs?: number | undefined;
 }
 
 /** What handling one event amounted to. */

@@ -33,7 +33,12 @@ import { functionLogger } from "../_shared/log.ts";
 import { storeOpener } from "../../../store/open.ts";
 import type { Store } from "../../../store/store.ts";
 import { type DeferredSink, DeferringStore } from "../../../store/deferring_store.ts";
-import { type CallEventResult, DEFAULT_STALE_AFTER_MS, handleCallEvent } from "./call_flow.ts";
+import {
+  type CallEventResult,
+  type CallFlowDeps,
+  DEFAULT_STALE_AFTER_MS,
+  handleCallEvent,
+} from "./call_flow.ts";
 
 /** Dependencies of {@link createVoiceCallsHandler}; absent clients are built from `env`. */
 export interface VoiceCallsDeps {
@@ -111,6 +116,8 @@ export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) =>
       now: deps.now ?? Date.now,
       staleAfterMs: deps.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
       mediaConnectWaitMs: env.WA_MEDIA_CONNECT_WAIT_MS,
+      sessionWaitMs: env.WA_OUTBOUND_SESSION_WAIT_MS,
+      permissions: permissionBooks(deps),
     };
     const results: CallEventResult[] = [];
     let failed = false;
@@ -149,6 +156,13 @@ function withStore(
       }),
   });
   return { ...clients, store };
+}
+
+/** The permission books over the real store: counted outside the flow's deadline and outbox. */
+function permissionBooks(deps: VoiceCallsDeps): CallFlowDeps["permissions"] {
+  return {
+    recordPermissionCall: async (input) => (await deps.store()).recordPermissionCall(input),
+  };
 }
 
 /** The handler configured from the process environment. */

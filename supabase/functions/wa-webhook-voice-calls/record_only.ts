@@ -6,7 +6,7 @@
  */
 import type { ConnectAnswerItem, StatusItem } from "../../../lib/whatsapp/webhook.ts";
 import { maskPhone, maskUserId } from "../../../lib/whatsapp/mask.ts";
-import type { FunctionLogger } from "../_shared/log.ts";
+import { handleBusinessEvent } from "./business_call.ts";
 import { STATUS_EVENTS } from "./call_events.ts";
 import {
   type CallEventResult,
@@ -15,26 +15,6 @@ import {
   type CallOutcome,
   eventDedupeKey,
 } from "./flow_common.ts";
-
-/** Tells the bridge session holding the call, if any; the webhook is already recorded either way. */
-async function passToBridge(
-  deps: CallFlowDeps,
-  item: ConnectAnswerItem | StatusItem,
-  log: FunctionLogger,
-): Promise<void> {
-  const sessionId = (await deps.store.getCall(item.callId))?.bridgeSessionId;
-  if (!sessionId) return;
-  try {
-    await deps.bridge.notifySession(
-      sessionId,
-      item.kind === "status"
-        ? { kind: "status", status: item.status }
-        : { kind: "connect_answer", sdp: item.sdp },
-    );
-  } catch (error) {
-    log.warn("WA_CALL_BRIDGE_NOTIFY_FAILED", { sessionId, error: String(error) });
-  }
-}
 
 /** Records a status or connect answer once and passes it to the bridge. */
 export async function recordOnly(
@@ -56,8 +36,10 @@ export async function recordOnly(
       }
       : { from: item.from, to: item.to, toUserId: item.toUserId, sdp: item.sdp },
   });
-  const outcome: CallOutcome = inserted ? "recorded" : "duplicate";
-  if (inserted) await passToBridge(deps, item, log);
+  let outcome: CallOutcome = inserted ? "recorded" : "duplicate";
+  let reason: string | undefined;
+  // Statuses exist only for business-initiated calls, and so does a connect answer.
+  if (inserted) ({ outcome, reason } = await handleBusinessEvent(deps, item, log));
   if (!inserted) log.info("WA_CALL_DUPLICATE", { event: name });
   else if (item.kind === "status") log.info("WA_CALL_STATUS", { status: item.status });
   else {
@@ -68,5 +50,5 @@ export async function recordOnly(
       toUserId: item.toUserId && maskUserId(item.toUserId),
     });
   }
-  return { callId: item.callId, kind: item.kind, outcome };
+  return { callId: item.callId, kind: item.kind, outcome, ...(reason ? { reason } : {}) };
 }

@@ -11,6 +11,7 @@
  */
 import type { TerminateItem } from "../../../lib/whatsapp/webhook.ts";
 import { describeCallError } from "../../../lib/whatsapp/call_errors.ts";
+import { countUnansweredEnd, isUnansweredBusinessCall } from "./business_call.ts";
 import { type CallFields, LIVE_CALL_STATUSES } from "../../../store/store.ts";
 import {
   type CallEventResult,
@@ -65,9 +66,14 @@ export async function handleTerminate(
     return result("duplicate");
   }
   // A status Meta never documented still ends the call: failed when it came with errors.
-  const status = item.status === "UNKNOWN"
+  let status = item.status === "UNKNOWN"
     ? (item.errors.length > 0 ? "failed" : "completed")
     : TERMINATE_STATUS[item.status];
+  // Meta ends an unanswered business-initiated call COMPLETED too; it never connected.
+  const pickedUp = item.startTime !== undefined || item.durationSec !== undefined;
+  const unanswered = !pickedUp && status === "completed" &&
+    await isUnansweredBusinessCall(deps, item.callId);
+  if (unanswered) status = "failed";
   const durationSeconds = item.durationSec === undefined ? undefined : Math.round(item.durationSec);
   const ended: CallFields = {
     endedAt: new Date(item.endTime ?? item.timestamp),
@@ -79,7 +85,7 @@ export async function handleTerminate(
   // When the bridge hung up it recorded why; Meta's terminate then only confirms it.
   const live = await store.transitionCall(item.callId, status, {
     ...ended,
-    endReason: `meta_${status}`,
+    endReason: unanswered ? "not_answered" : `meta_${status}`,
   }, { from: LIVE_CALL_STATUSES, keep: ["endReason"] });
   // Before its connect: the row exists already ended, so the connect is not answered.
   const beforeConnect = {
@@ -117,6 +123,8 @@ export async function handleTerminate(
       metaErrorCodes,
     });
   }
+  // A business-initiated call that ended before pickup counts against the permission (P: 4 revoke).
+  await countUnansweredEnd(deps, live?.call, pickedUp, item.timestamp, log);
   log.info("WA_CALL_TERMINATE", {
     status: item.status,
     metaStatus: item.metaStatus,
