@@ -83,7 +83,8 @@ function storable(plan: RoutePlan): void {
 /**
  * `wa-webhook-core/route.ts`: every body is kept somewhere. A body that is
  * not an envelope becomes one receipt; otherwise each change goes exactly
- * one way (voice-calls, the chat bot, or a receipt).
+ * one way (voice-calls, the chat bot, or a receipt); a malformed permission
+ * reply inside a `messages` change is also kept as a receipt.
  */
 export const webhookRouteTarget: FuzzTarget = defineTarget({
   name: "webhook-route",
@@ -93,7 +94,12 @@ export const webhookRouteTarget: FuzzTarget = defineTarget({
   check(text) {
     const plan = planWebhook(text);
     storable(plan);
-    const routed = plan.calls.length + plan.messages.length + plan.receipts.length;
+    // A malformed call permission reply is kept as a receipt beside its
+    // `messages` change, which still goes to the chat bot: not a second route.
+    const besides = plan.receipts.filter((r) =>
+      r.reason.startsWith("invalid_call_permission_reply")
+    ).length;
+    const routed = plan.calls.length + plan.messages.length + plan.receipts.length - besides;
     const refused = plan.receipts.some((r) =>
       r.reason === "invalid_json" || r.reason.startsWith("invalid_envelope")
     );

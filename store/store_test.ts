@@ -29,6 +29,7 @@ const TABLES = [
   "agent_settings_history",
   "wa_call_permissions",
   "wa_call_permission_events",
+  "wa_outbound_call_requests",
 ];
 /** Every migration in `supabase/migrations`, in order: version and name. */
 const MIGRATIONS = [
@@ -45,7 +46,9 @@ const MIGRATIONS = [
   ["20261209000300", "call_analytics"],
   ["20261209000400", "agent_settings"],
   ["20261209000500", "test_calls"],
+  ["20261209000600", "call_facts_test_calls"],
   ["20261210000100", "call_permissions"],
+  ["20261211000100", "outbound_call_requests"],
 ];
 const CALL = "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh";
 const T0 = new Date("2026-11-24T10:00:00.000Z");
