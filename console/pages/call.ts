@@ -15,11 +15,12 @@
 import { type Context, Hono } from "hono";
 import { html } from "hono/html";
 import { z } from "zod";
-import type { ConsoleDeps, ConsoleEnv } from "../server/context.ts";
+import { type ConsoleDeps, type ConsoleEnv, type ConsoleUser, hasRole } from "../server/context.ts";
+import { maskPhonesInText } from "../../lib/whatsapp/mask.ts";
 import { renderPage } from "../server/layout.ts";
 import { callStart, recordingOrigin } from "./call_timeline.ts";
 import { serveRecording } from "./call_recording.ts";
-import { callSections } from "./call_sections.ts";
+import { callSections, type CallView } from "./call_sections.ts";
 
 /** A call id in a path: Meta's are printable ASCII (`wacid.…`, base64 with `/`, `+`, `=`). */
 const callIdSchema = z.string().regex(/^[\x21-\x7e]{1,256}$/);
@@ -55,7 +56,7 @@ export function callRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       section: "/calls",
       scripts: ["call.js"],
       styles: ["call.css"],
-      body: callSections({
+      body: callSections(readableBy(user, {
         call,
         events,
         transcripts,
@@ -65,11 +66,41 @@ export function callRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
         origin: recordingOrigin(call, events),
         hasRecording,
         user,
-      }),
+      })),
     });
   });
 
   return app;
+}
+
+/**
+ * What `user` may read: for viewers, phone numbers said on the call (the
+ * transcript, the summary and fields, tool arguments in events) are masked
+ * like the caller's own.
+ */
+function readableBy(user: ConsoleUser, view: CallView): CallView {
+  if (hasRole(user, "operator")) return view;
+  const { analysis } = view;
+  return {
+    ...view,
+    transcripts: view.transcripts.map((t) => ({ ...t, text: maskPhonesInText(t.text) })),
+    events: view.events.map((e) => ({ ...e, data: maskJson(e.data) })),
+    analysis: analysis && {
+      ...analysis,
+      summary: analysis.summary === null ? null : maskPhonesInText(analysis.summary),
+      fields: analysis.fields === null ? null : maskJson(analysis.fields) as typeof analysis.fields,
+    },
+  };
+}
+
+/** Every string in a JSON value through {@linkcode maskPhonesInText}. */
+function maskJson<T>(value: T): T {
+  if (typeof value === "string") return maskPhonesInText(value) as T;
+  if (Array.isArray(value)) return value.map(maskJson) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskJson(v)])) as T;
+  }
+  return value;
 }
 
 function shownStart(d: Date): string {

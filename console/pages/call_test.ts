@@ -70,3 +70,45 @@ Deno.test("call page: test call badge and note; callers without a number by name
     await store.close();
   }
 });
+
+Deno.test("call page: a number the caller reads out is masked for viewers in the transcript, summary, fields and events", async () => {
+  const store = await openStore({ pgliteDir: "memory://" });
+  const console = await startTestConsole({ store });
+  const spoken = "+44 7700 900123";
+  try {
+    const at = new Date("2026-12-07T10:00:00Z");
+    await store.upsertCall({
+      callId: "wacid.said",
+      fromNumber: "4915112345678",
+      status: "completed",
+    });
+    await store.addTranscript({
+      callId: "wacid.said",
+      speaker: "caller",
+      text: `Call me back on ${spoken} please`,
+      startedAt: at,
+      endedAt: new Date(at.getTime() + 2_000),
+    });
+    await store.recordEvent({ callId: "wacid.said", name: "tool_call", data: { phone: spoken } });
+    await store.saveAnalysis({
+      callId: "wacid.said",
+      status: "analysed",
+      reason: null,
+      summary: `Wants a callback on ${spoken}.`,
+      outcome: "callback_requested",
+      fields: { callback_number: spoken },
+      model: "m",
+      usage: null,
+      attempts: 1,
+    });
+    const read = async (role: "viewer" | "operator") =>
+      await (await console.fetch("/calls/wacid.said", { role })).text();
+    const viewer = await read("viewer");
+    assert.ok(!viewer.includes("900123"), "no whole number for a viewer");
+    assert.ok(viewer.includes("+4477•••0123"));
+    assert.ok((await read("operator")).includes(spoken), "operators read it whole");
+  } finally {
+    await console.close();
+    await store.close();
+  }
+});

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { maskPhone, maskUserId } from "../../lib/whatsapp/mask.ts";
+import { maskPhone, maskPhonesInText, maskUserId } from "../../lib/whatsapp/mask.ts";
 import {
   LIVE_CHANNEL,
   LIVE_COMMAND_CHANNEL,
@@ -270,7 +270,8 @@ export class LiveHub {
         startedAt: (call?.offeredAt?.getTime()) ?? message.startedAt,
         acceptedAt: message.acceptedAt ?? call?.acceptedAt?.getTime() ?? null,
         levels: message.levels,
-        lines: message.lines,
+        // Numbers a caller reads out are masked too: everyone sees the wallboard.
+        lines: message.lines.map((line) => ({ ...line, text: maskPhonesInText(line.text) })),
       },
     });
   }

@@ -84,6 +84,26 @@ Deno.test("live hub: every viewer gets the list, then each call's snapshots, cal
     }
   }));
 
+Deno.test("live hub: a number the caller reads out is masked in the live transcript", () =>
+  withStore(async (store) => {
+    await store.upsertCall({ callId: "wacid.2", status: "active", fromNumber: "16315553602" });
+    const hub = new LiveHub({ store });
+    try {
+      const sub = await hub.subscribe();
+      const text = "my other number is 0161 496 0000";
+      await store.notify(
+        LIVE_CHANNEL,
+        snapshot("wacid.2", { lines: [{ speaker: "caller", text, partial: false }] }),
+      );
+      const events = await collect(sub, (e) => e.some((x) => x.kind === "snapshot"));
+      const snap = events.find((e) => e.kind === "snapshot");
+      assert.ok(snap?.kind === "snapshot");
+      assert.equal(snap.call.lines[0]?.text, "my other number is 0161•••0000");
+    } finally {
+      await hub.close();
+    }
+  }));
+
 Deno.test("live hub: snapshots reach a viewer as they come, one per call while it catches up", () =>
   withStore(async (store) => {
     await store.upsertCall({ callId: "wacid.2", status: "active", fromNumber: "16315550000" });

@@ -39,3 +39,17 @@ export function maskUserId(id: string): string {
   if (rest.length >= 4) return `${prefix}${HIDDEN}${rest.slice(-2)}`;
   return `${prefix}${HIDDEN}`;
 }
+
+/**
+ * Phone numbers inside free text (a transcript line, a summary, an extracted
+ * field), masked with {@linkcode maskPhone}: any run of 7 or more digits,
+ * optionally led by `+` and broken by spaces, dots, dashes or brackets, as a
+ * caller reads a number out. Shorter runs (times, prices, order numbers of a
+ * few digits) are left alone.
+ */
+export function maskPhonesInText(text: string): string {
+  return text.replace(/\+?\d[\d\s().-]{5,}\d/g, (run) => {
+    const digits = run.replace(/\D/g, "").length;
+    return digits >= 7 ? maskPhone(run) : run;
+  });
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { maskPhone, maskUserId } from "./mask.ts";
+import { maskPhone, maskPhonesInText, maskUserId } from "./mask.ts";
 
 Deno.test("maskPhone keeps the prefix and last four of a full number", () => {
   assert.equal(maskPhone("+16315553602"), "+1631•••3602");
@@ -42,4 +42,16 @@ Deno.test("maskUserId output never contains the hidden middle of the id", () => 
   const masked = maskUserId(id);
   assert.equal(masked.includes("0257639465"), false);
   assert.equal(masked.replace(/[^0-9]/g, "").length, 4);
+});
+
+Deno.test("maskPhonesInText masks numbers read out in text, not times, prices or short ids", () => {
+  assert.equal(
+    maskPhonesInText("Call me on +44 7700 900123 or 0161-496-0000 after 10:30."),
+    "Call me on +4477•••0123 or 0161•••0000 after 10:30.",
+  );
+  assert.equal(
+    maskPhonesInText("Order 4417 cost 129.99, ref 12 34."),
+    "Order 4417 cost 129.99, ref 12 34.",
+  );
+  assert.equal(maskPhonesInText("my number is 16315553602"), "my number is 1631•••3602");
 });
