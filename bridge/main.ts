@@ -40,6 +40,7 @@ import { instructionsWithAnnouncement, sessionRecording } from "./recording/reco
 import { type AgentSettingsSource, callSettingsResolver } from "./agent_settings/call_settings.ts";
 import type { LiveBus } from "./live/live_publisher.ts";
 import { startLive } from "./live/start_live.ts";
+import { startDialerFromEnv } from "./dialer/start.ts";
 
 /** A running bridge. */
 export interface RunningBridge {
@@ -216,10 +217,17 @@ if (import.meta.main) {
     maxCallMs: sessionLimits(config.env).maxCallMs,
     scheduler: realScheduler,
   });
+  // Campaigns and callbacks (DIALER=on): claims due recipients, places them through the functions.
+  const dialer = startDialerFromEnv(Deno.env.toObject(), {
+    store,
+    hasCapacity: () => bridge.manager.refusal() === undefined,
+  });
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     try {
       reconciler.stop();
+      // Before the drain: no new campaign call starts; the next dialer records those placed.
+      if ("stop" in dialer) await dialer.stop();
       await bridge.close();
       // After the drain, so operators watch the last calls end.
       await consoleServer?.close();

@@ -21,6 +21,7 @@ import { getLogger } from "@logtape/logtape";
 import { configSecrets, loadConfig, readTextFileIfExists } from "../bridge/config.ts";
 import { configureLogging } from "../bridge/log.ts";
 import { startBridge } from "../bridge/main.ts";
+import { startDialerFromEnv } from "../bridge/dialer/start.ts";
 import { startCallRecords } from "../bridge/post_call/call_records.ts";
 import { generateWebhookSecret } from "../lib/webhooks/standard_webhooks.ts";
 import { startWebhookReceiver } from "./webhook_receiver.ts";
@@ -124,9 +125,20 @@ export async function startDev(vars: Record<string, string | undefined>) {
     agentSettings: store,
   });
   const functions = startFunctions({ env: { ...env, VOICE_BRIDGE_URL: bridge.url }, store });
+  // Campaigns and callbacks: on in dev unless DIALER=off.
+  const dialer = startDialerFromEnv({
+    ...env,
+    DIALER: env.DIALER ?? "on",
+    DIALER_FUNCTIONS_URL: `${functions.url}/functions/v1`,
+  }, { store, hasCapacity: () => bridge.manager.refusal() === undefined });
   // The operator console over the same store (CONSOLE_PORT, default 8790, or any free port).
   // "Talk to your agent" calls this bridge, as the functions do.
-  const consoleEnv: Record<string, string> = { ...env, VOICE_BRIDGE_URL: bridge.url };
+  // "Call a customer" asks and calls through these functions, with the service role key.
+  const consoleEnv: Record<string, string> = {
+    ...env,
+    VOICE_BRIDGE_URL: bridge.url,
+    CONSOLE_FUNCTIONS_URL: `${functions.url}/functions/v1`,
+  };
   const consoleServer = await startConsoleFromEnv(store, (n) => consoleEnv[n], {
     fallBackToFreePort: true,
     // The Agents page shows this bridge's own defaults (instructions read from a file included).
@@ -142,6 +154,7 @@ export async function startDev(vars: Record<string, string | undefined>) {
     receiver,
     async close() {
       await consoleServer.close();
+      if ("stop" in dialer) await dialer.stop();
       await functions.close();
       await bridge.close();
       await records.stop();

@@ -14,6 +14,7 @@ import { createCoreHandler } from "../supabase/functions/wa-webhook-core/index.t
 import { createVoiceCallsHandler } from "../supabase/functions/wa-webhook-voice-calls/index.ts";
 import { createCallPermissionsHandler } from "../supabase/functions/wa-call-permissions/index.ts";
 import { createOutboundCallsHandler } from "../supabase/functions/wa-outbound-calls/index.ts";
+import { createCampaignsHandler } from "../supabase/functions/wa-campaigns/index.ts";
 import { z } from "zod";
 import { storeOpener } from "../store/open.ts";
 import type { Store } from "../store/store.ts";
@@ -106,6 +107,7 @@ export function startFunctions(opts: StartFunctionsOptions): FunctionsServer {
   functions.set("wa-webhook-voice-calls", createVoiceCallsHandler({ env, store: openStore }));
   functions.set("wa-call-permissions", createCallPermissionsHandler({ env, store: openStore }));
   functions.set("wa-outbound-calls", createOutboundCallsHandler({ env, store: openStore }));
+  functions.set("wa-campaigns", createCampaignsHandler({ env, store: openStore }));
 
   return {
     url,
@@ -131,7 +133,7 @@ if (import.meta.main) {
   await configureLogging("info", Deno.stdout.isTerminal() ? "pretty" : "json");
   const server = startFunctions({ env: Deno.env.toObject() });
   console.log(
-    `functions at ${server.url}${PREFIX}{wa-webhook-core,wa-webhook-voice-calls,wa-call-permissions,wa-outbound-calls}`,
+    `functions at ${server.url}${PREFIX}{wa-webhook-core,wa-webhook-voice-calls,wa-call-permissions,wa-outbound-calls,wa-campaigns}`,
   );
   const stop = async () => {
     await server.close();

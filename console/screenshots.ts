@@ -43,6 +43,8 @@ const PAGES = [
   ["agents", "/agents"],
   ["agent", "/agents/{number}"],
   ["talk", "/talk"],
+  ["outbound", "/outbound"],
+  ["campaigns", "/campaigns"],
 ] as const;
 
 async function main(): Promise<void> {

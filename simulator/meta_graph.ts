@@ -58,6 +58,7 @@ import type { Scheduler, TimerHandle } from "../bridge/media/frame_clock.ts";
 import { type RecordedRequest, RequestLog } from "./request_log.ts";
 import { WebhookOutbox, type WebhookSink } from "./webhook_outbox.ts";
 import { FakeCallPermissions, type FakeCallPermissionsOptions } from "./meta_permissions.ts";
+import { FakeCallingSettings } from "./meta_calling_settings.ts";
 
 export type { FakeCall, FakeCallState, FakeGraphAction } from "./meta_call_rules.ts";
 export type { RecordedRequest } from "./request_log.ts";
@@ -143,6 +144,8 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
   readonly fetch: typeof fetch;
   /** The users' side of call permissions (scripted replies, limits, grants). */
   readonly permissions: FakeCallPermissions;
+  /** Numbers' calling settings (`/{id}/settings`: callback_permission_status). */
+  readonly callingSettings: FakeCallingSettings = new FakeCallingSettings();
 
   readonly #businesses: BusinessNumber[];
   readonly #latency: Partial<Record<FakeGraphAction, number>>;
@@ -153,6 +156,7 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
   readonly #ringing = new Map<string, TimerHandle>();
   readonly #calls = new Map<string, FakeCall>();
   readonly #failures = new FailureScript<FakeGraphAction>();
+  readonly #requestFailures = new FailureScript<"call_permission_request">();
   #nextCall = 1;
   /** Per fake, so two fakes over one store (tests) never hand out the same call id. */
   readonly #idTag = crypto.randomUUID().slice(0, 8).toUpperCase();
@@ -337,6 +341,11 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     this.#failures.set(action, failure);
   }
 
+  /** Makes the next permission requests (`POST /messages`) fail as {@linkcode failNext} does. */
+  failNextPermissionRequest(failure: ScriptedFailure = {}): void {
+    this.#requestFailures.set("call_permission_request", failure);
+  }
+
   /** Delays responses to `action` by `ms`. */
   setLatency(action: FakeGraphAction, ms: number): void {
     this.#latency[action] = ms;
@@ -409,6 +418,15 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     }
     const permissions = this.#permissionRoute(req, path, body, record);
     if (permissions !== undefined) return permissions;
+    const settings = /^\/(?:v\d+\.\d+\/)?([^/]+)\/settings$/.exec(path)?.[1];
+    if (settings !== undefined && (req.method === "GET" || req.method === "POST")) {
+      record.phoneNumberId = settings;
+      record.action = req.method === "GET" ? "get_settings" : "update_settings";
+      if (this.#business(settings) === undefined) {
+        return unknownObject(req.method === "GET" ? "get" : "post", settings);
+      }
+      return this.callingSettings.handle(req.method, settings, body);
+    }
     if (req.method === "GET") return this.#getNode(path);
     const route = /^\/(?:v\d+\.\d+\/)?([^/]+)\/calls$/.exec(path);
     const phoneNumberId = route?.[1];
@@ -453,9 +471,13 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
     if (business === undefined) {
       return unknownObject(wanted === "GET" ? "get" : "post", phoneNumberId);
     }
-    return endpoint === "messages"
-      ? this.permissions.handleRequest(business, body)
-      : this.permissions.handleGet(business, new URL(req.url).searchParams);
+    if (endpoint !== "messages") {
+      return this.permissions.handleGet(business, new URL(req.url).searchParams);
+    }
+    const scripted = this.#requestFailures.take("call_permission_request");
+    if (scripted && !scripted.applied) return scripted.fault;
+    const result = this.permissions.handleRequest(business, body);
+    return scripted?.fault ?? result;
   }
 
   #perform(action: FakeGraphAction, business: BusinessNumber, b: CallsBody): Response | MetaFault {

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import type { SqlAdapter, SqlExecutor } from "./adapter.ts";
+import { skipScanCte } from "./skip_scan.ts";
 import { insertAudit } from "./audit_log.ts";
 import { type AgentSettings, AgentSettingsSchema } from "../lib/agent_settings/schema.ts";
 // Used at call time only, so the import cycle with store.ts is harmless.
@@ -106,14 +107,7 @@ export function agentSettingsMethods(db: SqlAdapter): AgentSettingsStore {
       const n = Math.max(0, Math.trunc(limit));
       // A skip scan over voice_calls' phone_number_id: one probe per distinct number.
       const rows = await db.query(
-        `with recursive ids(id) as (
-           (select phone_number_id from public.voice_calls
-            where phone_number_id is not null order by phone_number_id limit 1)
-           union all
-           select (select v.phone_number_id from public.voice_calls v
-                   where v.phone_number_id > ids.id order by v.phone_number_id limit 1)
-           from ids where ids.id is not null
-         ),
+        `with recursive ${skipScanCte("ids", "id", "public.voice_calls", "phone_number_id")},
          called as (select id from ids where id is not null limit $1),
          configured as (
            select phone_number_id as id from public.agent_settings order by phone_number_id limit $1

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import type { SqlAdapter, SqlParam } from "./adapter.ts";
+import { skipScanCte } from "./skip_scan.ts";
 import { CALL_STATUSES, type CallDirection, type CallStatus } from "./store.ts";
 
 /** Which calls to list; every field narrows, absent ones do not. */
@@ -292,13 +293,7 @@ export function callHistoryMethods(
       // A skip scan over voice_call_analysis_outcome_idx: one index probe per
       // distinct outcome, not a pass over every analysed call.
       const rows = await db.query<{ outcome: unknown }>(
-        `with recursive o(outcome) as (
-           (select outcome from public.voice_call_analysis
-            where outcome is not null order by outcome limit 1)
-           union all
-           select (select a.outcome from public.voice_call_analysis a
-                   where a.outcome > o.outcome order by a.outcome limit 1)
-           from o where o.outcome is not null)
+        `with recursive ${skipScanCte("o", "outcome", "public.voice_call_analysis", "outcome")}
          select outcome from o where outcome is not null`,
       );
       return rows.map((r) => z.string().parse(r.outcome));

@@ -10,6 +10,7 @@
  * @module
  */
 import { z } from "zod";
+import { jsonColumn } from "./json_column.ts";
 import type { SqlAdapter, SqlExecutor, SqlParam } from "./adapter.ts";
 import {
   DAY_WINDOW_MS,
@@ -132,15 +133,6 @@ const RowSchema = z.object({
   graphSyncedAt: msOrUndefined,
 });
 
-const jsonValue = z.unknown().transform((v) => {
-  if (typeof v !== "string") return v;
-  try {
-    return JSON.parse(v) as unknown;
-  } catch {
-    return v;
-  }
-});
-
 const RequestSchema = z.object({
   id: z.coerce.number().int(),
   phoneNumberId: z.string(),
@@ -149,7 +141,7 @@ const RequestSchema = z.object({
   requestHash: z.string().nullable(),
   requestStatus: z.enum(["pending", "sent", "failed", "unknown"]),
   messageId: z.string().nullable(),
-  response: jsonValue,
+  response: jsonColumn,
   occurredAt: z.coerce.date(),
 });
 
@@ -166,7 +158,7 @@ const EventSchema = z.object({
   messageId: z.string().nullable(),
   contextId: z.string().nullable(),
   callId: z.string().nullable(),
-  details: jsonValue,
+  details: jsonColumn,
 });
 
 const TimesSchema = z.object({ at: z.coerce.date() });

@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from "zod";
+import { jsonColumn } from "./json_column.ts";
 import type { SqlAdapter } from "./adapter.ts";
 
 /** Where a request is. */
@@ -54,15 +55,6 @@ export interface OutboundCallStore {
   outboundCallRequestFor(callId: string): Promise<OutboundCallRequest | null>;
 }
 
-const jsonValue = z.unknown().transform((v) => {
-  if (typeof v !== "string") return v;
-  try {
-    return JSON.parse(v) as unknown;
-  } catch {
-    return v;
-  }
-});
-
 const RequestSchema = z.object({
   id: z.coerce.number().int(),
   phoneNumberId: z.string(),
@@ -71,7 +63,7 @@ const RequestSchema = z.object({
   user: z.string(),
   status: z.enum(["pending", "placed", "refused", "failed", "unknown"]),
   callId: z.string().nullable(),
-  response: jsonValue,
+  response: jsonColumn,
 });
 
 const SELECT = `id, phone_number_id as "phoneNumberId", idempotency_key as "idempotencyKey",

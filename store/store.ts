@@ -31,6 +31,8 @@ import { callAnalyticsMethods, type CallAnalyticsStore } from "./call_analytics.
 import { auditLogMethods, type AuditLogStore } from "./audit_log.ts";
 import { callPermissionMethods, type CallPermissionStore } from "./call_permissions.ts";
 import { outboundCallMethods, type OutboundCallStore } from "./outbound_calls.ts";
+import { campaignMethods, type CampaignStore } from "./campaigns.ts";
+import { callbackMethods, type CallbackStore } from "./callbacks.ts";
 
 /** Every status a call can have; the database checks the same list. */
 export const CALL_STATUSES = [
@@ -241,6 +243,8 @@ export interface Store
     AuditLogStore,
     CallPermissionStore,
     OutboundCallStore,
+    CampaignStore,
+    CallbackStore,
     TalkNumberStore {
   /** `postgres` for a server, `pglite` for the embedded database. */
   readonly backend: "postgres" | "pglite";
@@ -542,6 +546,8 @@ export function createStore(db: SqlAdapter, backend: Store["backend"]): Store {
     ...auditLogMethods(db),
     ...callPermissionMethods(db),
     ...outboundCallMethods(db),
+    ...campaignMethods(db),
+    ...callbackMethods(db),
 
     close: () => db.close(),
   };

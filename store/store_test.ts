@@ -30,6 +30,9 @@ const TABLES = [
   "wa_call_permissions",
   "wa_call_permission_events",
   "wa_outbound_call_requests",
+  "wa_campaigns",
+  "wa_campaign_recipients",
+  "wa_campaign_attempts",
 ];
 /** Every migration in `supabase/migrations`, in order: version and name. */
 const MIGRATIONS = [
@@ -49,6 +52,7 @@ const MIGRATIONS = [
   ["20261209000600", "call_facts_test_calls"],
   ["20261210000100", "call_permissions"],
   ["20261211000100", "outbound_call_requests"],
+  ["20261212000100", "campaigns"],
 ];
 const CALL = "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh";
 const T0 = new Date("2026-11-24T10:00:00.000Z");

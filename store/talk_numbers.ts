@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import type { SqlAdapter } from "./adapter.ts";
+import { skipScanCte } from "./skip_scan.ts";
 
 /** A business number calls have reached. */
 export const knownNumberSchema = z.object({
@@ -32,14 +33,7 @@ export function talkNumberMethods(db: SqlAdapter): TalkNumberStore {
     async knownBusinessNumbers(limit) {
       // A recursive skip scan: each step is one probe of the phone_number_id index.
       const rows = await db.query(
-        `with recursive ids(id) as (
-           (select phone_number_id from public.voice_calls
-            where phone_number_id is not null order by phone_number_id limit 1)
-           union all
-           select (select v.phone_number_id from public.voice_calls v
-                   where v.phone_number_id > ids.id order by v.phone_number_id limit 1)
-           from ids where ids.id is not null
-         )
+        `with recursive ${skipScanCte("ids", "id", "public.voice_calls", "phone_number_id")}
          select ids.id as "phoneNumberId",
            (select v.to_number from public.voice_calls v
             where v.phone_number_id = ids.id and v.direction = 'user_initiated'

@@ -19,6 +19,7 @@
 import { callLogger } from "../log.ts";
 import type { Agent, AgentContext } from "../agents/agent.ts";
 import { speakLocally } from "../agents/local_speech.ts";
+import { toneSequence } from "../../lib/audio/tone.ts";
 
 /** `end_reason` of a call that came outside hours. */
 export const OUTSIDE_HOURS_REASON = "outside_hours";
@@ -43,17 +44,7 @@ export const SIT_TONES_HZ = [950, 1400, 1800] as const;
 
 /** The built-in announcement: the three rising tones, then 200 ms of quiet, at `rate` Hz. */
 export function outsideHoursTone(rate = 24000): Int16Array {
-  const toneSamples = Math.round(rate * 0.33);
-  const ramp = Math.round(rate * 0.01);
-  const out = new Int16Array(toneSamples * SIT_TONES_HZ.length + Math.round(rate * 0.2));
-  SIT_TONES_HZ.forEach((hz, k) => {
-    for (let i = 0; i < toneSamples; i++) {
-      const edge = Math.min(1, i / ramp, (toneSamples - 1 - i) / ramp);
-      const env = 0.5 - 0.5 * Math.cos(Math.PI * Math.max(0, edge));
-      out[k * toneSamples + i] = Math.round(7000 * env * Math.sin((2 * Math.PI * hz * i) / rate));
-    }
-  });
-  return out;
+  return toneSequence(SIT_TONES_HZ, rate, 0.33, 7000, 0.2);
 }
 
 /** Options of {@linkcode OutsideHoursAgent}. */

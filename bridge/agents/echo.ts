@@ -8,6 +8,7 @@
  * @module
  */
 import { concatPcm, rms } from "../../lib/audio/pcm.ts";
+import { toneSequence } from "../../lib/audio/tone.ts";
 import type { Agent, AgentContext } from "./agent.ts";
 import { speakLocally } from "./local_speech.ts";
 
@@ -36,17 +37,7 @@ export const CHIME_TONES_HZ = [659.25, 880] as const;
 
 /** Builds the greeting chime: two short tones with raised-cosine edges (no clicks). */
 export function chime(rate = 24000): Int16Array {
-  const toneSamples = Math.round(rate * 0.15);
-  const out = new Int16Array(toneSamples * CHIME_TONES_HZ.length);
-  const ramp = Math.round(rate * 0.01);
-  CHIME_TONES_HZ.forEach((hz, k) => {
-    for (let i = 0; i < toneSamples; i++) {
-      const edge = Math.min(1, i / ramp, (toneSamples - 1 - i) / ramp);
-      const env = 0.5 - 0.5 * Math.cos(Math.PI * Math.max(0, edge));
-      out[k * toneSamples + i] = Math.round(8000 * env * Math.sin((2 * Math.PI * hz * i) / rate));
-    }
-  });
-  return out;
+  return toneSequence(CHIME_TONES_HZ, rate, 0.15, 8000);
 }
 
 /** Plays the caller's words back to them. */

@@ -136,7 +136,7 @@ export function createApp(
   app.get(
     "/metrics",
     (c) =>
-      c.text(renderMetrics(manager, cpuPercent()), 200, {
+      c.text(renderMetrics(manager, cpuPercent(), offers?.size ?? 0), 200, {
         "content-type": "text/plain; version=0.0.4",
       }),
   );

@@ -15,8 +15,15 @@ const FRAME_BUCKETS_MS = [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50] as const;
 /** Bucket upper bounds (ms) for send-clock lateness. */
 const PACING_BUCKETS_MS = [0.5, 1, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 100] as const;
 
-/** Renders the metrics page. */
-export function renderMetrics(manager: SessionManager, cpuPercent: number): string {
+/**
+ * Renders the metrics page. `pendingOffers`: offers of business-initiated
+ * calls waiting for Meta's call id; admission counts them as sessions.
+ */
+export function renderMetrics(
+  manager: SessionManager,
+  cpuPercent: number,
+  pendingOffers = 0,
+): string {
   const sessions = manager.list();
   let sent = 0, received = 0, lost = 0, concealed = 0;
   for (const s of sessions) {
@@ -58,6 +65,12 @@ export function renderMetrics(manager: SessionManager, cpuPercent: number): stri
     "counter",
     "Offers that could not be answered.",
     manager.counters.failedOffers,
+  );
+  metric(
+    "bridge_outbound_offers_pending",
+    "gauge",
+    "Business-initiated call offers waiting for Meta's call id (counted against capacity).",
+    pendingOffers,
   );
   metric("bridge_draining", "gauge", "1 while shutting down.", manager.draining ? 1 : 0);
   metric("bridge_cpu_percent", "gauge", "Process CPU, percent of one core.", cpuPercent.toFixed(1));

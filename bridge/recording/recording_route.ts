@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bearerMatches } from "../../lib/auth/secret.ts";
 import { CallIdSchema, type ErrorBody } from "../../lib/bridge_api/schema.ts";
 import { type LinkKey, verifyRecordingLink } from "./recording_link.ts";
@@ -77,22 +77,35 @@ export function recordingRoutes(o: RecordingRouteOptions): Hono {
       return c.json({ error: "range not satisfiable" } satisfies ErrorBody, 416);
     }
     if (found === null) return c.json({ error: "no recording" } satisfies ErrorBody, 404);
-    const headers: Record<string, string> = {
-      "content-type": "audio/ogg",
-      "accept-ranges": "bytes",
-      "cache-control": "private, max-age=3600",
-      "content-length": String(found.size),
-    };
-    if (found.range !== undefined) {
-      const { start, end } = found.range;
-      headers["content-length"] = String(end - start + 1);
-      headers["content-range"] = `bytes ${start}-${end}/${found.size}`;
-    }
-    const status = found.range === undefined ? 200 : 206;
-    // Hono answers HEAD through this GET route without a body: close the file now.
-    if (c.req.method !== "HEAD") return c.body(found.body, status, headers);
-    await found.body.cancel();
-    return c.body(null, status, headers);
+    return await recordingReply(c, found, "private, max-age=3600");
   });
   return app;
+}
+
+/**
+ * Answers an opened recording as `audio/ogg`: 200 whole, or 206 with its
+ * `content-range`. Shared with the console's Call page so both serve ranges
+ * the same way.
+ */
+export async function recordingReply(
+  c: Context,
+  found: StoredRecording,
+  cacheControl: string,
+): Promise<Response> {
+  const headers: Record<string, string> = {
+    "content-type": "audio/ogg",
+    "accept-ranges": "bytes",
+    "cache-control": cacheControl,
+    "content-length": String(found.size),
+  };
+  if (found.range !== undefined) {
+    const { start, end } = found.range;
+    headers["content-length"] = String(end - start + 1);
+    headers["content-range"] = `bytes ${start}-${end}/${found.size}`;
+  }
+  const status = found.range === undefined ? 200 : 206;
+  // Hono answers HEAD through a GET route without a body: close the file now.
+  if (c.req.method !== "HEAD") return c.body(found.body, status, headers);
+  await found.body.cancel();
+  return c.body(null, status, headers);
 }

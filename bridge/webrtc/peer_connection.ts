@@ -100,6 +100,37 @@ export function gatheringComplete(pc: RTCPeerConnection): Promise<void> {
   });
 }
 
+/**
+ * Opens a connection ({@linkcode openPeerConnection}) and builds on it; when
+ * `build` throws, the relay is abandoned and the connection closed before the
+ * error goes on, so a failed answer or offer leaks no socket or allocation.
+ */
+export async function buildOnPeerConnection<T>(
+  codecs: PeerCodecs,
+  net: PeerNetworkOptions,
+  build: (pc: RTCPeerConnection, relay: RelayGathering) => Promise<T>,
+): Promise<T> {
+  const { pc, relay } = openPeerConnection(codecs, net);
+  try {
+    return await build(pc, relay);
+  } catch (error) {
+    relay.abandon();
+    await pc.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Our local description once every candidate is gathered (Meta does not trickle). */
+export async function gatheredLocalSdp(
+  pc: RTCPeerConnection,
+  kind: "answer" | "offer",
+): Promise<string> {
+  await gatheringComplete(pc);
+  const local = pc.localDescription?.sdp;
+  if (!local) throw new Error(`werift produced no local ${kind}`);
+  return local;
+}
+
 function offerCodecs(offer: PeerCodecs): RTCRtpCodecParameters[] {
   return [
     new RTCRtpCodecParameters({

@@ -35,8 +35,8 @@ import { LibcUdpTransport } from "./libc_udp_transport.ts";
 import { MediaFastPath, type RtpIn } from "./media_fast_path.ts";
 import type { RelayOutcome } from "./ice_gathering.ts";
 import {
-  gatheringComplete,
-  openPeerConnection,
+  buildOnPeerConnection,
+  gatheredLocalSdp,
   type PeerCodecs,
   type PeerNetworkOptions,
 } from "./peer_connection.ts";
@@ -138,8 +138,7 @@ export class WhatsAppPeer {
     net: PeerNetworkOptions = {},
   ): Promise<WhatsAppPeer> {
     assertWeriftPatchesInstalled();
-    const { pc, relay } = openPeerConnection(offer, net);
-    try {
+    return await buildOnPeerConnection(offer, net, async (pc, relay) => {
       const filtered = filterOfferCandidates(offerSdp, net.allowPrivateCandidates ?? false);
       await pc.setRemoteDescription({ type: "offer", sdp: filtered.sdp });
       const transceiver = pc.getTransceivers()[0];
@@ -148,9 +147,7 @@ export class WhatsAppPeer {
       transceiver.setDirection("sendrecv");
       await transceiver.sender.replaceTrack(new MediaStreamTrack({ kind: "audio" }));
       await pc.setLocalDescription(await pc.createAnswer());
-      await gatheringComplete(pc);
-      const local = pc.localDescription?.sdp;
-      if (!local) throw new Error("werift produced no local answer");
+      const local = await gatheredLocalSdp(pc, "answer");
       const shaped = shapeWhatsAppAnswer(local, offer, {
         ...(net.publicIp ? { publicIp: net.publicIp } : {}),
         ssrc: transceiver.sender.ssrc,
@@ -163,11 +160,7 @@ export class WhatsAppPeer {
       // Settled: gathering waited for it.
       peer.relayOutcome = await relay.outcome;
       return peer;
-    } catch (error) {
-      relay.abandon();
-      await pc.close().catch(() => {});
-      throw error;
-    }
+    });
   }
 
   /**
@@ -180,16 +173,13 @@ export class WhatsAppPeer {
    */
   static async offer(net: PeerNetworkOptions = {}): Promise<WhatsAppPeer> {
     assertWeriftPatchesInstalled();
-    const { pc, relay } = openPeerConnection(BUSINESS_OFFER_CODECS, net);
-    try {
+    return await buildOnPeerConnection(BUSINESS_OFFER_CODECS, net, async (pc, relay) => {
       const transceiver = pc.addTransceiver(new MediaStreamTrack({ kind: "audio" }), {
         direction: "sendrecv",
       });
       relay.joinGathering(pc);
       await pc.setLocalDescription(await pc.createOffer());
-      await gatheringComplete(pc);
-      const local = pc.localDescription?.sdp;
-      if (!local) throw new Error("werift produced no local offer");
+      const local = await gatheredLocalSdp(pc, "offer");
       const shaped = shapeBusinessOffer(local, {
         publicIp: net.publicIp,
         ssrc: transceiver.sender.ssrc,
@@ -200,11 +190,7 @@ export class WhatsAppPeer {
       peer.#allowPrivate = net.allowPrivateCandidates ?? false;
       peer.relayOutcome = await relay.outcome;
       return peer;
-    } catch (error) {
-      relay.abandon();
-      await pc.close().catch(() => {});
-      throw error;
-    }
+    });
   }
 
   /**

@@ -17,19 +17,10 @@ import type { ConsoleDeps, ConsoleEnv } from "../server/context.ts";
 import { renderPage } from "../server/layout.ts";
 import { type CallAnalytics, localDays } from "../../store/call_analytics.ts";
 import { analyticsBody, type AnalyticsForm } from "./analytics_view.ts";
+import { isTimeZone } from "../../lib/agent_settings/schema.ts";
 
 /** The range shown without a `from`, in days, today included. */
 export const DEFAULT_RANGE_DAYS = 30;
-
-/** True when both this runtime and PostgreSQL's IANA names are likely to know `name`. */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a day as YYYY-MM-DD");
 

@@ -12,7 +12,7 @@
 import type { Context } from "hono";
 import type { ConsoleEnv } from "../server/context.ts";
 import { consoleLogger } from "../server/log.ts";
-import { parseRangeHeader } from "../../bridge/recording/recording_route.ts";
+import { parseRangeHeader, recordingReply } from "../../bridge/recording/recording_route.ts";
 import {
   LocalRecordingStore,
   RangeNotSatisfiableError,
@@ -98,21 +98,5 @@ export async function serveRecording(
     return c.body(null, 416, { "content-range": `bytes */${error.size}` });
   }
   if (found === null) return c.text("This call has no recording.", 404);
-  const headers: Record<string, string> = {
-    "content-type": "audio/ogg",
-    "accept-ranges": "bytes",
-    "cache-control": "private, no-store",
-    "content-length": String(found.size),
-  };
-  if (found.range !== undefined) {
-    const { start, end } = found.range;
-    headers["content-length"] = String(end - start + 1);
-    headers["content-range"] = `bytes ${start}-${end}/${found.size}`;
-  }
-  const status = found.range === undefined ? 200 : 206;
-  if (c.req.method === "HEAD") {
-    await found.body.cancel();
-    return c.body(null, status, headers);
-  }
-  return c.body(found.body, status, headers);
+  return await recordingReply(c, found, "private, no-store");
 }

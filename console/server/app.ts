@@ -23,6 +23,8 @@ import { callRoutes } from "../pages/call.ts";
 import { analyticsRoutes } from "../pages/analytics.ts";
 import { agentsRoutes } from "../pages/agents.ts";
 import { talkRoutes } from "../pages/talk.ts";
+import { outboundRoutes } from "../pages/outbound.ts";
+import { campaignsRoutes } from "../pages/campaigns.ts";
 
 /** Largest request body the console reads (the sign-in form included). */
 export const MAX_CONSOLE_BODY_BYTES = 256 * 1024;
@@ -57,6 +59,8 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono<ConsoleEnv> {
       analyticsRoutes,
       agentsRoutes,
       talkRoutes,
+      outboundRoutes,
+      campaignsRoutes,
     ]
   ) {
     app.route("/", routes(deps));

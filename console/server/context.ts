@@ -12,6 +12,7 @@ import type { TalkService } from "../talk/test_calls.ts";
 import type { AgentDefaults } from "../../lib/agent_settings/defaults.ts";
 import type { ConsoleRecordings } from "../pages/call_recording.ts";
 import { maskPhone } from "../../lib/whatsapp/mask.ts";
+import type { OutboundService } from "../outbound/functions_client.ts";
 
 /** Roles, weakest first; each can do what the ones before it can. */
 export const ROLES = ["viewer", "operator", "admin"] as const;
@@ -49,6 +50,8 @@ export interface ConsoleDeps {
   agentDefaults?: AgentDefaults | undefined;
   /** Call recordings for the Call page's player; absent: no player. */
   recordings?: ConsoleRecordings | undefined;
+  /** "Call a customer": permission requests and calls through the functions; absent: look-up only. */
+  outbound?: OutboundService | undefined;
 }
 
 /** Whether `user` has at least `role`. */

@@ -7,11 +7,10 @@
  */
 import type { Context } from "hono";
 import { html } from "hono/html";
-import type { HtmlEscapedString } from "hono/utils/html";
 import type { ConsoleEnv } from "./context.ts";
+import { type Markup, pageShell } from "./page_shell.ts";
 
-/** Markup as `html` returns it. */
-export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;
+export type { Markup };
 
 /** The console's sections, in navigation order. */
 export const NAV = [
@@ -20,6 +19,8 @@ export const NAV = [
   { href: "/analytics", label: "Analytics" },
   { href: "/agents", label: "Agents" },
   { href: "/talk", label: "Talk to your agent" },
+  { href: "/outbound", label: "Call a customer" },
+  { href: "/campaigns", label: "Campaigns" },
 ] as const;
 
 /** What a page puts in the shell. */
@@ -50,35 +51,25 @@ export function renderPage(
         : ""
     }>${item.label}</a></li>`
   );
-  return c.html(html`
-    <!doctype html>
-    <html lang="en">
-      <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <meta name="csrf-token" content="${c.get("csrfToken")}">
-    <title>${options.title} · WhatsApp voice console</title>
-    <link rel="stylesheet" href="/static/console.css">
-    ${(options.styles ?? []).map((s) => html`<link rel="stylesheet" href="/static/${s}">`)}
-    ${(options.scripts ?? []).map((s) => html`<script type="module" src="/static/${s}"></script>`)}
-      </head>
-      <body>
-        <a class="skip" href="#main">Skip to content</a>
-        <header>
-          <nav aria-label="Console">
-            <ul>${nav}</ul>
-          </nav>
-          <div class="who"><span>${user.email ?? user.id} <span class="role">(${user
-            .role})</span></span>
-    <form method="post" action="/signout"><input type="hidden" name="_csrf" value="${c.get(
-      "csrfToken",
-    )}"><button type="submit" class="secondary">Sign out</button></form></div>
-        </header>
-        <main id="main">
-    <h1>${options.title}</h1>
-    ${options.body}
-        </main>
-      </body>
-    </html>
-  `);
+  return c.html(pageShell({
+    title: options.title,
+    head: [
+      html`<meta name="csrf-token" content="${c.get("csrfToken")}">`,
+      ...(options.styles ?? []).map((s) => html`<link rel="stylesheet" href="/static/${s}">`),
+      ...(options.scripts ?? []).map((s) =>
+        html`<script type="module" src="/static/${s}"></script>`
+      ),
+    ],
+    header: html`
+      <nav aria-label="Console">
+        <ul>${nav}</ul>
+      </nav>
+      <div class="who"><span>${user.email ?? user.id} <span class="role">(${user
+        .role})</span></span>
+      <form method="post" action="/signout"><input type="hidden" name="_csrf" value="${c.get(
+        "csrfToken",
+      )}"><button type="submit" class="secondary">Sign out</button></form></div>
+    `,
+    body: options.body,
+  }));
 }

@@ -13,6 +13,7 @@ import { consoleAuthFromEnv } from "./auth/console_auth.ts";
 import { type ListenOptions, type RunningConsole, startConsole } from "./serve.ts";
 import { talkFromEnv } from "../talk/test_calls.ts";
 import { recordingsFromEnv } from "../pages/call_recording.ts";
+import { outboundFromEnv } from "../outbound/functions_client.ts";
 
 /** The console's port when `CONSOLE_PORT` is unset. */
 export const DEFAULT_CONSOLE_PORT = 8790;
@@ -57,7 +58,16 @@ export async function startConsoleFromEnv(
   });
   // The Call page's player reads the recordings where the bridge keeps them (RECORDINGS_*).
   const recordings = recordingsFromEnv(store, get);
-  const deps: ConsoleDeps = { now: () => new Date(), talk, recordings, ...options.deps, store };
+  // "Call a customer" sends through the Edge Functions (CONSOLE_FUNCTIONS_URL + service role key).
+  const outbound = outboundFromEnv(get);
+  const deps: ConsoleDeps = {
+    now: () => new Date(),
+    talk,
+    recordings,
+    outbound,
+    ...options.deps,
+    store,
+  };
   try {
     return startConsole(deps, auth, listen);
   } catch (error) {

@@ -14,7 +14,12 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { BridgeClient, BridgeError, type BridgeFailure } from "../../lib/bridge_api/client.ts";
+import {
+  BridgeClient,
+  BridgeError,
+  type BridgeFailure,
+  bridgeFailureReason,
+} from "../../lib/bridge_api/client.ts";
 import type { EventLogger } from "../../bridge/log.ts";
 import { LIVE_CALL_STATUSES, type Store } from "../../store/store.ts";
 import type { ConsoleUser } from "../server/context.ts";
@@ -222,9 +227,7 @@ export class TestCalls {
     try {
       await bridge.acceptSession(sessionId);
     } catch (error) {
-      const reason = error instanceof BridgeError
-        ? `bridge_accept_${error.failure}`
-        : "bridge_error";
+      const reason = bridgeFailureReason(error, "bridge_accept");
       return await this.#fail(callId, reason, error, sessionId);
     }
     // The figures read set-up latency from this event, as from the function's.

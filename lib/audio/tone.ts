@@ -1,6 +1,7 @@
 /**
- * Tiny signal helpers for tests and benchmarks: a sine generator and a
- * Goertzel single-bin power meter.
+ * Tiny signal helpers: a sine generator, a sequence of soft-edged tones (the
+ * echo agent's chime, the outside-hours notice) and a Goertzel single-bin
+ * power meter for tests and benchmarks.
  *
  * @module
  */
@@ -18,6 +19,33 @@ export function sine(
   for (let i = 0; i < samples; i++) {
     out[i] = Math.max(-32768, Math.min(32767, Math.round(amplitude * Math.sin(w * i + phase))));
   }
+  return out;
+}
+
+/**
+ * Tones at `freqsHz`, one after another, each `toneSeconds` long with 10 ms
+ * raised-cosine edges (no clicks) and peak `amplitude`, then `tailSeconds`
+ * of silence, at `rate` Hz.
+ */
+export function toneSequence(
+  freqsHz: readonly number[],
+  rate: number,
+  toneSeconds: number,
+  amplitude: number,
+  tailSeconds = 0,
+): Int16Array {
+  const toneSamples = Math.round(rate * toneSeconds);
+  const ramp = Math.round(rate * 0.01);
+  const out = new Int16Array(toneSamples * freqsHz.length + Math.round(rate * tailSeconds));
+  freqsHz.forEach((hz, k) => {
+    for (let i = 0; i < toneSamples; i++) {
+      const edge = Math.min(1, i / ramp, (toneSamples - 1 - i) / ramp);
+      const env = 0.5 - 0.5 * Math.cos(Math.PI * Math.max(0, edge));
+      out[k * toneSamples + i] = Math.round(
+        amplitude * env * Math.sin((2 * Math.PI * hz * i) / rate),
+      );
+    }
+  });
   return out;
 }
 

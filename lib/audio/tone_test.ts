@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dominantTone, goertzelPower, sine } from "./tone.ts";
+import { dominantTone, goertzelPower, sine, toneSequence } from "./tone.ts";
 
 Deno.test("sine has the requested amplitude, phase and clamps to int16", () => {
   const s = sine(1000, 8000, 8, 10000);
@@ -24,4 +24,19 @@ Deno.test("dominantTone picks the loudest candidate", () => {
   const mix = a.map((v, i) => v + b[i]!);
   assert.equal(dominantTone(mix, 8000, [300, 440, 1000, 2000]).freqHz, 1000);
   assert.equal(dominantTone(a, 8000, [300, 440, 1000, 2000]).freqHz, 440);
+});
+
+Deno.test("toneSequence plays each tone in turn with soft edges, then the silent tail", () => {
+  const rate = 8000;
+  const s = toneSequence([500, 1500], rate, 0.1, 8000, 0.05);
+  assert.equal(s.length, 800 * 2 + 400);
+  // Raised-cosine edges: each tone starts and ends at zero, so no click.
+  assert.equal(s[0], 0);
+  assert.equal(s[799], 0);
+  assert.equal(s[800], 0);
+  const peak = Math.max(...Array.from(s.subarray(0, 1600), Math.abs));
+  assert.ok(peak > 7800 && peak <= 8000, `peak ${peak}`);
+  assert.equal(dominantTone(s.subarray(100, 700), rate, [500, 1500]).freqHz, 500);
+  assert.equal(dominantTone(s.subarray(900, 1500), rate, [500, 1500]).freqHz, 1500);
+  assert.ok(s.subarray(1600).every((v) => v === 0));
 });

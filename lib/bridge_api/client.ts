@@ -72,6 +72,14 @@ export class BridgeError extends Error {
   }
 }
 
+/**
+ * The end reason a failed bridge request records: `<prefix>_<failure>` (e.g.
+ * `bridge_accept_timeout`) for a {@linkcode BridgeError}, else `bridge_error`.
+ */
+export function bridgeFailureReason(error: unknown, prefix = "bridge"): string {
+  return error instanceof BridgeError ? `${prefix}_${error.failure}` : "bridge_error";
+}
+
 /** Metadata and offer of a user-initiated call, as `POST /sessions` takes them. */
 export type NewBridgeSession = NewSession;
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BridgeClient, BridgeError } from "./client.ts";
+import { BridgeClient, BridgeError, bridgeFailureReason } from "./client.ts";
 import { FakeBridge } from "../../tests/functions/fake_bridge.ts";
 import { closedPort } from "../../tests/functions/harness.ts";
 
@@ -143,4 +143,12 @@ Deno.test("bridge client: waitConnected may take the wait it asks for, plus the 
     assert.ok(performance.now() - started < 2000);
     await client.endSession(sessionId, "test");
   });
+});
+
+Deno.test("bridgeFailureReason names the bridge's failure under a prefix, else bridge_error", () => {
+  const timeout = new BridgeError("timeout", "timed out");
+  assert.equal(bridgeFailureReason(timeout), "bridge_timeout");
+  assert.equal(bridgeFailureReason(timeout, "bridge_accept"), "bridge_accept_timeout");
+  assert.equal(bridgeFailureReason(new Error("boom"), "bridge_accept"), "bridge_error");
+  assert.equal(bridgeFailureReason("not an error"), "bridge_error");
 });

@@ -137,26 +137,35 @@ export function replyEffect(m: CallPermissionReplyMessage): ReplyEffect {
   };
 }
 
+/** Who a request goes to: `to` (a number) or `recipient` (a BSUID), never both. */
+const addressingFields = {
+  messaging_product: z.literal("whatsapp"),
+  recipient_type: z.literal("individual").optional(),
+  to: z.string().min(1).optional(),
+  /** BSUID addressing (second-hand sources: kapso, Gupshup). */
+  recipient: z.string().min(1).optional(),
+};
+
+const addressedOnce = [
+  (b: { to?: string | undefined; recipient?: string | undefined }) =>
+    (b.to === undefined) !== (b.recipient === undefined),
+  { message: "exactly one of to or recipient" },
+] as const;
+
 /**
  * Free-form request (P, "Send a call permission request message"): inside
  * the customer service window only; the body is optional, header and footer
  * are not supported, so `interactive` is strict.
  */
 export const InteractivePermissionRequestSchema = z.strictObject({
-  messaging_product: z.literal("whatsapp"),
-  recipient_type: z.literal("individual").optional(),
-  to: z.string().min(1).optional(),
-  /** BSUID addressing (second-hand sources: kapso, Gupshup). */
-  recipient: z.string().min(1).optional(),
+  ...addressingFields,
   type: z.literal("interactive"),
   interactive: z.strictObject({
     type: z.literal("call_permission_request"),
     action: z.strictObject({ name: z.literal("call_permission_request") }),
     body: z.strictObject({ text: z.string().min(1).max(MAX_REQUEST_BODY_TEXT) }).optional(),
   }),
-}).refine((b) => (b.to === undefined) !== (b.recipient === undefined), {
-  message: "exactly one of to or recipient",
-});
+}).refine(...addressedOnce);
 
 const TemplateParameterSchema = z.looseObject({
   type: z.literal("text"),
@@ -170,10 +179,7 @@ const TemplateParameterSchema = z.looseObject({
  * passed, never a CPR parameter.
  */
 export const TemplatePermissionRequestSchema = z.looseObject({
-  messaging_product: z.literal("whatsapp"),
-  recipient_type: z.literal("individual").optional(),
-  to: z.string().min(1).optional(),
-  recipient: z.string().min(1).optional(),
+  ...addressingFields,
   type: z.literal("template"),
   template: z.looseObject({
     name: z.string().min(1).max(512),
@@ -183,9 +189,7 @@ export const TemplatePermissionRequestSchema = z.looseObject({
       parameters: z.array(TemplateParameterSchema),
     })).optional(),
   }),
-}).refine((b) => (b.to === undefined) !== (b.recipient === undefined), {
-  message: "exactly one of to or recipient",
-});
+}).refine(...addressedOnce);
 
 /** Either request body. */
 export type PermissionRequestBody =

@@ -152,6 +152,25 @@ Deno.test("request bodies: interactive (no header/footer) and template, by numbe
   assert.equal((t as { to?: string }).to, undefined);
 });
 
+Deno.test("request bodies name exactly one of to and recipient", () => {
+  const i = permissionRequestBody("14085551234", { kind: "interactive", bodyText: "Hi" });
+  const t = permissionRequestBody("14085551234", {
+    kind: "template",
+    name: "sample_cpr_template",
+    language: "en",
+    bodyParameters: [],
+  });
+  for (const schema of [InteractivePermissionRequestSchema, TemplatePermissionRequestSchema]) {
+    const body = schema === InteractivePermissionRequestSchema ? i : t;
+    assert.ok(schema.safeParse(body).success);
+    const both = schema.safeParse({ ...body, recipient: "BR.1" });
+    assert.equal(both.success, false);
+    assert.match(String(both.error), /exactly one of to or recipient/);
+    const { to: _to, ...neither } = body as { to?: string };
+    assert.equal(schema.safeParse(neither).success, false);
+  }
+});
+
 Deno.test("GET call_permissions: Meta's sample reduces to status, expiry and the call limit", () => {
   const answer = CallPermissionsAnswerSchema.parse({
     messaging_product: "whatsapp",

@@ -22,6 +22,7 @@
 
 import { z } from "zod";
 import { callErrorInfo } from "./call_errors.ts";
+import { GraphErrorEnvelopeSchema, GraphHttp, type GraphHttpOptions } from "./graph_http.ts";
 
 /** Actions of the `/calls` endpoint. */
 export type GraphCallAction = "pre_accept" | "accept" | "reject" | "terminate" | "connect";
@@ -30,7 +31,7 @@ export type GraphCallAction = "pre_accept" | "accept" | "reject" | "terminate" |
 export const MAX_BIZ_OPAQUE_LENGTH = 512;
 
 /** Default Graph base URL (v23.0 or newer is recommended for calling). */
-export const DEFAULT_GRAPH_URL = "https://graph.facebook.com/v23.0";
+export { DEFAULT_GRAPH_URL } from "./graph_http.ts";
 
 /** Base class of every error this client throws. */
 export class GraphError extends Error {
@@ -124,34 +125,13 @@ export class GraphResponseError extends GraphError {
   }
 }
 
-const ErrorEnvelopeSchema = z.looseObject({
-  error: z.looseObject({
-    message: z.string(),
-    type: z.string().optional(),
-    code: z.number().int(),
-    error_subcode: z.number().int().optional(),
-    error_data: z.looseObject({ details: z.string().optional() }).optional(),
-    fbtrace_id: z.string().optional(),
-  }),
-});
-
 const SuccessSchema = z.looseObject({ success: z.literal(true) });
 const ConnectSuccessSchema = z.looseObject({
   calls: z.array(z.looseObject({ id: z.string().min(1) })).min(1),
 });
 
 /** Options of {@link GraphClient}. */
-export interface GraphClientOptions {
-  /** Graph root including the version, e.g. `https://graph.facebook.com/v23.0`. */
-  baseUrl?: string;
-  accessToken: string;
-  /** Per-attempt timeout. Default 5000 ms. */
-  timeoutMs?: number;
-  /** Extra attempts for retryable actions. Default 2. */
-  retries?: number;
-  /** First backoff delay, doubled per retry. Default 200 ms. */
-  retryDelayMs?: number;
-  fetch?: typeof fetch;
+export interface GraphClientOptions extends GraphHttpOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -221,22 +201,12 @@ function opaqueField(value: string | undefined): { biz_opaque_callback_data?: st
 
 /** WhatsApp calling Graph API client. */
 export class GraphClient {
-  readonly #baseUrl: string;
-  readonly #token: string;
-  readonly #timeoutMs: number;
-  readonly #retries: number;
-  readonly #retryDelayMs: number;
-  readonly #fetch: typeof fetch;
+  readonly #http: GraphHttp;
   readonly #sleep: (ms: number) => Promise<void>;
 
   /** Creates a client; nothing is sent until an action is called. */
   constructor(options: GraphClientOptions) {
-    this.#baseUrl = (options.baseUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, "");
-    this.#token = options.accessToken;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#retries = Math.max(0, options.retries ?? 2);
-    this.#retryDelayMs = options.retryDelayMs ?? 200;
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#http = new GraphHttp(options);
     this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -303,9 +273,9 @@ export class GraphClient {
     payload: Record<string, unknown>,
     schema: z.ZodType<T>,
   ): Promise<Sent<T>> {
-    const url = `${this.#baseUrl}/${encodeURIComponent(phoneNumberId)}/calls`;
+    const url = `${this.#http.baseUrl}/${encodeURIComponent(phoneNumberId)}/calls`;
     const body = JSON.stringify(payload);
-    const maxAttempts = action === "connect" ? 1 : 1 + this.#retries;
+    const maxAttempts = action === "connect" ? 1 : 1 + this.#http.retries;
     let mayHaveApplied = false;
     for (let attempt = 1;; attempt++) {
       const outcome = await this.#attempt(action, url, body, attempt);
@@ -319,7 +289,7 @@ export class GraphClient {
       }
       if (!outcome.retryable || attempt >= maxAttempts) throw outcome.error;
       mayHaveApplied ||= outcome.mayHaveApplied;
-      await this.#sleep(this.#retryDelayMs * 2 ** (attempt - 1));
+      await this.#sleep(this.#http.retryDelayMs * 2 ** (attempt - 1));
     }
   }
 
@@ -329,30 +299,18 @@ export class GraphClient {
     body: string,
     attempt: number,
   ): Promise<Outcome> {
-    const signal = AbortSignal.timeout(this.#timeoutMs);
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.#fetch(url, {
-        method: "POST",
-        headers: {
-          "authorization": `Bearer ${this.#token}`,
-          "content-type": "application/json",
-        },
-        body,
-        signal,
-      });
-      text = await res.text();
-    } catch (e) {
-      if (signal.aborted) {
-        return {
-          kind: "error",
-          error: new GraphTimeoutError(action, attempt, this.#timeoutMs),
-          retryable: true,
-          mayHaveApplied: true,
-        };
-      }
-      const reason = this.#redact(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    const sent = await this.#http.exchange(url, { method: "POST", body });
+    if (sent.kind === "timeout") {
+      return {
+        kind: "error",
+        error: new GraphTimeoutError(action, attempt, this.#http.timeoutMs),
+        retryable: true,
+        mayHaveApplied: true,
+      };
+    }
+    if (sent.kind === "failed") {
+      const e = sent.error;
+      const reason = this.#http.redact(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
       return {
         kind: "error",
         error: new GraphNetworkError(action, attempt, reason),
@@ -361,12 +319,7 @@ export class GraphClient {
         mayHaveApplied: true,
       };
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const { res, text, json } = sent;
     if (res.ok) {
       if (json !== undefined) return { kind: "ok", body: json };
       return {
@@ -379,9 +332,9 @@ export class GraphClient {
     const retryable = res.status >= 500 || res.status === 429;
     // A 429 refused the request; a 5xx may come after it took effect.
     const mayHaveApplied = res.status >= 500;
-    const envelope = ErrorEnvelopeSchema.safeParse(json);
+    const envelope = GraphErrorEnvelopeSchema.safeParse(json);
     if (!envelope.success) {
-      const snippet = this.#redact(text.slice(0, 200));
+      const snippet = this.#http.redact(text.slice(0, 200));
       return {
         kind: "error",
         error: new GraphResponseError(action, attempt, res.status, `no error envelope: ${snippet}`),
@@ -396,22 +349,17 @@ export class GraphClient {
         action,
         attempts: attempt,
         httpStatus: res.status,
-        message: this.#redact(err.message),
+        message: this.#http.redact(err.message),
         code: err.code,
         type: err.type,
         subcode: err.error_subcode,
         fbtraceId: err.fbtrace_id,
         details: err.error_data?.details === undefined
           ? undefined
-          : this.#redact(err.error_data.details),
+          : this.#http.redact(err.error_data.details),
       }),
       retryable,
       mayHaveApplied,
     };
-  }
-
-  /** Meta (or a proxy) may echo the token; it must never reach logs. */
-  #redact(text: string): string {
-    return this.#token === "" ? text : text.split(this.#token).join("[redacted]");
   }
 }

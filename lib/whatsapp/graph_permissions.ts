@@ -24,7 +24,7 @@ import {
   TemplatePermissionRequestSchema,
   userKeyKind,
 } from "./call_permissions.ts";
-import { DEFAULT_GRAPH_URL } from "./graph.ts";
+import { GraphErrorEnvelopeSchema, GraphHttp, type GraphHttpOptions } from "./graph_http.ts";
 
 /** Meta refused with its error envelope. */
 export class GraphPermissionError extends Error {
@@ -62,47 +62,16 @@ export class GraphPermissionUnknownOutcome extends Error {
   }
 }
 
-const ErrorEnvelopeSchema = z.looseObject({
-  error: z.looseObject({
-    message: z.string(),
-    code: z.number().int(),
-    error_subcode: z.number().int().optional(),
-    error_data: z.looseObject({ details: z.string().optional() }).optional(),
-    fbtrace_id: z.string().optional(),
-  }),
-});
-
-/** Options of {@link GraphPermissionsClient}. */
-export interface GraphPermissionsClientOptions {
-  /** Graph root including the version. Default {@link DEFAULT_GRAPH_URL}. */
-  baseUrl?: string | undefined;
-  accessToken: string;
-  /** Per-attempt timeout. Default 5000 ms. */
-  timeoutMs?: number;
-  /** Extra attempts of the GET. Default 2. */
-  retries?: number;
-  /** First backoff of the GET, doubled per retry. Default 200 ms. */
-  retryDelayMs?: number;
-  fetch?: typeof fetch;
-}
+/** Options of {@link GraphPermissionsClient}; `retries` apply to the GET only. */
+export type GraphPermissionsClientOptions = GraphHttpOptions;
 
 /** Graph's call permission endpoints. */
 export class GraphPermissionsClient {
-  readonly #baseUrl: string;
-  readonly #token: string;
-  readonly #timeoutMs: number;
-  readonly #retries: number;
-  readonly #retryDelayMs: number;
-  readonly #fetch: typeof fetch;
+  readonly #http: GraphHttp;
 
   /** Creates a client; nothing is sent until a method is called. */
   constructor(o: GraphPermissionsClientOptions) {
-    this.#baseUrl = (o.baseUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, "");
-    this.#token = o.accessToken;
-    this.#timeoutMs = o.timeoutMs ?? 5000;
-    this.#retries = Math.max(0, o.retries ?? 2);
-    this.#retryDelayMs = o.retryDelayMs ?? 200;
-    this.#fetch = o.fetch ?? ((input, init) => fetch(input, init));
+    this.#http = new GraphHttp(o);
   }
 
   /** Sends a call permission request once; resolves with the request's wamid. */
@@ -116,7 +85,7 @@ export class GraphPermissionsClient {
       : TemplatePermissionRequestSchema;
     const valid = schema.safeParse(body);
     if (!valid.success) throw new RangeError(z.prettifyError(valid.error));
-    const url = `${this.#baseUrl}/${encodeURIComponent(p.phoneNumberId)}/messages`;
+    const url = `${this.#http.baseUrl}/${encodeURIComponent(p.phoneNumberId)}/messages`;
     const res = await this.#request(url, { method: "POST", body: JSON.stringify(body) });
     if (res.kind === "unknown") throw new GraphPermissionUnknownOutcome(res.reason);
     if (res.kind === "error") throw res.error;
@@ -130,7 +99,7 @@ export class GraphPermissionsClient {
     p: { phoneNumberId: string; user: string },
   ): Promise<CallPermissionsAnswer> {
     const param = userKeyKind(p.user) === "wa_id" ? "user_wa_id" : "recipient";
-    const url = `${this.#baseUrl}/${encodeURIComponent(p.phoneNumberId)}/call_permissions?` +
+    const url = `${this.#http.baseUrl}/${encodeURIComponent(p.phoneNumberId)}/call_permissions?` +
       new URLSearchParams({ [param]: p.user });
     for (let attempt = 1;; attempt++) {
       const res = await this.#request(url, { method: "GET" });
@@ -143,10 +112,10 @@ export class GraphPermissionsClient {
           `unexpected call_permissions answer: ${z.prettifyError(parsed.error)}`,
         );
       }
-      if (!retryable || attempt > this.#retries) {
+      if (!retryable || attempt > this.#http.retries) {
         throw res.kind === "error" ? res.error : new GraphPermissionUnknownOutcome(res.reason);
       }
-      await new Promise((r) => setTimeout(r, this.#retryDelayMs * 2 ** (attempt - 1)));
+      await new Promise((r) => setTimeout(r, this.#http.retryDelayMs * 2 ** (attempt - 1)));
     }
   }
 
@@ -158,30 +127,20 @@ export class GraphPermissionsClient {
     | { kind: "error"; error: GraphPermissionError }
     | { kind: "unknown"; reason: string }
   > {
-    const signal = AbortSignal.timeout(this.#timeoutMs);
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.#fetch(url, {
-        ...init,
-        headers: { authorization: `Bearer ${this.#token}`, "content-type": "application/json" },
-        signal,
-      });
-      text = await res.text();
-    } catch (e) {
-      if (signal.aborted) {
-        return { kind: "unknown", reason: `timed out after ${this.#timeoutMs} ms` };
-      }
-      return { kind: "unknown", reason: this.#redact(e instanceof Error ? e.message : String(e)) };
+    const sent = await this.#http.exchange(url, init);
+    if (sent.kind === "timeout") {
+      return { kind: "unknown", reason: `timed out after ${this.#http.timeoutMs} ms` };
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
+    if (sent.kind === "failed") {
+      const e = sent.error;
+      return {
+        kind: "unknown",
+        reason: this.#http.redact(e instanceof Error ? e.message : String(e)),
+      };
     }
+    const { res, json } = sent;
     if (res.ok) return { kind: "ok", body: json };
-    const envelope = ErrorEnvelopeSchema.safeParse(json);
+    const envelope = GraphErrorEnvelopeSchema.safeParse(json);
     // A 5xx or an answer without Meta's envelope (a proxy page) may follow a send that took effect.
     if (res.status >= 500 || !envelope.success) {
       return { kind: "unknown", reason: `HTTP ${res.status}` };
@@ -192,17 +151,13 @@ export class GraphPermissionsClient {
       error: new GraphPermissionError({
         httpStatus: res.status,
         code: e.code,
-        message: this.#redact(e.message),
+        message: this.#http.redact(e.message),
         subcode: e.error_subcode,
         details: e.error_data?.details === undefined
           ? undefined
-          : this.#redact(e.error_data.details),
+          : this.#http.redact(e.error_data.details),
         fbtraceId: e.fbtrace_id,
       }),
     };
-  }
-
-  #redact(text: string): string {
-    return this.#token === "" ? text : text.split(this.#token).join("[redacted]");
   }
 }

@@ -329,3 +329,19 @@ Deno.test("automatic grant after a user call, profile grant, and Meta's revoke a
   assert.equal(state.permission.status, "permanent");
   assert.equal(state.call.allowed, true, "a re-grant clears the unanswered streak");
 });
+
+Deno.test("API: a 5xx from Graph after Meta sent the request is an unknown outcome, counted and never resent", async () => {
+  const rig = await permissionsRig();
+  const user = newUser();
+  // Meta delivered the message, then answered 500 in its own envelope.
+  rig.graph.failNextPermissionRequest({ status: 500, code: 131000, applied: true });
+  const res = await rig.request(template(user), "key-5xx");
+  const body = await json(res);
+  assert.equal(res.status, 504);
+  assert.equal(body.error, "meta_outcome_unknown");
+  assert.equal(body.permission.requests_24h, 1, "it may have been sent: it counts");
+  const again = await rig.request(template(user), "key-5xx");
+  assert.equal(again.status, 504, "replayed");
+  await again.body?.cancel();
+  assert.equal(cprsTo(rig, user).length, 1, "Graph was asked once");
+});

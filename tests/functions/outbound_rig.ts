@@ -10,6 +10,7 @@
 import { loadConfig } from "../../bridge/config.ts";
 import { type RunningBridge, startBridge } from "../../bridge/main.ts";
 import { EchoAgent } from "../../bridge/agents/echo.ts";
+import { startCallRecords } from "../../bridge/post_call/call_records.ts";
 import { sine } from "../../lib/audio/tone.ts";
 import { startFunctions } from "../../cli/functions.ts";
 import { FakeMetaGraph } from "../../simulator/meta_graph.ts";
@@ -46,8 +47,21 @@ export interface OutboundRig {
   close(): Promise<void>;
 }
 
+/** What the bridge of {@link outboundRig} runs besides the defaults. */
+export interface OutboundBridgeOptions {
+  /** Bridge variables over the rig's (e.g. `RECORDING`, `AGENT`, `CALL_WEBHOOK_URL`). */
+  env?: Record<string, string>;
+  /** The agent from the configuration (e.g. OpenAI against a fake) instead of the echo one. */
+  configuredAgent?: boolean;
+  /** Recording storage and the post-call runner (`startCallRecords`), as `deno task bridge` runs them. */
+  callRecords?: boolean;
+}
+
 /** Starts the rig; `env` adds function variables (e.g. `WA_OUTBOUND_RING_TIMEOUT_S`). */
-export async function outboundRig(env: Record<string, string> = {}): Promise<OutboundRig> {
+export async function outboundRig(
+  env: Record<string, string> = {},
+  bridgeOptions: OutboundBridgeOptions = {},
+): Promise<OutboundRig> {
   const store = await sharedStore();
   const phone = new FakeUserPhone();
   let coreUrl = "";
@@ -65,32 +79,36 @@ export async function outboundRig(env: Record<string, string> = {}): Promise<Out
   const graphServer = await graph.start();
   const spoken: string[] = [];
   const bridgeSecret = "outbound-bridge-secret-0123";
-  const bridge = startBridge(
-    loadConfig({
-      VOICE_BRIDGE_SECRET: bridgeSecret,
-      WHATSAPP_ACCESS_TOKEN: TEST_ENV.WHATSAPP_ACCESS_TOKEN,
-      WHATSAPP_GRAPH_URL: graphServer.url,
-      BRIDGE_HOST: "127.0.0.1",
-      BRIDGE_PORT: "0",
-      MAX_CPU_PERCENT: "0",
-      AGENT: "echo",
-      ICE_INCLUDE_LOOPBACK: "true",
-      ICE_ALLOW_PRIVATE_CANDIDATES: "true",
-      RECORDING: "off",
-      CALLER_SILENCE_TIMEOUT_S: "0",
-    }),
-    store,
-    {
-      // The greeting is "spoken" as 0.6 s of 523 Hz, so the phone hears the agent first, measurably.
-      createAgent: () =>
-        new EchoAgent({
-          speak: (text) => {
-            spoken.push(text);
-            return Promise.resolve(sine(523.25, 24000, 14_400, 9000));
-          },
-        }),
-    },
-  );
+  const bridgeVars: Record<string, string> = {
+    VOICE_BRIDGE_SECRET: bridgeSecret,
+    WHATSAPP_ACCESS_TOKEN: TEST_ENV.WHATSAPP_ACCESS_TOKEN,
+    WHATSAPP_GRAPH_URL: graphServer.url,
+    BRIDGE_HOST: "127.0.0.1",
+    BRIDGE_PORT: "0",
+    MAX_CPU_PERCENT: "0",
+    AGENT: "echo",
+    ICE_INCLUDE_LOOPBACK: "true",
+    ICE_ALLOW_PRIVATE_CANDIDATES: "true",
+    RECORDING: "off",
+    CALLER_SILENCE_TIMEOUT_S: "0",
+    ...bridgeOptions.env,
+  };
+  const config = loadConfig(bridgeVars);
+  const records = bridgeOptions.callRecords
+    ? await startCallRecords(config, store, bridgeVars)
+    : undefined;
+  // The greeting is "spoken" as 0.6 s of 523 Hz, so the phone hears the agent first, measurably.
+  const echo = () =>
+    new EchoAgent({
+      speak: (text) => {
+        spoken.push(text);
+        return Promise.resolve(sine(523.25, 24000, 14_400, 9000));
+      },
+    });
+  const bridge = startBridge(config, store, {
+    ...(bridgeOptions.configuredAgent ? {} : { createAgent: echo }),
+    ...records?.overrides,
+  });
   const functions = startFunctions({
     port: 0,
     store,
@@ -149,6 +167,7 @@ export async function outboundRig(env: Record<string, string> = {}): Promise<Out
     async close() {
       await phone.close();
       await bridge.close(2000);
+      await records?.stop();
       await functions.close();
       await graphServer.close();
     },

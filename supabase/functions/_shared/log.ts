@@ -48,6 +48,9 @@ export type FunctionLogEvent =
   | "WA_OUTBOUND_SESSION_UNKNOWN"
   | "WA_OUTBOUND_ANSWER_REFUSED"
   | "WA_OUTBOUND_PERMISSION_COUNT_FAILED"
+  // campaigns (wa-campaigns)
+  | "WA_CAMPAIGN_CREATED"
+  | "WA_CAMPAIGN_CHANGED"
   // either function: a request failed inside and was answered with a bare 500
   | "WA_FUNCTION_FAILED";
 
@@ -56,7 +59,8 @@ export type FunctionName =
   | "wa-webhook-core"
   | "wa-webhook-voice-calls"
   | "wa-call-permissions"
-  | "wa-outbound-calls";
+  | "wa-outbound-calls"
+  | "wa-campaigns";
 
 /** A logger taking only {@link FunctionLogEvent} names. */
 export interface FunctionLogger {

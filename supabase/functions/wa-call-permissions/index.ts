@@ -22,7 +22,6 @@
  * @module
  */
 
-import { bearerMatches } from "../../../lib/auth/secret.ts";
 import {
   effectiveStatus,
   graphPermissionView,
@@ -42,15 +41,21 @@ import {
   envErrorResponse,
   type FunctionsEnv,
   parseFunctionsEnv,
-  type RawEnv,
   requireEnv,
 } from "../_shared/env.ts";
+import {
+  functionSubPath,
+  problem,
+  readIdempotentPost,
+  refuseUnlessServiceRole,
+  replayIdempotent,
+  type ServiceDeps,
+  sha256Hex,
+} from "../_shared/service_request.ts";
 import { catchInternalErrors } from "../_shared/internal_error.ts";
-import { readJsonBody } from "../_shared/json_body.ts";
 import { functionLogger } from "../_shared/log.ts";
 import {
   decisionJson,
-  IdempotencyKeySchema,
   permissionJson,
   PermissionQuerySchema,
   type PermissionRequestBody,
@@ -63,15 +68,9 @@ import { sendReserved } from "./send.ts";
 export const CALL_PERMISSIONS_FUNCTION = "wa-call-permissions";
 
 /** Dependencies of {@link createCallPermissionsHandler}. */
-export interface CallPermissionsDeps {
-  /** Raw environment; read per request so a missing variable is a 500 naming it. */
-  env: RawEnv;
-  store: () => Promise<Store>;
+export interface CallPermissionsDeps extends ServiceDeps {
   /** Default from `WHATSAPP_GRAPH_URL` and `WHATSAPP_ACCESS_TOKEN`. */
   graph?: GraphPermissionsClient;
-  fetch?: typeof fetch;
-  /** Unix ms. Default `Date.now`. */
-  now?: () => number;
 }
 
 const log = functionLogger(CALL_PERMISSIONS_FUNCTION);
@@ -89,10 +88,6 @@ export function maskedUser(user: string): string {
   return /^\d+$/.test(user) ? maskPhone(user) : maskUserId(user);
 }
 
-function problem(status: number, error: string, extra: Record<string, unknown> = {}): Response {
-  return Response.json({ error, ...extra }, { status });
-}
-
 /** Builds the handler. */
 export function createCallPermissionsHandler(
   deps: CallPermissionsDeps,
@@ -102,14 +97,8 @@ export function createCallPermissionsHandler(
   let graph = deps.graph;
 
   return catchInternalErrors(async (req) => {
-    const auth = requireEnv(parsed, ["SUPABASE_SERVICE_ROLE_KEY"]);
-    if (!auth.ok) return envErrorResponse(auth.problems);
-    if (
-      !await bearerMatches(req.headers.get("authorization"), auth.env.SUPABASE_SERVICE_ROLE_KEY)
-    ) {
-      await req.body?.cancel();
-      return problem(401, "unauthorized");
-    }
+    const refused = await refuseUnlessServiceRole(parsed, req);
+    if (refused !== null) return refused;
     const check = requireEnv(parsed, deps.graph === undefined ? ["WHATSAPP_ACCESS_TOKEN"] : []);
     if (!check.ok) return envErrorResponse(check.problems);
     const env = check.env;
@@ -118,10 +107,7 @@ export function createCallPermissionsHandler(
       accessToken: env.WHATSAPP_ACCESS_TOKEN!,
       ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
     });
-    const path = new URL(req.url).pathname.replace(/\/+$/, "");
-    const sub = path.slice(
-      path.indexOf(CALL_PERMISSIONS_FUNCTION) + CALL_PERMISSIONS_FUNCTION.length,
-    );
+    const sub = functionSubPath(req, CALL_PERMISSIONS_FUNCTION);
     const ctx = { env, graph, store: await deps.store(), now: now(), limits: limitsFromEnv(env) };
     if (sub === "/requests" && req.method === "POST") return await postRequest(ctx, req);
     if (sub === "" && req.method === "GET") return await getPermission(ctx, req);
@@ -142,32 +128,21 @@ export interface Ctx {
   limits: PermissionLimits;
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 async function postRequest(ctx: Ctx, req: Request): Promise<Response> {
-  const key = IdempotencyKeySchema.safeParse(req.headers.get("idempotency-key") ?? "");
-  if (!key.success) {
-    await req.body?.cancel();
-    return problem(400, "idempotency_key_required", { detail: key.error.issues[0]?.message });
-  }
-  const body = await readJsonBody(req, PermissionRequestBodySchema);
-  if (!body.ok) return body.response;
-  const phoneNumberId = body.data.phone_number_id ?? ctx.env.WHATSAPP_PHONE_NUMBER_ID;
-  if (phoneNumberId === undefined) {
-    return problem(400, "phone_number_id_required", {
-      detail: "name phone_number_id or set WHATSAPP_PHONE_NUMBER_ID",
-    });
-  }
-  const pair = { phoneNumberId, user: body.data.user };
+  const read = await readIdempotentPost(
+    req,
+    PermissionRequestBodySchema,
+    ctx.env.WHATSAPP_PHONE_NUMBER_ID,
+  );
+  if (!read.ok) return read.response;
+  const { key, data: body, phoneNumberId } = read.post;
+  const pair = { phoneNumberId, user: body.user };
   const requestHash = await sha256Hex(
-    JSON.stringify([phoneNumberId, body.data.user, body.data.message]),
+    JSON.stringify([phoneNumberId, body.user, body.message]),
   );
   const reserved = await ctx.store.reservePermissionRequest({
     ...pair,
-    idempotencyKey: key.data,
+    idempotencyKey: key,
     requestHash,
     now: ctx.now,
     decide: (s) => permissionDecision(s, "request", ctx.now, ctx.limits),
@@ -175,13 +150,10 @@ async function postRequest(ctx: Ctx, req: Request): Promise<Response> {
   const userLog = { user: maskedUser(pair.user), phoneNumberId };
   if (reserved.kind === "existing") {
     const r = reserved.request;
-    if (r.requestHash !== requestHash) return problem(422, "idempotency_key_reused");
-    if (r.requestStatus === "pending") return problem(409, "request_in_progress");
-    const replay = r.response as { status: number; body: unknown };
-    return Response.json(replay.body, {
-      status: replay.status,
-      headers: { "idempotent-replayed": "true" },
-    });
+    return replayIdempotent(
+      { requestHash: r.requestHash, pending: r.requestStatus === "pending", response: r.response },
+      requestHash,
+    );
   }
   if (reserved.kind === "refused") {
     const d = reserved.decision;
@@ -200,7 +172,7 @@ async function postRequest(ctx: Ctx, req: Request): Promise<Response> {
   return await sendReserved(
     ctx,
     reserved.request,
-    requestContent(body.data as PermissionRequestBody),
+    requestContent(body as PermissionRequestBody),
     userLog,
   );
 }

@@ -16,10 +16,7 @@ import {
 } from "../../../lib/whatsapp/call_permissions.ts";
 import type { StoredPermission } from "../../../store/call_permissions.ts";
 
-/** `Idempotency-Key`: printable ASCII, as the IETF draft and Stripe use it. */
-export const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/, {
-  error: "Idempotency-Key must be 1-255 printable ASCII characters",
-});
+export { IdempotencyKeySchema } from "../_shared/service_request.ts";
 
 const PhoneNumberId = z.string().regex(/^\d{1,30}$/, "phone_number_id must be digits");
 

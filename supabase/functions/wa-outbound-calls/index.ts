@@ -15,21 +15,28 @@
  * @module
  */
 
-import { bearerMatches } from "../../../lib/auth/secret.ts";
-import { BridgeClient } from "../../../lib/bridge_api/client.ts";
-import { GraphClient } from "../../../lib/whatsapp/graph.ts";
+import type { BridgeClient } from "../../../lib/bridge_api/client.ts";
+import type { GraphClient } from "../../../lib/whatsapp/graph.ts";
 import { storeOpener } from "../../../store/open.ts";
 import type { Store } from "../../../store/store.ts";
-import { envErrorResponse, parseFunctionsEnv, type RawEnv, requireEnv } from "../_shared/env.ts";
+import { buildClients, type ClientDeps, clientEnvNeeded } from "../_shared/clients.ts";
+import { envErrorResponse, parseFunctionsEnv, requireEnv } from "../_shared/env.ts";
 import { catchInternalErrors } from "../_shared/internal_error.ts";
-import { readJsonBody } from "../_shared/json_body.ts";
 import { functionLogger } from "../_shared/log.ts";
+import {
+  functionSubPath,
+  problem,
+  readIdempotentPost,
+  refuseUnlessServiceRole,
+  replayIdempotent,
+  type ServiceDeps,
+  sha256Hex,
+} from "../_shared/service_request.ts";
 import { limitsFromEnv } from "../wa-call-permissions/index.ts";
 import { placeReserved } from "./place_call.ts";
 import {
   CallIdPathSchema,
   callJson,
-  IdempotencyKeySchema,
   type OutboundCallBody,
   OutboundCallBodySchema,
 } from "./schema.ts";
@@ -38,29 +45,9 @@ import {
 export const OUTBOUND_CALLS_FUNCTION = "wa-outbound-calls";
 
 /** Dependencies of {@link createOutboundCallsHandler}. */
-export interface OutboundCallsDeps {
-  /** Raw environment; read per request so a missing variable is a 500 naming it. */
-  env: RawEnv;
-  store: () => Promise<Store>;
-  /** Default from `WHATSAPP_GRAPH_URL` and `WHATSAPP_ACCESS_TOKEN`. */
-  graph?: GraphClient;
-  /** Default from `VOICE_BRIDGE_URL` and `VOICE_BRIDGE_SECRET`. */
-  bridge?: BridgeClient;
-  fetch?: typeof fetch;
-  /** Unix ms. Default `Date.now`. */
-  now?: () => number;
-}
+export interface OutboundCallsDeps extends ServiceDeps, ClientDeps {}
 
 const log = functionLogger(OUTBOUND_CALLS_FUNCTION);
-
-function problem(status: number, error: string, extra: Record<string, unknown> = {}): Response {
-  return Response.json({ error, ...extra }, { status });
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Builds the handler. */
 export function createOutboundCallsHandler(
@@ -71,37 +58,13 @@ export function createOutboundCallsHandler(
   let clients: { graph: GraphClient; bridge: BridgeClient } | undefined;
 
   return catchInternalErrors(async (req) => {
-    const auth = requireEnv(parsed, ["SUPABASE_SERVICE_ROLE_KEY"]);
-    if (!auth.ok) return envErrorResponse(auth.problems);
-    if (
-      !await bearerMatches(req.headers.get("authorization"), auth.env.SUPABASE_SERVICE_ROLE_KEY)
-    ) {
-      await req.body?.cancel();
-      return problem(401, "unauthorized");
-    }
-    const check = requireEnv(parsed, [
-      ...(deps.graph === undefined ? ["WHATSAPP_ACCESS_TOKEN"] as const : []),
-      ...(deps.bridge === undefined ? ["VOICE_BRIDGE_URL", "VOICE_BRIDGE_SECRET"] as const : []),
-    ]);
+    const refused = await refuseUnlessServiceRole(parsed, req);
+    if (refused !== null) return refused;
+    const check = requireEnv(parsed, clientEnvNeeded(deps));
     if (!check.ok) return envErrorResponse(check.problems);
     const env = check.env;
-    const fetchOpt = deps.fetch === undefined ? {} : { fetch: deps.fetch };
-    clients ??= {
-      graph: deps.graph ??
-        new GraphClient({
-          baseUrl: env.WHATSAPP_GRAPH_URL,
-          accessToken: env.WHATSAPP_ACCESS_TOKEN!,
-          ...fetchOpt,
-        }),
-      bridge: deps.bridge ??
-        new BridgeClient({
-          baseUrl: env.VOICE_BRIDGE_URL!,
-          secret: env.VOICE_BRIDGE_SECRET!,
-          ...fetchOpt,
-        }),
-    };
-    const path = new URL(req.url).pathname.replace(/\/+$/, "");
-    const sub = path.slice(path.indexOf(OUTBOUND_CALLS_FUNCTION) + OUTBOUND_CALLS_FUNCTION.length);
+    clients ??= buildClients(deps, env);
+    const sub = functionSubPath(req, OUTBOUND_CALLS_FUNCTION);
     const store = await deps.store();
     if (sub === "" && req.method === "POST") {
       return await postCall(
@@ -119,36 +82,27 @@ async function postCall(
   ctx: Parameters<typeof placeReserved>[0],
   req: Request,
 ): Promise<Response> {
-  const key = IdempotencyKeySchema.safeParse(req.headers.get("idempotency-key") ?? "");
-  if (!key.success) {
-    await req.body?.cancel();
-    return problem(400, "idempotency_key_required", { detail: key.error.issues[0]?.message });
-  }
-  const body = await readJsonBody(req, OutboundCallBodySchema);
-  if (!body.ok) return body.response;
-  const data: OutboundCallBody = body.data;
-  const phoneNumberId = data.phone_number_id ?? ctx.env.WHATSAPP_PHONE_NUMBER_ID;
-  if (phoneNumberId === undefined) {
-    return problem(400, "phone_number_id_required", {
-      detail: "name phone_number_id or set WHATSAPP_PHONE_NUMBER_ID",
-    });
-  }
+  const read = await readIdempotentPost(
+    req,
+    OutboundCallBodySchema,
+    ctx.env.WHATSAPP_PHONE_NUMBER_ID,
+  );
+  if (!read.ok) return read.response;
+  const { key, phoneNumberId } = read.post;
+  const data: OutboundCallBody = read.post.data;
   const requestHash = await sha256Hex(JSON.stringify([phoneNumberId, data]));
   const reserved = await ctx.store.reserveOutboundCall({
     phoneNumberId,
-    idempotencyKey: key.data,
+    idempotencyKey: key,
     requestHash,
     user: data.user,
   });
   if (reserved.kind === "existing") {
     const r = reserved.request;
-    if (r.requestHash !== requestHash) return problem(422, "idempotency_key_reused");
-    if (r.status === "pending") return problem(409, "request_in_progress");
-    const replay = r.response as { status: number; body: unknown };
-    return Response.json(replay.body, {
-      status: replay.status,
-      headers: { "idempotent-replayed": "true" },
-    });
+    return replayIdempotent(
+      { requestHash: r.requestHash, pending: r.status === "pending", response: r.response },
+      requestHash,
+    );
   }
   return await placeReserved(ctx, { id: reserved.request.id, phoneNumberId }, data);
 }

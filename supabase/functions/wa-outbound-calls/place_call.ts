@@ -112,7 +112,8 @@ export async function placeReserved(
     }));
   } catch (error) {
     await ctx.bridge.discardOffer(offer.offerId).catch(() => {});
-    if (error instanceof GraphApiError) {
+    // A 5xx is no refusal: Meta may have placed the call before its answer failed.
+    if (error instanceof GraphApiError && error.httpStatus < 500) {
       ctx.log.warn("WA_OUTBOUND_META_REFUSED", { metaCode: error.code, error: error.message });
       return await finish("failed", {
         status: 502,
@@ -124,7 +125,7 @@ export async function placeReserved(
         },
       });
     }
-    // Meta may have placed it: never sent again under this key.
+    // Meta may have placed it (timeout, reset, 5xx): never sent again under this key.
     ctx.log.error("WA_OUTBOUND_META_UNKNOWN", { error: String(error) });
     return await finish("unknown", { status: 504, body: { error: "meta_outcome_unknown" } });
   }

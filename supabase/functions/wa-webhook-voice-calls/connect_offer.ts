@@ -13,7 +13,7 @@
  */
 import { type GraphActionResult, GraphApiError } from "../../../lib/whatsapp/graph.ts";
 import type { ConnectOfferItem } from "../../../lib/whatsapp/webhook.ts";
-import { BridgeError } from "../../../lib/bridge_api/client.ts";
+import { BridgeError, bridgeFailureReason } from "../../../lib/bridge_api/client.ts";
 import { maskPhone, maskUserId } from "../../../lib/whatsapp/mask.ts";
 import { describeCallError } from "../../../lib/whatsapp/call_errors.ts";
 import { type CallFields, type CallStatus, LIVE_CALL_STATUSES } from "../../../store/store.ts";
@@ -125,7 +125,7 @@ export class ConnectOffer {
         this.#log.info("WA_CALL_DUPLICATE", { event: "connect", by: "bridge" });
         return this.#result("duplicate");
       }
-      const reason = error instanceof BridgeError ? `bridge_${error.failure}` : "bridge_error";
+      const reason = bridgeFailureReason(error);
       return await this.#abandon({ graphAction: "reject", status: "rejected", reason, error });
     }
     try {
@@ -220,9 +220,7 @@ export class ConnectOffer {
     try {
       await bridge.acceptSession(sessionId);
     } catch (error) {
-      const reason = error instanceof BridgeError
-        ? `bridge_accept_${error.failure}`
-        : "bridge_error";
+      const reason = bridgeFailureReason(error, "bridge_accept");
       return await this.#abandon({
         graphAction: "terminate",
         status: "failed",

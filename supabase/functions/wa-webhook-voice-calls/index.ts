@@ -16,22 +16,16 @@
  * @module
  */
 
-import { GraphClient } from "../../../lib/whatsapp/graph.ts";
+import type { GraphClient } from "../../../lib/whatsapp/graph.ts";
 import { extractCallEvents, WebhookEnvelopeSchema } from "../../../lib/whatsapp/webhook.ts";
-import { BridgeClient } from "../../../lib/bridge_api/client.ts";
-import { bearerMatches } from "../../../lib/auth/secret.ts";
-import {
-  envErrorResponse,
-  type EnvName,
-  parseFunctionsEnv,
-  type RawEnv,
-  requireEnv,
-} from "../_shared/env.ts";
+import type { BridgeClient } from "../../../lib/bridge_api/client.ts";
+import { buildClients, type ClientDeps, clientEnvNeeded } from "../_shared/clients.ts";
+import { envErrorResponse, parseFunctionsEnv, requireEnv } from "../_shared/env.ts";
+import { refuseUnlessServiceRole, type ServiceDeps } from "../_shared/service_request.ts";
 import { catchInternalErrors, internalErrorResponse } from "../_shared/internal_error.ts";
 import { readJsonBody } from "../_shared/json_body.ts";
 import { functionLogger } from "../_shared/log.ts";
 import { storeOpener } from "../../../store/open.ts";
-import type { Store } from "../../../store/store.ts";
 import { type DeferredSink, DeferringStore } from "../../../store/deferring_store.ts";
 import {
   type CallEventResult,
@@ -41,18 +35,7 @@ import {
 } from "./call_flow.ts";
 
 /** Dependencies of {@link createVoiceCallsHandler}; absent clients are built from `env`. */
-export interface VoiceCallsDeps {
-  /** Raw environment; read per request so a missing variable is a 500 naming it. */
-  env: RawEnv;
-  store: () => Promise<Store>;
-  /** Graph client; default from `WHATSAPP_GRAPH_URL` and `WHATSAPP_ACCESS_TOKEN`. */
-  graph?: GraphClient;
-  /** Bridge client; default from `VOICE_BRIDGE_URL` and `VOICE_BRIDGE_SECRET`. */
-  bridge?: BridgeClient;
-  /** Used by the clients built from `env`. */
-  fetch?: typeof fetch;
-  /** Unix ms. Default `Date.now`. */
-  now?: () => number;
+export interface VoiceCallsDeps extends ServiceDeps, ClientDeps {
   /** Default {@link DEFAULT_STALE_AFTER_MS}. */
   staleAfterMs?: number;
   /** Where writes the database cannot take go; default the bridge's `POST /records`. */
@@ -74,39 +57,19 @@ const log = functionLogger("wa-webhook-voice-calls");
  */
 export function createVoiceCallsHandler(deps: VoiceCallsDeps): (req: Request) => Promise<Response> {
   const parsed = parseFunctionsEnv(deps.env);
-  const needed: EnvName[] = [
-    ...(deps.graph === undefined ? ["WHATSAPP_ACCESS_TOKEN"] as const : []),
-    ...(deps.bridge === undefined ? ["VOICE_BRIDGE_URL", "VOICE_BRIDGE_SECRET"] as const : []),
-  ];
+  const needed = clientEnvNeeded(deps);
   let clients: { graph: GraphClient; bridge: BridgeClient; store: DeferringStore } | undefined;
 
   return catchInternalErrors(async (req) => {
     if (req.method !== "POST") {
       return new Response("method not allowed", { status: 405, headers: { allow: "POST" } });
     }
-    const auth = requireEnv(parsed, ["SUPABASE_SERVICE_ROLE_KEY"]);
-    if (!auth.ok) return envErrorResponse(auth.problems);
-    if (
-      !await bearerMatches(req.headers.get("authorization"), auth.env.SUPABASE_SERVICE_ROLE_KEY)
-    ) {
-      await req.body?.cancel();
-      return Response.json({ error: "unauthorized" }, { status: 401 });
-    }
+    const refused = await refuseUnlessServiceRole(parsed, req);
+    if (refused !== null) return refused;
     const check = requireEnv(parsed, needed);
     if (!check.ok) return envErrorResponse(check.problems);
     const env = check.env;
-    clients ??= withStore(deps, {
-      graph: deps.graph ?? new GraphClient({
-        baseUrl: env.WHATSAPP_GRAPH_URL,
-        accessToken: env.WHATSAPP_ACCESS_TOKEN!,
-        ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
-      }),
-      bridge: deps.bridge ?? new BridgeClient({
-        baseUrl: env.VOICE_BRIDGE_URL!,
-        secret: env.VOICE_BRIDGE_SECRET!,
-        ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
-      }),
-    });
+    clients ??= withStore(deps, buildClients(deps, env));
 
     const envelope = await readJsonBody(req, WebhookEnvelopeSchema);
     if (!envelope.ok) return envelope.response;

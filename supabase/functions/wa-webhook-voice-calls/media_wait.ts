@@ -24,7 +24,7 @@
  * @module
  */
 
-import { type BridgeClient, BridgeError } from "../../../lib/bridge_api/client.ts";
+import { type BridgeClient, bridgeFailureReason } from "../../../lib/bridge_api/client.ts";
 
 /** How the wait ended. */
 export type MediaWait =
@@ -46,9 +46,6 @@ export async function waitForMedia(
     const { connected } = await bridge.waitConnected(sessionId, timeoutMs);
     return connected ? { connected } : { connected, reason: "media_not_connected" };
   } catch (error) {
-    const reason = error instanceof BridgeError
-      ? `bridge_connected_${error.failure}`
-      : "bridge_error";
-    return { connected: false, reason, error };
+    return { connected: false, reason: bridgeFailureReason(error, "bridge_connected"), error };
   }
 }
