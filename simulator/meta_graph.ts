@@ -21,6 +21,7 @@
 
 import type { CallErrorCode } from "../lib/whatsapp/call_errors.ts";
 import { extractCallEvents, parseWebhook } from "../lib/whatsapp/webhook.ts";
+import { inboundUserMessages } from "../lib/whatsapp/customer_service_window.ts";
 import {
   applyAction,
   type CallsBody,
@@ -240,6 +241,10 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
       json = JSON.parse(webhook.body);
     } catch {
       return;
+    }
+    // Messages the user sent open the customer service window, read as the webhook core reads them.
+    for (const m of messagesChanges(json).flatMap(inboundUserMessages)) {
+      this.permissions.userWrote(m.phoneNumberId, m.user, m.at);
     }
     const parsed = parseWebhook(json);
     if (!parsed.ok) return;
@@ -587,4 +592,17 @@ export class FakeMetaGraph extends RequestLog<FakeGraphAction> implements Webhoo
   #newCallId(): string {
     return `wacid.HBgLFAKE${this.#idTag}${String(this.#nextCall++).padStart(6, "0")}`;
   }
+}
+
+/** The `value` of each `messages` change in a webhook body (anything else is skipped). */
+function messagesChanges(json: unknown): unknown[] {
+  const entries = (json as { entry?: unknown } | null)?.entry;
+  if (!Array.isArray(entries)) return [];
+  return entries.flatMap((e) => {
+    const changes = (e as { changes?: unknown } | null)?.changes;
+    return Array.isArray(changes)
+      ? changes.filter((c) => (c as { field?: unknown } | null)?.field === "messages")
+        .map((c) => (c as { value?: unknown }).value)
+      : [];
+  });
 }

@@ -24,6 +24,7 @@ import {
   InteractivePermissionRequestSchema,
   TemplatePermissionRequestSchema,
 } from "../lib/whatsapp/call_permissions.ts";
+import { customerServiceWindowOpen } from "../lib/whatsapp/customer_service_window.ts";
 import { invalid, type MetaFault, tableFault } from "./meta_faults.ts";
 import type { BusinessNumber, Payload } from "./meta_webhooks.ts";
 
@@ -86,6 +87,15 @@ export class FakeCallPermissions {
   }
 
   /**
+   * The user sent a message at `at` (Unix ms, the message's timestamp): the
+   * window runs 24 h from the latest one, as in the product's store.
+   */
+  userWrote(phoneNumberId: string, user: string, at: number): void {
+    const pair = this.#pair(phoneNumberId, user);
+    pair.lastUserContact = Math.max(pair.lastUserContact ?? -Infinity, at);
+  }
+
+  /**
    * A user-initiated call was answered: a connected call resets the request
    * limits (P, F) and, like any user call, opens the customer service window
    * (pricing page: https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/pricing).
@@ -126,8 +136,7 @@ export class FakeCallPermissions {
     const pair = this.#pair(business.phoneNumberId, user);
     const now = this.#o.now();
     if (
-      parsed.data.type === "interactive" &&
-      (pair.lastUserContact === undefined || now - pair.lastUserContact > DAY)
+      parsed.data.type === "interactive" && !customerServiceWindowOpen(pair.lastUserContact, now)
     ) {
       return {
         status: 400,

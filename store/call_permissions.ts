@@ -112,6 +112,11 @@ export interface CallPermissionStore {
   ): Promise<{ inserted: boolean }>;
   /** The pair's events (requests, replies, call outcomes), newest first. */
   listCallPermissionEvents(pair: PermissionPair, limit?: number): Promise<PermissionEventRecord[]>;
+  /**
+   * The user wrote at `at` (Unix ms): keeps the latest such time, which opens
+   * the customer service window. Idempotent; an older message never rewinds it.
+   */
+  recordUserMessage(input: PermissionPair & { at: number }): Promise<void>;
   /** Keeps what Graph's `GET call_permissions` said (status, expiry, connected-call limit). */
   syncPermissionFromGraph(
     pair: PermissionPair,
@@ -131,6 +136,7 @@ const RowSchema = z.object({
   connectedCallLimit: z.coerce.number().int().nullable().transform((n) => n ?? undefined),
   callLimitResetAt: msOrUndefined,
   graphSyncedAt: msOrUndefined,
+  lastUserMessageAt: msOrUndefined,
 });
 
 const RequestSchema = z.object({
@@ -188,7 +194,7 @@ async function readState(
   const rows = await db.query(
     `select status, expires_at as "expiresAt", source, status_at as "statusAt",
        connected_call_limit as "connectedCallLimit", call_limit_reset_at as "callLimitResetAt",
-       graph_synced_at as "graphSyncedAt"
+       graph_synced_at as "graphSyncedAt", last_user_message_at as "lastUserMessageAt"
      from public.wa_call_permissions where phone_number_id = $1 and user_key = $2
      ${lock ? "for update" : ""}`,
     p,
@@ -358,6 +364,20 @@ export function callPermissionMethods(db: SqlAdapter): CallPermissionStore {
         [pair.phoneNumberId, pair.user, limit],
       );
       return rows.map((r) => EventSchema.parse(r));
+    },
+
+    async recordUserMessage(input) {
+      await db.query(
+        `insert into public.wa_call_permissions
+           (phone_number_id, user_key, user_kind, last_user_message_at)
+         values ($1, $2, $3, $4::timestamptz)
+         on conflict (phone_number_id, user_key) do update
+         set last_user_message_at = greatest(
+           wa_call_permissions.last_user_message_at, excluded.last_user_message_at)
+         where wa_call_permissions.last_user_message_at is null
+            or wa_call_permissions.last_user_message_at < excluded.last_user_message_at`,
+        [input.phoneNumberId, input.user, userKeyKind(input.user), iso(input.at)],
+      );
     },
 
     async syncPermissionFromGraph(pair, view, at) {

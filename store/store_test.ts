@@ -53,6 +53,7 @@ const MIGRATIONS = [
   ["20261210000100", "call_permissions"],
   ["20261211000100", "outbound_call_requests"],
   ["20261212000100", "campaigns"],
+  ["20261212000200", "customer_service_window"],
 ];
 const CALL = "wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh";
 const T0 = new Date("2026-11-24T10:00:00.000Z");

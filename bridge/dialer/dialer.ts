@@ -67,6 +67,11 @@ export interface DialerOptions {
   callPollMs?: number;
   /** Longest a call is watched (ring bound + longest call + margin). @default 75 min */
   watchMs?: number;
+  /**
+   * How long a call Meta ended before pickup (`not_answered`) is watched on
+   * for Meta's `REJECTED`, which may arrive after the terminate. @default 3000
+   */
+  rejectSettleMs?: number;
   /** Calls this dialer holds at once (the campaign's own limit is counted in the database). */
   maxInFlight?: number;
   /** Whether this bridge can take another call now (callbacks wait for capacity). */
@@ -98,6 +103,7 @@ export class Dialer {
       leaseMs: 60_000,
       callPollMs: 500,
       watchMs: 75 * 60_000,
+      rejectSettleMs: 3_000,
       maxInFlight: 50,
       limits: META_PERMISSION_LIMITS,
       log: quiet,
@@ -280,10 +286,17 @@ export class Dialer {
     const o = this.#o;
     const deadline = o.clock() + o.watchMs;
     let renewAt = o.clock() + o.leaseMs / 3;
+    let settleUntil: number | undefined;
     while (o.clock() < deadline) {
       const call = await o.store.getCall(callId);
       const outcome = call ? callOutcome(call) : undefined;
-      if (outcome !== undefined) return outcome;
+      // Meta's webhooks are unordered: a terminate without pickup may come before REJECTED.
+      if (outcome === "no_answer" && call?.endReason === "not_answered") {
+        settleUntil ??= o.clock() + o.rejectSettleMs;
+      }
+      if (outcome !== undefined && (settleUntil === undefined || o.clock() >= settleUntil)) {
+        return outcome;
+      }
       if (this.#stopped && this.#abandoned) return undefined;
       if (o.clock() >= renewAt) {
         renewAt = o.clock() + o.leaseMs / 3;

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { customerServiceWindowOpen } from "./customer_service_window.ts";
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -66,6 +68,8 @@ export const PERMISSION_ERROR_CODES = {
   callLimit: 138012,
   /** A permanent permission already exists: no request needed (HTTP 400 on /messages). */
   alreadyPermanent: 138017,
+  /** Free-form message outside the 24 h customer service window (HTTP 400 on /messages). */
+  outsideWindow: 131047,
 } as const;
 
 /** The pair's permission as the product knows it. All times Unix ms. */
@@ -81,6 +85,8 @@ export interface PermissionState {
   lastConnectedCallAt?: number | undefined;
   /** Consecutive unanswered or rejected business-initiated calls since the last connected one. */
   unansweredStreak: number;
+  /** Unix ms of the user's latest message to the business (opens the customer service window). */
+  lastUserMessageAt?: number | undefined;
   /** `start_call` `max_allowed` from Graph, when it was read (overrides the configured limit). */
   connectedCallLimit?: number | undefined;
   /** Graph's `limit_expiration_time` for `start_call`, when reached. */
@@ -99,7 +105,8 @@ export type RefusalReason =
   | "permission_expired"
   | "permission_declined"
   | "permission_revoked"
-  | "call_limit";
+  | "call_limit"
+  | "outside_customer_service_window";
 
 /** The outcome of {@link permissionDecision}. */
 export type PermissionDecision =
@@ -165,6 +172,28 @@ export function permissionDecision(
   return action === "request"
     ? requestDecision(state, status, now, limits)
     : callDecision(state, status, now, limits);
+}
+
+/**
+ * Like {@link permissionDecision} for a request, and for a free-form
+ * (interactive) one also refuses outside the customer service window, where
+ * Graph would answer 131047; templates are not bound to the window.
+ */
+export function requestDecisionFor(
+  kind: "interactive" | "template",
+  state: PermissionState,
+  now: number,
+  limits: PermissionLimits = META_PERMISSION_LIMITS,
+): PermissionDecision {
+  const decision = permissionDecision(state, "request", now, limits);
+  if (!decision.allowed || kind === "template") return decision;
+  if (customerServiceWindowOpen(state.lastUserMessageAt, now)) return decision;
+  return refuse(
+    "outside_customer_service_window",
+    PERMISSION_ERROR_CODES.outsideWindow,
+    409,
+    decision.status,
+  );
 }
 
 function requestDecision(

@@ -195,6 +195,33 @@ async function missedCall(
   });
 }
 
+Deno.test("dialer: a REJECTED that Meta delivers after its terminate still counts as rejected", () =>
+  withStore(async (store) => {
+    const users = ["12125550091", "12125550092"];
+    for (const u of users) await grant(store, PNID, u);
+    const fake = new FakeMetaPlacer(
+      store,
+      (u) => u === users[0] ? "reject_late" : "none",
+      { ringMs: 150, talkMs: 20 },
+    );
+    const dialer = new Dialer({
+      store,
+      placer: fake,
+      owner: "bridge-1",
+      callPollMs: 20,
+      rejectSettleMs: 1_000,
+    });
+    const { campaign: c } = await store.createCampaign(campaign(users), new Date());
+    await dialer.tick();
+    await dialer.settled();
+    const outcomes = new Map(
+      (await store.listCampaignRecipients(c.id)).map((r) => [r.user, r.outcome]),
+    );
+    assert.equal(outcomes.get(users[0]!), "rejected");
+    assert.equal(outcomes.get(users[1]!), "no_answer");
+    await fake.idle();
+  }));
+
 Deno.test("callbacks: a missed caller with permission is called back once, when hours open and capacity frees", () =>
   withStore(async (store) => {
     const r = rig(store);

@@ -13,8 +13,11 @@ import { permissionDecision } from "../../lib/whatsapp/call_permission_decision.
 import type { CallPlacer, Placement, PlaceResult } from "../../bridge/dialer/placer.ts";
 import type { Store } from "../../store/store.ts";
 
-/** How a scripted phone behaves. */
-export type Answer = "accept" | "reject" | "none";
+/**
+ * How a scripted phone behaves. `reject_late`: the user declines, and Meta's
+ * terminate (ended before pickup) arrives before its `REJECTED`.
+ */
+export type Answer = "accept" | "reject" | "reject_late" | "none";
 
 /** The fake and what it saw. */
 export class FakeMetaPlacer implements CallPlacer {
@@ -90,6 +93,17 @@ export class FakeMetaPlacer implements CallPlacer {
         });
         this.live--;
       });
+      return;
+    }
+    if (answer === "reject_late") {
+      await this.store.transitionCall(callId, "failed", {
+        endedAt: ended,
+        endReason: "not_answered",
+      });
+      this.#after(this.timing.ringMs, async () => {
+        await this.store.transitionCall(callId, "rejected", { endReason: "rejected" });
+      });
+      this.live--;
       return;
     }
     await this.store.transitionCall(callId, answer === "reject" ? "rejected" : "failed", {

@@ -49,7 +49,7 @@ function cprsTo(
 Deno.test("permission granted (temporary): interactive request in the window, reply stored, call allowed", async () => {
   const rig = await permissionsRig();
   const user = newUser();
-  rig.graph.permissions.userContact(PNID, user); // opens the customer service window
+  await rig.userWrote(user, 2 * HOUR); // opens the customer service window
   rig.graph.permissions.script(user, "accept_temporary");
   const res = await rig.request(interactive(user));
   const body = await json(res);
@@ -193,14 +193,15 @@ Deno.test("idempotency: a retried key replays without sending; another body is r
   const other = await rig.request(interactive(user), "key-1");
   assert.equal(other.status, 422);
   await other.body?.cancel();
-  // Interactive outside the customer service window: Meta refuses with 131047.
+  // A template Meta does not know: Meta refuses with 132001.
   const user2 = newUser();
-  const refused = await rig.request(interactive(user2), "key-2");
+  const missing = { user: user2, message: { ...template(user2).message, name: "no_such_cpr" } };
+  const refused = await rig.request(missing, "key-2");
   const refusedBody = await json(refused);
   assert.equal(refused.status, 502);
-  assert.equal(refusedBody.meta_code, 131047);
+  assert.equal(refusedBody.meta_code, 132001);
   assert.equal(refusedBody.permission.requests_24h, 0, "a refused request does not count");
-  assert.equal((await rig.request(interactive(user2), "key-2")).status, 502, "replayed");
+  assert.equal((await rig.request(missing, "key-2")).status, 502, "replayed");
   assert.equal(cprsTo(rig, user2).length, 1);
   assert.equal((await rig.request(template(user2), "key-3")).status, 201);
 });

@@ -9,7 +9,12 @@
 import { createCoreHandler } from "../../supabase/functions/wa-webhook-core/index.ts";
 import { createCallPermissionsHandler } from "../../supabase/functions/wa-call-permissions/index.ts";
 import { FakeMetaGraph } from "../../simulator/meta_graph.ts";
-import { DEFAULT_BUSINESS, type Payload, signWebhook } from "../../simulator/meta_webhooks.ts";
+import {
+  DEFAULT_BUSINESS,
+  type Payload,
+  signWebhook,
+  textMessage,
+} from "../../simulator/meta_webhooks.ts";
 import type { Store } from "../../store/store.ts";
 import { sharedStore, TEST_ENV } from "./harness.ts";
 
@@ -30,19 +35,22 @@ export interface PermissionsRig {
   request(body: unknown, key?: string | null, auth?: string | null): Promise<Response>;
   /** GET the permission of `user`. */
   read(user: string, extra?: string): Promise<Response>;
-  /** POSTs a signed webhook to the core and waits for its routing. */
+  /** POSTs a signed webhook to the core (the fake Meta sees it too) and waits for its routing. */
   deliver(payload: Payload | string): Promise<Response>;
+  /** `user` sends a text `agoMs` before the clock, through the core: the window opens for both sides. */
+  userWrote(user: string, agoMs?: number): Promise<void>;
   /** Waits for the fake's webhooks and the core's routing. */
   settle(): Promise<void>;
   /** The calls changes the core handed to voice-calls. */
   invoked: unknown[];
 }
 
-/** Builds the rig; the clock starts at `start`. */
+/** Builds the rig; the clock starts at `start`; `given` replaces the shared PGlite store. */
 export async function permissionsRig(
   start = Date.UTC(2026, 11, 10, 9, 0, 0),
+  given?: Store,
 ): Promise<PermissionsRig> {
-  const store = await sharedStore();
+  const store = given ?? await sharedStore();
   const clock = { now: start };
   const invoked: unknown[] = [];
   const env = {
@@ -83,6 +91,13 @@ export async function permissionsRig(
     await graph.flushWebhooks();
     await core.settled();
   };
+  const deliver = async (payload: Payload | string) => {
+    const w = await signWebhook(payload, TEST_ENV.WHATSAPP_APP_SECRET);
+    graph.observeWebhook(w);
+    const res = await toCore(w.body, w.headers);
+    await core.settled();
+    return res;
+  };
   return {
     store,
     graph,
@@ -107,11 +122,16 @@ export async function permissionsRig(
         }),
       );
     },
-    async deliver(payload) {
-      const w = await signWebhook(payload, TEST_ENV.WHATSAPP_APP_SECRET);
-      const res = await toCore(w.body, w.headers);
-      await core.settled();
-      return res;
+    deliver,
+    async userWrote(user, agoMs = 0) {
+      const res = await deliver(textMessage({
+        user,
+        messageId: `wamid.T${crypto.randomUUID()}`,
+        timestamp: Math.floor((clock.now - agoMs) / 1000),
+        text: "hello",
+      }));
+      await res.body?.cancel();
+      if (res.status !== 200) throw new Error(`core answered ${res.status}`);
     },
     settle,
   };

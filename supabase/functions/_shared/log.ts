@@ -36,6 +36,7 @@ export type FunctionLogEvent =
   // call permissions (wa-webhook-core for replies, wa-call-permissions for the API)
   | "WA_CALL_PERMISSION_REPLY"
   | "WA_CALL_PERMISSION_REPLY_DUPLICATE"
+  | "WA_USER_MESSAGE_RECORD_FAILED"
   | "WA_CALL_PERMISSION_REQUESTED"
   | "WA_CALL_PERMISSION_REFUSED"
   | "WA_CALL_PERMISSION_GRAPH_FAILED"

@@ -9,7 +9,9 @@
  *   (`lib/whatsapp/call_permission_decision.ts`) are checked and the request
  *   reserved in one transaction BEFORE Graph is called, so a foreseeable Meta
  *   error (138009 request limit, 138017 permanent permission) is answered
- *   here as 429/409 with the reason and the next allowed time. A retry with
+ *   here as 429/409 with the reason and the next allowed time; so is an
+ *   interactive request when the user has not written within 24 h (131047,
+ *   409 `outside_customer_service_window`: send a template instead). A retry with
  *   the same key replays the first answer and never sends twice.
  * - `GET /functions/v1/wa-call-permissions?user=…[&refresh=graph]` answers the
  *   stored permission (a lapsed temporary one reads `no_permission`: Meta
@@ -28,6 +30,7 @@ import {
   META_PERMISSION_LIMITS,
   permissionDecision,
   type PermissionLimits,
+  requestDecisionFor,
   SANDBOX_PERMISSION_LIMITS,
 } from "../../../lib/whatsapp/call_permissions.ts";
 import {
@@ -145,7 +148,8 @@ async function postRequest(ctx: Ctx, req: Request): Promise<Response> {
     idempotencyKey: key,
     requestHash,
     now: ctx.now,
-    decide: (s) => permissionDecision(s, "request", ctx.now, ctx.limits),
+    // An interactive request outside the customer service window would earn 131047.
+    decide: (s) => requestDecisionFor(body.message.type, s, ctx.now, ctx.limits),
   });
   const userLog = { user: maskedUser(pair.user), phoneNumberId };
   if (reserved.kind === "existing") {

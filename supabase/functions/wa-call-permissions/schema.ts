@@ -82,6 +82,12 @@ export function decisionJson(d: PermissionDecision): Record<string, unknown> {
       reason: d.reason,
       meta_code: d.metaCode,
       retry_at: isoOrNull(d.retryAt),
+      ...(d.reason === "outside_customer_service_window"
+        ? {
+          hint: "the user has not written within 24 h: send the request as a template " +
+            '(message.type "template"), which the customer service window does not bind',
+        }
+        : {}),
     };
 }
 

@@ -31,6 +31,7 @@ import { functionLogger } from "../_shared/log.ts";
 import { BackgroundTasks, type EdgeRuntimeApi } from "./background.ts";
 import { planWebhook, type ReceiptRoute, type SingleChangeEnvelope } from "./route.ts";
 import type { PermissionReplyRoute } from "./permission_replies.ts";
+import type { InboundUserMessage } from "../../../lib/whatsapp/customer_service_window.ts";
 import { maskPhone, maskUserId } from "../../../lib/whatsapp/mask.ts";
 
 /** Name of the function that handles `calls` changes. */
@@ -176,6 +177,7 @@ export function createCoreHandler(deps: CoreDeps): CoreHandler {
       }
     });
     tasks.push(...plan.permissionReplies.map(applyPermissionReply));
+    tasks.push(...plan.userMessages.map(recordUserMessage));
     if (plan.messages.length > 0) {
       if (forwardUrl === undefined) {
         receipts.push(
@@ -232,6 +234,23 @@ export function createCoreHandler(deps: CoreDeps): CoreHandler {
         reason: `call_permission_reply_failed: ${String(error)}`,
         field: "messages",
         payload: reply,
+      });
+    }
+  }
+
+  /**
+   * Keeps when the user last wrote (the customer service window); a failure
+   * is only logged: the window is an optimisation, the webhook still answers.
+   */
+  async function recordUserMessage(message: InboundUserMessage): Promise<void> {
+    try {
+      const store = await deps.store();
+      await store.recordUserMessage(message);
+    } catch (error) {
+      log.error("WA_USER_MESSAGE_RECORD_FAILED", {
+        user: /^\d+$/.test(message.user) ? maskPhone(message.user) : maskUserId(message.user),
+        phoneNumberId: message.phoneNumberId,
+        error: String(error),
       });
     }
   }

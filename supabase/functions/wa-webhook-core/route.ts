@@ -8,6 +8,10 @@
 
 import { z } from "zod";
 import { extractCallEvents, parseWebhook } from "../../../lib/whatsapp/webhook.ts";
+import {
+  type InboundUserMessage,
+  inboundUserMessages,
+} from "../../../lib/whatsapp/customer_service_window.ts";
 import { parseJson } from "../_shared/json_body.ts";
 import { type PermissionReplyRoute, planPermissionReplies } from "./permission_replies.ts";
 
@@ -47,6 +51,8 @@ export interface RoutePlan {
   permissionReplies: PermissionReplyRoute[];
   /** `messages` changes holding nothing but permission replies: no chat bot needed. */
   repliesOnly: RawChange[];
+  /** Each user's latest message per change, and user-initiated calls: they open the customer service window. */
+  userMessages: InboundUserMessage[];
 }
 
 const RawChangeSchema = z.looseObject({ field: z.string(), value: z.unknown() });
@@ -64,6 +70,7 @@ export function planWebhook(text: string): RoutePlan {
     receipts: [],
     permissionReplies: [],
     repliesOnly: [],
+    userMessages: [],
   };
   const envelope = parseJson(text, RawEnvelopeSchema);
   if (!envelope.ok) {
@@ -79,6 +86,7 @@ export function planWebhook(text: string): RoutePlan {
       if (change.field === "messages") {
         plan.messages.push(change);
         routePermissionReplies(plan, change);
+        plan.userMessages.push(...inboundUserMessages(change.value));
       } else if (change.field === "calls") {
         routeCalls(plan, envelope.data.object, entry.id, change);
       } else {
@@ -107,7 +115,15 @@ function routeCalls(plan: RoutePlan, object: string, entryId: string, change: Ra
     });
     return;
   }
-  const callIds = [...new Set(extractCallEvents(parsed.value).map((e) => e.callId))];
+  const events = extractCallEvents(parsed.value);
+  // "When a WhatsApp user messages you or calls you" the window starts (Meta, Service messages).
+  for (const e of events) {
+    const user = e.kind === "connect_offer" ? e.from ?? e.fromUserId : undefined;
+    if (user !== undefined) {
+      plan.userMessages.push({ phoneNumberId: e.phoneNumberId, user, at: e.timestamp });
+    }
+  }
+  const callIds = [...new Set(events.map((e) => e.callId))];
   if (callIds.length === 0) {
     plan.receipts.push({ reason: "no_known_call_events", field: "calls", payload: change });
     return;
