@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { CHIME_TONES_HZ } from "../../bridge/agents/echo.ts";
 import { dominantTone } from "../../lib/audio/tone.ts";
 import { decodeWav, type WavAudio } from "../../lib/audio/wav.ts";
-import { E2E_ACCESS_TOKEN, E2E_APP_SECRET, startStack } from "./stack.ts";
+import { runCallCli, startStack } from "./stack.ts";
 import { freePort } from "../support/net.ts";
 
 Deno.test("deno task call places a call, prints its timeline and saves what the caller heard", async () => {
@@ -18,29 +18,9 @@ Deno.test("deno task call places a call, prints its timeline and saves what the 
   const dir = await Deno.makeTempDir({ prefix: "call_cli_" });
   try {
     const out = `${dir}/heard.wav`;
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../../cli/call.ts", import.meta.url).pathname,
-        "--functions-url",
-        stack.webhookUrl.replace(/\/wa-webhook-core$/, ""),
-        "--app-secret",
-        E2E_APP_SECRET,
-        "--access-token",
-        E2E_ACCESS_TOKEN,
-        "--graph-port",
-        String(graphPort),
-        "--out",
-        out,
-        "--listen",
-        "1",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(run.stdout);
-    assert.equal(run.code, 0, stdout + new TextDecoder().decode(run.stderr));
+    const run = await runCallCli(stack, graphPort, ["--out", out, "--listen", "1"]);
+    const stdout = run.stdout;
+    assert.equal(run.code, 0, stdout + run.stderr);
     for (
       const step of [
         "pre_accept received",

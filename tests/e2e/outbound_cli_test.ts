@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { rms } from "../../lib/audio/pcm.ts";
 import { decodeWav, type WavAudio } from "../../lib/audio/wav.ts";
-import { E2E_ACCESS_TOKEN, E2E_APP_SECRET, startStack } from "./stack.ts";
+import { runCallCli, startStack } from "./stack.ts";
 import { freePort } from "../support/net.ts";
 import { until } from "../support/until.ts";
 
@@ -32,34 +32,18 @@ Deno.test("deno task call --outbound places a business-initiated call end to end
       "dev's key file",
     );
     const out = `${dir}/heard.wav`;
-    const run = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../../cli/call.ts", import.meta.url).pathname,
-        "--outbound",
-        "--functions-url",
-        stack.webhookUrl.replace(/\/wa-webhook-core$/, ""),
-        "--app-secret",
-        E2E_APP_SECRET,
-        "--access-token",
-        E2E_ACCESS_TOKEN,
-        "--graph-port",
-        String(graphPort),
-        // The key dev left for it, as on a laptop.
-        "--service-role-key",
-        (await Deno.readTextFile(keyFile)).trim(),
-        "--talk",
-        "2",
-        "--out",
-        out,
-      ],
-      env: { OPUS_FORCE_WASM: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(run.stdout);
-    assert.equal(run.code, 0, stdout + new TextDecoder().decode(run.stderr));
+    const run = await runCallCli(stack, graphPort, [
+      "--outbound",
+      // The key dev left for it, as on a laptop.
+      "--service-role-key",
+      (await Deno.readTextFile(keyFile)).trim(),
+      "--talk",
+      "2",
+      "--out",
+      out,
+    ], { OPUS_FORCE_WASM: "1" });
+    const stdout = run.stdout;
+    assert.equal(run.code, 0, stdout + run.stderr);
     for (
       const step of [
         "permission granted",

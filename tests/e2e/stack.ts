@@ -326,3 +326,43 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     throw new Error(`${(error as Error).message}; its output:\n${stack.output()}`);
   }
 }
+
+/** What `deno task call` printed and how it exited. */
+export interface CallCliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `cli/call.ts` as a user would against `stack`, its fake Graph API on
+ * `graphPort`, with `args` after the stack's own flags.
+ */
+export async function runCallCli(
+  stack: Stack,
+  graphPort: number,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CallCliRun> {
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../cli/call.ts", import.meta.url).pathname,
+      "--functions-url",
+      stack.webhookUrl.replace(/\/wa-webhook-core$/, ""),
+      "--app-secret",
+      E2E_APP_SECRET,
+      "--access-token",
+      E2E_ACCESS_TOKEN,
+      "--graph-port",
+      String(graphPort),
+      ...args,
+    ],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: run.code, stdout: text.decode(run.stdout), stderr: text.decode(run.stderr) };
+}
